@@ -1,0 +1,96 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Estafette",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "estafetted", targets: ["estafetted"]),
+        .executable(name: "estafette", targets: ["estafette"]),
+        .library(name: "EstafetteCore", targets: ["EstafetteCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        // Pure protocol core: no sockets, no clock, no disk.
+        .target(
+            name: "EstafetteCore",
+            dependencies: [
+                "CSodium",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The JSON-RPC contract shared by the daemon and the CLI, plus a small client.
+        .target(
+            name: "EstafetteAPI",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The I/O shell: transports, API server, SQLite store, config.
+        .target(
+            name: "EstafetteNode",
+            dependencies: [
+                "EstafetteCore",
+                "EstafetteAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "estafetted",
+            dependencies: [
+                "EstafetteNode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "estafette",
+            dependencies: [
+                "EstafetteAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EstafetteCoreTests",
+            dependencies: ["EstafetteCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EstafetteIntegrationTests",
+            dependencies: ["EstafetteAPI", "estafetted", "estafette"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,111 @@
+/// Direct messages: two layers, so nothing outside the box names sender or recipient.
+///
+/// ```
+/// body  = crypto_box_seal(recipient_x25519, pad(inner, bucket))
+/// inner = sender_pk[32] | nonce[24] | crypto_box_easy(plain, nonce, recipient_x25519, sender_x25519_sk)
+/// plain = created_at u64 BE | expires_at u64 BE | content_type u8 (1 = UTF-8 text) | text
+/// ```
+/// The inner box authenticates the sender to the recipient deniably: only the holders of either secret key can
+/// make it, so the recipient knows it is genuine but cannot prove it to anyone else. `expires_at` inside must equal
+/// the envelope's, so no relay can stretch a message's life. Buckets are powers of two from 256 to 32768 bytes.
+public enum DirectMessage {
+    static let contentTypeText: UInt8 = 1
+    static let nonceBytes = 24
+    static let minBucket = 256
+    static let maxBucket = 32 * 1024
+
+    static func bucket(for length: Int) -> Int? {
+        var b = minBucket
+        while b <= maxBucket {
+            if length < b { return b }
+            b *= 2
+        }
+        return nil
+    }
+
+    /// Builds a sealed direct-message envelope.
+    public static func seal(
+        text: String, from sender: SigningKeyPair, to recipient: SigningPublicKey, createdAt: UInt64,
+        expiresAt: UInt64
+    ) throws(MessageError) -> Envelope {
+        let textBytes = Array(text.utf8)
+        guard textBytes.count <= MessageLimits.maxTextBytes else { throw .textTooLong(textBytes.count) }
+        var plain: [UInt8] = []
+        plain.reserveCapacity(17 + textBytes.count)
+        plain.appendBE(createdAt)
+        plain.appendBE(expiresAt)
+        plain.append(contentTypeText)
+        plain += textBytes
+        let recipientX: BoxPublicKey
+        do {
+            recipientX = try recipient.boxPublicKey()
+        } catch {
+            throw .invalidKey
+        }
+        let nonce = Sodium.randomBytes(nonceBytes)
+        let boxed: [UInt8]
+        do {
+            boxed = try sender.box(plain, nonce: nonce, to: recipientX)
+        } catch {
+            throw .invalidKey
+        }
+        let inner = sender.publicKey.bytes + nonce + boxed
+        guard let bucket = bucket(for: inner.count) else { throw .textTooLong(textBytes.count) }
+        let padded = Sodium.pad(inner, blockSize: bucket)
+        let body: [UInt8]
+        do {
+            body = try SealedBox.seal(padded, to: recipientX)
+        } catch {
+            throw .invalidKey
+        }
+        return Envelope(kind: .direct, expiresAt: expiresAt, body: body)
+    }
+
+    /// Opens a direct-message envelope with this node's key.
+    /// Throws `.notForUs` when the outer box does not open (the common case: someone else's message).
+    public static func open(_ envelope: Envelope, id: EnvelopeID, with me: SigningKeyPair) throws(MessageError)
+        -> ReceivedMessage
+    {
+        guard envelope.kind == .direct else { throw .wrongKind }
+        let padded: [UInt8]
+        do {
+            padded = try me.openSealed(envelope.body)
+        } catch {
+            throw .notForUs
+        }
+        guard padded.count >= minBucket, padded.count <= maxBucket, padded.count & (padded.count - 1) == 0,
+            let inner = Sodium.unpad(padded, blockSize: padded.count)
+        else { throw .badPadding }
+        var r = ByteReader(inner)
+        guard let senderBytes = r.read(SigningPublicKey.byteCount), let nonce = r.read(nonceBytes) else {
+            throw .malformed("inner too short")
+        }
+        let boxed = r.rest()
+        let sender: SigningPublicKey
+        let senderX: BoxPublicKey
+        do {
+            sender = try SigningPublicKey(validating: senderBytes)
+            senderX = try sender.boxPublicKey()
+        } catch {
+            throw .invalidKey
+        }
+        let plain: [UInt8]
+        do {
+            plain = try me.openBox(boxed, nonce: nonce, from: senderX)
+        } catch {
+            throw .forgedSender
+        }
+        var p = ByteReader(plain)
+        guard let createdAt = p.readU64(), let innerExpiry = p.readU64(), let contentType = p.readU8() else {
+            throw .malformed("plain too short")
+        }
+        guard innerExpiry == envelope.expiresAt else { throw .expiryMismatch }
+        guard contentType == contentTypeText else { throw .malformed("content type \(contentType)") }
+        let textBytes = p.rest()
+        guard textBytes.count <= MessageLimits.maxTextBytes else { throw .textTooLong(textBytes.count) }
+        guard let text = String(validating: textBytes, as: UTF8.self) else { throw .notUTF8 }
+        return ReceivedMessage(
+            id: id, kind: .direct, sender: sender, createdAt: createdAt, expiresAt: innerExpiry, text: text,
+            sequence: nil)
+    }
+}

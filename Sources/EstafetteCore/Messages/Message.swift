@@ -1,0 +1,116 @@
+/// A message that authenticated and decrypted (or verified) for this node.
+public struct ReceivedMessage: Hashable, Sendable {
+    public enum Kind: String, Sendable {
+        case direct
+        case alert
+    }
+
+    public let id: EnvelopeID
+    public let kind: Kind
+    /// The authenticated sender or author.
+    public let sender: SigningPublicKey
+    /// Unix seconds, as stated by the sender.
+    public let createdAt: UInt64
+    public let expiresAt: UInt64
+    public let text: String
+    /// The author's sequence number, for alerts.
+    public let sequence: UInt64?
+}
+
+/// Why a message could not be built or opened. Opening failures are counted by `reason`, never shown.
+public struct MessageError: Error, Hashable, CustomStringConvertible, Sendable {
+    private enum Base: Hashable, Sendable {
+        case textTooLong, notForUs, malformed, badPadding, forgedSender, expiryMismatch, badSignature,
+            invalidKey, notUTF8, wrongKind
+    }
+
+    private let base: Base
+    public let detail: String
+
+    private init(_ base: Base, _ detail: String = "") {
+        self.base = base
+        self.detail = detail
+    }
+
+    public static func textTooLong(_ n: Int) -> MessageError { .init(.textTooLong, "\(n) bytes") }
+    public static let notForUs = MessageError(.notForUs)
+    public static func malformed(_ what: String) -> MessageError { .init(.malformed, what) }
+    public static let badPadding = MessageError(.badPadding)
+    public static let forgedSender = MessageError(.forgedSender)
+    public static let expiryMismatch = MessageError(.expiryMismatch)
+    public static let badSignature = MessageError(.badSignature)
+    public static let invalidKey = MessageError(.invalidKey)
+    public static let notUTF8 = MessageError(.notUTF8)
+    public static let wrongKind = MessageError(.wrongKind)
+
+    public var reason: String {
+        switch base {
+        case .textTooLong: return "text_too_long"
+        case .notForUs: return "not_for_us"
+        case .malformed: return "malformed_message"
+        case .badPadding: return "bad_padding"
+        case .forgedSender: return "forged_sender"
+        case .expiryMismatch: return "expiry_mismatch"
+        case .badSignature: return "bad_signature"
+        case .invalidKey: return "invalid_key"
+        case .notUTF8: return "not_utf8"
+        case .wrongKind: return "wrong_kind"
+        }
+    }
+
+    public var description: String { detail.isEmpty ? reason : "\(reason): \(detail)" }
+}
+
+public enum MessageLimits {
+    /// Longest text, in UTF-8 bytes, of a direct message or an alert.
+    public static let maxTextBytes = 32_000
+}
+
+/// Big-endian helpers over byte arrays.
+extension Array where Element == UInt8 {
+    mutating func appendBE(_ v: UInt64) {
+        Swift.withUnsafeBytes(of: v.bigEndian) { append(contentsOf: $0) }
+    }
+
+    mutating func appendBE(_ v: UInt32) {
+        Swift.withUnsafeBytes(of: v.bigEndian) { append(contentsOf: $0) }
+    }
+
+    mutating func appendBE(_ v: UInt16) {
+        Swift.withUnsafeBytes(of: v.bigEndian) { append(contentsOf: $0) }
+    }
+}
+
+/// A bounds-checked cursor over bytes.
+struct ByteReader {
+    let bytes: [UInt8]
+    private(set) var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var remaining: Int { bytes.count - offset }
+
+    mutating func read(_ n: Int) -> [UInt8]? {
+        guard n >= 0, remaining >= n else { return nil }
+        defer { offset += n }
+        return Array(bytes[offset..<(offset + n)])
+    }
+
+    mutating func readU64() -> UInt64? {
+        guard let b = read(8) else { return nil }
+        return b.reduce(0) { ($0 << 8) | UInt64($1) }
+    }
+
+    mutating func readU16() -> UInt16? {
+        guard let b = read(2) else { return nil }
+        return UInt16(b[0]) << 8 | UInt16(b[1])
+    }
+
+    mutating func readU8() -> UInt8? {
+        read(1)?[0]
+    }
+
+    mutating func rest() -> [UInt8] {
+        read(remaining) ?? []
+    }
+}

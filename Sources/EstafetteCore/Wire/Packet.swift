@@ -1,0 +1,176 @@
+/// LAN datagrams. Everything but the magic, version and nonce is sealed with the mesh key, so an outsider on the
+/// same Wi-Fi sees only sizes.
+///
+/// ```
+/// datagram  = "ES" | ver u8 (=1) | nonce[24] | XChaCha20-Poly1305(mesh_key, nonce, ad = "ES"|ver, plaintext)
+/// plaintext = type u8 | session u64 BE | payload
+///
+/// type 1 beacon     count u32 | digest[32]                       (digest = XOR of all unexpired envelope IDs)
+/// type 2 envelope   one encoded envelope (fits one datagram)
+/// type 3 fragment   stream u64 | offset u32 | total u32 | chunk   (stream = first 8 bytes of the envelope ID)
+/// type 4 inventory  range_lo u64 | range_hi u64 | n u16 | n × id-prefix u64   (sorted; every prefix the
+///                   sender holds in [lo, hi])
+/// type 5 want       n u16 | n × id-prefix u64
+/// ```
+public enum Packet: Hashable, Sendable {
+    case beacon(count: UInt32, digest: EnvelopeID)
+    case envelope([UInt8])
+    case fragment(stream: UInt64, offset: UInt32, total: UInt32, chunk: [UInt8])
+    case inventory(lo: UInt64, hi: UInt64, prefixes: [UInt64])
+    case want([UInt64])
+
+    public static let magic: [UInt8] = [0x45, 0x53]  // "ES"
+    public static let version: UInt8 = 1
+    /// Largest datagram we send: a safe payload on any path (IPv6 minimum MTU less headers).
+    public static let maxDatagramBytes = 1200
+    static let sealedOverhead = 2 + 1 + AEADKey.nonceBytes + AEADKey.tagBytes
+    static let plainHeaderBytes = 1 + 8
+    /// Room for a payload inside one datagram.
+    public static let maxPayloadBytes = maxDatagramBytes - sealedOverhead - plainHeaderBytes
+    static let fragmentHeaderBytes = 8 + 4 + 4
+    public static let maxChunkBytes = maxPayloadBytes - fragmentHeaderBytes
+    /// Most prefixes in one inventory or want packet.
+    public static let maxPrefixesPerPacket = (maxPayloadBytes - 18) / 8
+
+    var type: UInt8 {
+        switch self {
+        case .beacon: return 1
+        case .envelope: return 2
+        case .fragment: return 3
+        case .inventory: return 4
+        case .want: return 5
+        }
+    }
+
+    func encodePayload() -> [UInt8] {
+        var out: [UInt8] = []
+        switch self {
+        case .beacon(let count, let digest):
+            out.appendBE(count)
+            out += digest.bytes
+        case .envelope(let bytes):
+            out = bytes
+        case .fragment(let stream, let offset, let total, let chunk):
+            out.appendBE(stream)
+            out.appendBE(UInt64(offset) << 32 | UInt64(total))
+            out += chunk
+        case .inventory(let lo, let hi, let prefixes):
+            out.appendBE(lo)
+            out.appendBE(hi)
+            out.appendBE(UInt16(prefixes.count))
+            for p in prefixes { out.appendBE(p) }
+        case .want(let prefixes):
+            out.appendBE(UInt16(prefixes.count))
+            for p in prefixes { out.appendBE(p) }
+        }
+        return out
+    }
+
+    static func decodePayload(type: UInt8, _ payload: [UInt8]) throws(WireError) -> Packet {
+        var r = ByteReader(payload)
+        switch type {
+        case 1:
+            guard let c = r.read(4), let d = r.read(32) else { throw .truncated("beacon") }
+            guard r.remaining == 0 else { throw .trailingBytes(r.remaining) }
+            let count = c.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            return .beacon(count: count, digest: EnvelopeID(bytes: d))
+        case 2:
+            guard !payload.isEmpty else { throw .truncated("envelope") }
+            return .envelope(payload)
+        case 3:
+            guard let stream = r.readU64(), let ot = r.readU64() else { throw .truncated("fragment") }
+            let offset = UInt32(ot >> 32)
+            let total = UInt32(ot & 0xFFFF_FFFF)
+            let chunk = r.rest()
+            guard !chunk.isEmpty else { throw .truncated("fragment chunk") }
+            guard Int(total) <= Envelope.maxEncodedBytes else { throw .oversized("fragment total", Int(total)) }
+            guard Int(offset) + chunk.count <= Int(total) else { throw .invalid("fragment beyond total") }
+            return .fragment(stream: stream, offset: offset, total: total, chunk: chunk)
+        case 4:
+            guard let lo = r.readU64(), let hi = r.readU64(), let n = r.readU16() else {
+                throw .truncated("inventory")
+            }
+            guard Int(n) <= maxPrefixesPerPacket else { throw .oversized("inventory n", Int(n)) }
+            guard lo <= hi else { throw .invalid("inventory range") }
+            var prefixes: [UInt64] = []
+            prefixes.reserveCapacity(Int(n))
+            for _ in 0..<n {
+                guard let p = r.readU64() else { throw .truncated("inventory prefixes") }
+                guard p >= lo, p <= hi else { throw .invalid("inventory prefix outside range") }
+                prefixes.append(p)
+            }
+            guard r.remaining == 0 else { throw .trailingBytes(r.remaining) }
+            return .inventory(lo: lo, hi: hi, prefixes: prefixes)
+        case 5:
+            guard let n = r.readU16() else { throw .truncated("want") }
+            guard Int(n) <= maxPrefixesPerPacket else { throw .oversized("want n", Int(n)) }
+            var prefixes: [UInt64] = []
+            prefixes.reserveCapacity(Int(n))
+            for _ in 0..<n {
+                guard let p = r.readU64() else { throw .truncated("want prefixes") }
+                prefixes.append(p)
+            }
+            guard r.remaining == 0 else { throw .trailingBytes(r.remaining) }
+            return .want(prefixes)
+        default:
+            throw .unknownPacketType(type)
+        }
+    }
+}
+
+/// The symmetric key that seals every LAN datagram of one mesh.
+public struct MeshKey: Sendable {
+    let aead: AEADKey
+
+    /// The public default key: anyone running Estafette can read an open mesh's packets.
+    public static let publicDefault: MeshKey = {
+        let k = SecretBytes(copying: Sodium.blake2b(Array("estafette/mesh/public/v1".utf8), length: 32))
+        return MeshKey(aead: try! AEADKey(key: k))
+    }()
+
+    init(aead: AEADKey) { self.aead = aead }
+
+    /// A private mesh key from a passphrase (Argon2id; the salt is fixed so every member derives the same key).
+    public static func fromPassphrase(
+        _ passphrase: String, opsLimit: Int? = nil, memLimit: Int? = nil
+    ) -> MeshKey? {
+        let salt = Array(Sodium.blake2b(Array("estafette/mesh/salt/v1".utf8), length: 16))
+        let key: SecretBytes?
+        if let opsLimit, let memLimit {
+            key = PasswordHash.deriveKey(passphrase: passphrase, salt: salt, opsLimit: opsLimit, memLimit: memLimit)
+        } else {
+            key = PasswordHash.deriveKey(passphrase: passphrase, salt: salt)
+        }
+        guard let key, let aead = try? AEADKey(key: key) else { return nil }
+        return MeshKey(aead: aead)
+    }
+
+    static let ad: [UInt8] = Packet.magic + [Packet.version]
+
+    /// Seals one packet from `session` into a datagram.
+    public func seal(_ packet: Packet, session: UInt64) -> [UInt8] {
+        var plain: [UInt8] = [packet.type]
+        plain.appendBE(session)
+        plain += packet.encodePayload()
+        let nonce = Sodium.randomBytes(AEADKey.nonceBytes)
+        return Self.ad + nonce + aead.seal(plain, nonce: nonce, ad: Self.ad)
+    }
+
+    /// Opens a datagram: the sender's session and the packet.
+    public func open(_ datagram: [UInt8]) throws(WireError) -> (session: UInt64, packet: Packet) {
+        guard datagram.count <= Packet.maxDatagramBytes else { throw .oversized("datagram", datagram.count) }
+        guard datagram.count >= Packet.sealedOverhead + Packet.plainHeaderBytes else { throw .truncated("datagram") }
+        guard datagram[0] == Packet.magic[0], datagram[1] == Packet.magic[1] else { throw .badMagic }
+        guard datagram[2] == Packet.version else { throw .unknownVersion(datagram[2]) }
+        let nonce = Array(datagram[3..<(3 + AEADKey.nonceBytes)])
+        let plain: [UInt8]
+        do {
+            plain = try aead.open(datagram[(3 + AEADKey.nonceBytes)...], nonce: nonce, ad: Self.ad)
+        } catch {
+            throw .badMAC
+        }
+        var r = ByteReader(plain)
+        guard let type = r.readU8(), let session = r.readU64() else { throw .truncated("packet header") }
+        return (session, try Packet.decodePayload(type: type, r.rest()))
+    }
+}
