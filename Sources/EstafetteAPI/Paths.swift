@@ -12,7 +12,7 @@ public enum DefaultPaths {
         return s.isEmpty ? nil : s
     }
 
-    static var home: String {
+    public static var home: String {
         if let h = env("HOME") { return h }
         if let pw = getpwuid(getuid()), let dir = pw.pointee.pw_dir { return String(cString: dir) }
         return "/tmp"

@@ -22,8 +22,10 @@ public struct PublicID: Hashable, Sendable, CustomStringConvertible {
         guard body.count == Base32.encodedLength(SigningPublicKey.byteCount + Self.checksumBytes) else {
             throw IDError(.wrongLength, text)
         }
+        guard body.utf8.allSatisfy({ Base32.alphabet.contains($0) }) else { throw IDError(.badCharacters, text) }
+        // A non-canonical final character is a typo too.
         guard let raw = Base32.decode(String(body)), raw.count == SigningPublicKey.byteCount + Self.checksumBytes
-        else { throw IDError(.badCharacters, text) }
+        else { throw IDError(.badChecksum, text) }
         let pk = Array(raw.prefix(SigningPublicKey.byteCount))
         guard Array(raw.suffix(Self.checksumBytes)) == Self.checksum(pk) else { throw IDError(.badChecksum, text) }
         do {

@@ -1,0 +1,215 @@
+import EstafetteAPI
+import EstafetteCore
+import Foundation
+import Logging
+import NIOCore
+import NIOExtras
+import NIOPosix
+import ServiceLifecycle
+
+/// JSON-RPC 2.0 over a Unix stream socket, one JSON object per line (mode 0660).
+///
+/// A request line longer than `RPC.maxLineBytes` gets a -32600 error and the connection is closed. Each connection
+/// is served by its own task and fails on its own; `subscribe` adds notifications to the same connection.
+public struct APIServer: Sendable {
+    let path: String
+    let dispatcher: Dispatcher
+    let hub: SubscriberHub
+    let logger: Logger
+
+    public init(path: String, engine: Engine, logger: Logger) {
+        self.path = path
+        self.dispatcher = Dispatcher(engine: engine)
+        self.hub = engine.hub
+        self.logger = logger
+    }
+
+    public struct AlreadyRunning: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String { "another estafetted is already listening on \(path)" }
+    }
+
+    typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    /// Binds the socket now (so start-up errors surface before the daemon reports ready); `run()` serves it.
+    public func bind() async throws -> BoundServer {
+        if Self.somethingListens(at: path) { throw AlreadyRunning(path: path) }
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty {
+            try FileManager.default.createDirectory(
+                atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        }
+        let old = umask(0o117)  // socket file 0660 from the start: no chmod race
+        defer { umask(old) }
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 64)
+            // `echo '{…}' | socat - UNIX-CONNECT:…` half-closes after the request: still answer it.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { child in
+                child.eventLoop.makeCompletedFuture {
+                    try child.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: RPC.maxLineBytes))
+                    return try Connection(wrappingChannelSynchronously: child)
+                }
+            }
+        return BoundServer(channel: server)
+    }
+
+    public struct BoundServer: Sendable {
+        let channel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    }
+
+    public func run(bound: BoundServer) async throws {
+        logger.info("API listening", metadata: ["api.socket": "\(path)"])
+        let dispatcher = self.dispatcher
+        let hub = self.hub
+        let logger = self.logger
+        try await cancelWhenGracefulShutdown {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await bound.channel.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask {
+                            await serve(connection, dispatcher: dispatcher, hub: hub, logger: logger)
+                        }
+                    }
+                }
+            }
+        }
+        hub.finishAll()
+        unlink(path)
+    }
+
+    static func somethingListens(at path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &addr.sun_path) { p in
+            for (i, b) in bytes.enumerated() { p[i] = b }
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return rc == 0
+    }
+}
+
+/// A bound API server as a Service for the ServiceGroup.
+public struct BoundAPIService: Service, CustomStringConvertible {
+    public var description: String { "APIServer(\(server.path))" }
+    let server: APIServer
+    let bound: APIServer.BoundServer
+
+    public init(server: APIServer, bound: APIServer.BoundServer) {
+        self.server = server
+        self.bound = bound
+    }
+
+    public func run() async throws {
+        try await server.run(bound: bound)
+    }
+}
+
+private func serve(
+    _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, dispatcher: Dispatcher, hub: SubscriberHub,
+    logger: Logger
+) async {
+    do {
+        try await connection.executeThenClose { inbound, outbound in
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                var subscription: Int? = nil
+                defer { if let s = subscription { hub.unsubscribe(s) } }
+                do {
+                    for try await line in inbound {
+                        let (response, subscribe) = await respond(to: line, dispatcher: dispatcher)
+                        if let response { try await outbound.write(response) }
+                        if subscribe, subscription == nil {
+                            let (id, stream) = hub.subscribe()
+                            subscription = id
+                            tasks.addTask {
+                                for await item in stream {
+                                    let n = RPCNotification(method: RPC.Method.messageReceived, params: item)
+                                    try await outbound.write(encodeLine(n))
+                                }
+                            }
+                        }
+                    }
+                } catch is ByteToMessageDecoderError.PayloadTooLargeError {
+                    let e = RPCErrorObject(
+                        code: RPC.ErrorCode.invalidRequest,
+                        message: "request line longer than \(RPC.maxLineBytes) bytes; the connection is closed")
+                    try? await outbound.write(encodeLine(RPCResponse(id: .null, error: e)))
+                    tasks.cancelAll()
+                    return
+                }
+                // The client closed its sending side. A subscriber keeps receiving notifications until it
+                // closes the connection entirely (the next write then fails) or the daemon stops.
+                try await tasks.waitForAll()
+            }
+        }
+    } catch {
+        logger.debug("API connection ended with an error", metadata: ["error": "\(error)"])
+    }
+}
+
+func encodeLine<T: Encodable>(_ value: T) -> ByteBuffer {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+    var data = (try? encoder.encode(value)) ?? Data(#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"cannot encode response"}}"#.utf8)
+    data.append(0x0A)
+    return ByteBuffer(bytes: data)
+}
+
+/// Handles one request line. Returns the response line (nil for notifications) and whether it subscribed.
+func respond(to line: ByteBuffer, dispatcher: Dispatcher) async -> (ByteBuffer?, Bool) {
+    let bytes = Data(line.readableBytesView)
+    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return (nil, false) }  // blank line
+    let value: JSONValue
+    do {
+        value = try JSONDecoder().decode(JSONValue.self, from: bytes)
+    } catch {
+        let e = RPCErrorObject(code: RPC.ErrorCode.parseError, message: "parse error: the line is not valid JSON")
+        return (encodeLine(RPCResponse(id: .null, error: e)), false)
+    }
+    guard case .object(let obj) = value else {
+        let msg: String
+        if case .array = value {
+            msg = "batch requests are not supported: send one JSON object per line"
+        } else {
+            msg = "a request must be a JSON object"
+        }
+        return (encodeLine(RPCResponse(id: .null, error: RPCErrorObject(code: RPC.ErrorCode.invalidRequest, message: msg))), false)
+    }
+    let id = obj["id"]
+    let replyID: JSONValue
+    switch id {
+    case .none, .some(.null): replyID = .null
+    case .some(.string), .some(.int), .some(.double): replyID = id!
+    default:
+        let e = RPCErrorObject(code: RPC.ErrorCode.invalidRequest, message: "id must be a string, a number or null")
+        return (encodeLine(RPCResponse(id: .null, error: e)), false)
+    }
+    guard obj["jsonrpc"] == .string("2.0") else {
+        let e = RPCErrorObject(code: RPC.ErrorCode.invalidRequest, message: "\"jsonrpc\" must be \"2.0\"")
+        return (encodeLine(RPCResponse(id: replyID, error: e)), false)
+    }
+    guard case .string(let method) = obj["method"] else {
+        let e = RPCErrorObject(code: RPC.ErrorCode.invalidRequest, message: "\"method\" must be a string")
+        return (encodeLine(RPCResponse(id: replyID, error: e)), false)
+    }
+    let isNotification = id == nil
+    do {
+        let result = try await dispatcher.handle(method: method, params: obj["params"])
+        let subscribed = method == RPC.Method.subscribe
+        if isNotification { return (nil, subscribed) }
+        return (encodeLine(RPCResponse(id: replyID, result: result)), subscribed)
+    } catch {
+        if isNotification { return (nil, false) }
+        return (encodeLine(RPCResponse(id: replyID, error: error)), false)
+    }
+}

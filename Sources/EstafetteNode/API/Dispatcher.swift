@@ -1,0 +1,242 @@
+import EstafetteAPI
+import EstafetteCore
+import Foundation
+
+/// Turns one JSON-RPC request into a result or an error a person can understand.
+struct Dispatcher: Sendable {
+    let engine: Engine
+
+    static let methods: [String] = [
+        RPC.Method.nodeStatus, RPC.Method.identityShow, RPC.Method.contactsAdd, RPC.Method.contactsList,
+        RPC.Method.contactsRemove, RPC.Method.messagesSend, RPC.Method.alertsPost, RPC.Method.alertsFollow,
+        RPC.Method.alertsUnfollow, RPC.Method.alertsFollowing, RPC.Method.inboxList, RPC.Method.inboxMarkRead,
+        RPC.Method.subscribe, RPC.Method.peersList,
+    ]
+
+    func handle(method: String, params: JSONValue?) async throws(RPCErrorObject) -> JSONValue {
+        do {
+            switch method {
+            case RPC.Method.nodeStatus:
+                return try .from(await engine.status())
+            case RPC.Method.identityShow:
+                let id = engine.identityID
+                return try .from(IdentityInfo(id: id.description, fingerprint: id.fingerprint))
+            case RPC.Method.contactsAdd:
+                return try .from(try addContact(try decode(ContactsAddParams.self, params)))
+            case RPC.Method.contactsList:
+                let list = try storage { try engine.store.contacts() }
+                return try .from(
+                    ContactsList(contacts: list.compactMap { c in
+                        (try? SigningPublicKey(validating: c.key)).map {
+                            Contact(name: c.name, id: PublicID(key: $0).description)
+                        }
+                    }))
+            case RPC.Method.contactsRemove:
+                let p = try decode(ContactsRemoveParams.self, params)
+                guard try storage({ try engine.store.removeContact(name: p.name) }) else {
+                    throw RPCErrorObject(code: RPC.ErrorCode.unknownContact, message: "no contact named '\(p.name)'")
+                }
+                return try .from(OK())
+            case RPC.Method.messagesSend:
+                let p = try decode(MessagesSendParams.self, params)
+                let recipient = try resolveRecipient(p.to)
+                try checkText(p.text)
+                let id = try await operation { try await engine.sendDirect(to: recipient, text: p.text) }
+                return try .from(MessageSent(message_id: id.hex))
+            case RPC.Method.alertsPost:
+                let p = try decode(AlertsPostParams.self, params)
+                try checkText(p.text)
+                let id = try await operation { try await engine.postAlert(text: p.text) }
+                return try .from(MessageSent(message_id: id.hex))
+            case RPC.Method.alertsFollow:
+                let p = try decode(AlertsFollowParams.self, params)
+                let key = try parseID(p.id)
+                try storage { try engine.store.follow(key: key.bytes, at: wallClockMillis() / 1000) }
+                return try .from(OK())
+            case RPC.Method.alertsUnfollow:
+                let p = try decode(AlertsFollowParams.self, params)
+                let key = try parseID(p.id)
+                _ = try storage { try engine.store.unfollow(key: key.bytes) }
+                return try .from(OK())
+            case RPC.Method.alertsFollowing:
+                let keys = try storage { try engine.store.followed() }
+                return try .from(
+                    AlertsFollowing(following: keys.compactMap { k in
+                        (try? SigningPublicKey(validating: k)).map { PublicID(key: $0).description }
+                    }))
+            case RPC.Method.inboxList:
+                let p = try decode(InboxListParams.self, params)
+                let limit = p.limit ?? 100
+                guard (1...1000).contains(limit) else {
+                    throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "limit must be between 1 and 1000")
+                }
+                let rows = try storage {
+                    try engine.store.inbox(limit: limit, since: p.since, unreadOnly: p.unread ?? false)
+                }
+                return try .from(InboxList(messages: rows.map(InboxItem.init)))
+            case RPC.Method.inboxMarkRead:
+                let p = try decode(InboxMarkReadParams.self, params)
+                guard p.message_ids.count <= 10_000 else {
+                    throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "at most 10000 message_ids at once")
+                }
+                var ids: [EnvelopeID] = []
+                for s in p.message_ids {
+                    guard let id = EnvelopeID(hex: s) else {
+                        throw RPCErrorObject(
+                            code: RPC.ErrorCode.invalidParams,
+                            message: "'\(s.prefix(80))' is not a message_id (64 hex digits)")
+                    }
+                    ids.append(id)
+                }
+                let n = try storage { try engine.store.markRead(ids) }
+                return try .from(MarkedRead(marked: n))
+            case RPC.Method.subscribe:
+                _ = try decode(Empty.self, params)
+                return try .from(Subscribed(subscribed: true))
+            case RPC.Method.peersList:
+                let peers = await engine.peers().map {
+                    Peer(session: hex64($0.session), address: $0.address.description, last_seen: $0.lastSeen / 1000)
+                }
+                return try .from(PeersList(peers: peers))
+            default:
+                throw RPCErrorObject(
+                    code: RPC.ErrorCode.methodNotFound,
+                    message: "unknown method '\(method.prefix(80))'; known methods: \(Self.methods.joined(separator: ", "))")
+            }
+        } catch let e as RPCErrorObject {
+            throw e
+        } catch {
+            throw RPCErrorObject(code: RPC.ErrorCode.internalError, message: "internal error: \(error)")
+        }
+    }
+
+    // MARK: - Helpers
+
+    func decode<T: Decodable>(_ type: T.Type, _ params: JSONValue?) throws(RPCErrorObject) -> T {
+        let value = params ?? .object([:])
+        guard case .object = value else {
+            throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "params must be a JSON object")
+        }
+        do {
+            return try value.decode(T.self)
+        } catch let e as DecodingError {
+            throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: Self.describe(e))
+        } catch {
+            throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "invalid params: \(error)")
+        }
+    }
+
+    static func describe(_ e: DecodingError) -> String {
+        func path(_ ctx: DecodingError.Context, _ extra: (any CodingKey)? = nil) -> String {
+            let keys = ctx.codingPath + (extra.map { [$0] } ?? [])
+            return keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch e {
+        case .keyNotFound(let key, let ctx):
+            return "missing parameter '\(path(ctx, key))'"
+        case .typeMismatch(let type, let ctx):
+            return "parameter '\(path(ctx))' must be \(Self.typeName(type))"
+        case .valueNotFound(let type, let ctx):
+            return "parameter '\(path(ctx))' must be \(Self.typeName(type)), not null"
+        case .dataCorrupted(let ctx):
+            return "invalid parameter '\(path(ctx))': \(ctx.debugDescription)"
+        @unknown default:
+            return "invalid params"
+        }
+    }
+
+    static func typeName(_ t: Any.Type) -> String {
+        switch t {
+        case is String.Type: return "a string"
+        case is Int.Type, is Int64.Type: return "an integer"
+        case is Bool.Type: return "true or false"
+        case is [String].Type: return "an array of strings"
+        default: return "of type \(t)"
+        }
+    }
+
+    func storage<T>(_ body: () throws -> T) throws(RPCErrorObject) -> T {
+        do {
+            return try body()
+        } catch {
+            throw RPCErrorObject(code: RPC.ErrorCode.storageFailure, message: "database error: \(error)")
+        }
+    }
+
+    func operation<T: Sendable>(_ body: () async throws -> T) async throws(RPCErrorObject) -> T {
+        do {
+            return try await body()
+        } catch let e as Engine.OperationError {
+            throw RPCErrorObject(code: e.code, message: e.message)
+        } catch {
+            throw RPCErrorObject(code: RPC.ErrorCode.internalError, message: "\(error)")
+        }
+    }
+
+    func parseID(_ text: String) throws(RPCErrorObject) -> SigningPublicKey {
+        do {
+            return try PublicID(parsing: text).key
+        } catch {
+            throw RPCErrorObject(code: RPC.ErrorCode.badID, message: error.description)
+        }
+    }
+
+    func checkText(_ text: String) throws(RPCErrorObject) {
+        let n = text.utf8.count
+        guard n > 0 else { throw RPCErrorObject(code: RPC.ErrorCode.emptyText, message: "text is empty") }
+        guard n <= RPC.maxTextBytes else {
+            throw RPCErrorObject(
+                code: RPC.ErrorCode.textTooLong,
+                message: "text is \(n) bytes; the limit is \(RPC.maxTextBytes) bytes of UTF-8")
+        }
+    }
+
+    /// A contact name, else a textual ID. Names never start with the ID prefix, so the two cannot be confused.
+    func resolveRecipient(_ to: String) throws(RPCErrorObject) -> SigningPublicKey {
+        if let key = try storage({ try engine.store.contactKey(name: to) }) {
+            do {
+                return try SigningPublicKey(validating: key)
+            } catch {
+                throw RPCErrorObject(code: RPC.ErrorCode.badID, message: "contact '\(to)' holds an invalid key")
+            }
+        }
+        if to.lowercased().hasPrefix(PublicID.prefix) {
+            return try parseID(to)
+        }
+        throw RPCErrorObject(
+            code: RPC.ErrorCode.unknownContact,
+            message: "no contact named '\(to.prefix(80))'; add one with contacts.add or give a full ID")
+    }
+
+    func addContact(_ p: ContactsAddParams) throws(RPCErrorObject) -> OK {
+        let name = p.name
+        guard !name.isEmpty, name.count <= 64 else {
+            throw RPCErrorObject(code: RPC.ErrorCode.badContactName, message: "a contact name has 1 to 64 characters")
+        }
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw RPCErrorObject(code: RPC.ErrorCode.badContactName, message: "a contact name cannot hold control characters")
+        }
+        guard !name.lowercased().hasPrefix(PublicID.prefix) else {
+            throw RPCErrorObject(
+                code: RPC.ErrorCode.badContactName,
+                message: "a contact name cannot start with '\(PublicID.prefix)' (that is how IDs start)")
+        }
+        let key = try parseID(p.id)
+        do {
+            try engine.store.addContact(name: name, key: key.bytes)
+        } catch Store.ContactConflict.nameTaken {
+            throw RPCErrorObject(code: RPC.ErrorCode.contactExists, message: "a contact named '\(name)' already exists")
+        } catch Store.ContactConflict.keyTaken(let other) {
+            throw RPCErrorObject(
+                code: RPC.ErrorCode.contactExists, message: "this ID is already saved as contact '\(other)'")
+        } catch {
+            throw RPCErrorObject(code: RPC.ErrorCode.storageFailure, message: "database error: \(error)")
+        }
+        return OK()
+    }
+}
+
+func hex64(_ v: UInt64) -> String {
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: 16 - s.count) + s
+}

@@ -1,0 +1,193 @@
+import EstafetteAPI
+import TOMLKit
+
+/// The daemon's settings. Every key is documented, with its default, in `Config/estafette.toml`.
+public struct NodeConfig: Sendable, Equatable {
+    public var dataDir: String
+    public var socketPath: String
+    public var lanGroup: String = "239.192.45.45"
+    public var lanPort: Int = 4545
+    /// Interface names; empty means every multicast-capable interface with an IPv4 address.
+    public var lanInterfaces: [String] = []
+    /// Private mesh passphrase; nil means the public default mesh key.
+    public var meshPassphrase: String? = nil
+    public var beaconIntervalMillis: Int64 = 3_000
+    /// Lifetime given to messages this node sends, in seconds (at most 7 days).
+    public var messageLifetimeSeconds: UInt64 = 7 * 24 * 3600
+    public var logLevel: String = "info"
+
+    public init(dataDir: String? = nil, socketPath: String? = nil) {
+        let dir = dataDir ?? DefaultPaths.dataDir
+        self.dataDir = dir
+        self.socketPath = socketPath ?? DefaultPaths.socketPath(dataDir: dir)
+    }
+}
+
+extension NodeConfig: CustomStringConvertible {
+    /// Never prints the mesh passphrase.
+    public var description: String {
+        "NodeConfig(data_dir: \(dataDir), socket: \(socketPath), lan: \(lanGroup):\(lanPort) \(lanInterfaces), "
+            + "mesh: \(meshPassphrase == nil ? "public" : "private (redacted)"))"
+    }
+}
+
+/// A configuration problem, reported with the file, line (when known), key and reason.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public let file: String
+    public let line: Int?
+    public let key: String?
+    public let reason: String
+
+    public init(file: String, line: Int?, key: String?, reason: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.reason = reason
+    }
+
+    public var description: String {
+        var s = file
+        if let line { s += ":\(line)" }
+        s += ": "
+        if let key { s += "\(key): " }
+        return s + reason
+    }
+}
+
+extension NodeConfig {
+    static let knownKeys: [String: Set<String>] = [
+        "": ["data_dir", "log_level"],
+        "api": ["socket"],
+        "lan": ["group", "port", "interfaces", "mesh_passphrase", "beacon_interval_ms"],
+        "messages": ["lifetime_hours"],
+    ]
+
+    /// Loads a TOML file. Command-line overrides are applied by the caller afterwards.
+    public static func load(file: String, text: String) throws(ConfigError) -> NodeConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let e as TOMLParseError {
+            throw ConfigError(file: file, line: e.source.begin.line, key: nil, reason: "TOML syntax error: \(e.description)")
+        } catch {
+            throw ConfigError(file: file, line: nil, key: nil, reason: "cannot parse: \(error)")
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        func fail(_ section: String, _ key: String?, _ reason: String) -> ConfigError {
+            let dotted = key.map { section.isEmpty ? $0 : "\(section).\($0)" } ?? (section.isEmpty ? nil : "[\(section)]")
+            return ConfigError(file: file, line: lineOf(section: section, key: key, in: lines), key: dotted, reason: reason)
+        }
+
+        var config = NodeConfig()
+        // Unknown keys are errors: a typo must not silently fall back to a default.
+        for key in table.keys {
+            if let sub = table[key]?.table {
+                guard let known = knownKeys[key] else { throw fail(key, nil, "unknown section [\(key)]") }
+                for k in sub.keys where !known.contains(k) {
+                    throw fail(key, k, "unknown key (known keys: \(known.sorted().joined(separator: ", ")))")
+                }
+            } else if !(knownKeys[""]!.contains(key)) {
+                throw fail("", key, "unknown key")
+            }
+        }
+
+        func string(_ section: String, _ key: String) throws(ConfigError) -> String? {
+            let t = section.isEmpty ? table : table[section]?.table
+            guard let v = t?[key] else { return nil }
+            guard let s = v.string else { throw fail(section, key, "must be a string, got \(v.type)") }
+            return s
+        }
+        func int(_ section: String, _ key: String, _ range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+            guard let v = table[section]?.table?[key] else { return nil }
+            guard let i = v.int else { throw fail(section, key, "must be an integer, got \(v.type)") }
+            guard range.contains(i) else {
+                throw fail(section, key, "\(i) is out of range \(range.lowerBound)…\(range.upperBound)")
+            }
+            return i
+        }
+
+        if let d = try string("", "data_dir") {
+            guard !d.isEmpty else { throw fail("", "data_dir", "must not be empty") }
+            config.dataDir = expandHome(d)
+            config.socketPath = DefaultPaths.socketPath(dataDir: config.dataDir)
+        }
+        if let l = try string("", "log_level") {
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            guard levels.contains(l) else {
+                throw fail("", "log_level", "'\(l)' is not one of \(levels.joined(separator: ", "))")
+            }
+            config.logLevel = l
+        }
+        if let s = try string("api", "socket") {
+            guard !s.isEmpty else { throw fail("api", "socket", "must not be empty") }
+            guard s.utf8.count < 108 else { throw fail("api", "socket", "path is longer than 107 bytes (Unix socket limit)") }
+            config.socketPath = expandHome(s)
+        }
+        if let g = try string("lan", "group") {
+            guard isIPv4Multicast(g) else {
+                throw fail("lan", "group", "'\(g)' is not an IPv4 multicast address (use one in 239.0.0.0/8)")
+            }
+            config.lanGroup = g
+        }
+        if let p = try int("lan", "port", 1...65535) { config.lanPort = p }
+        if let v = table["lan"]?.table?["interfaces"] {
+            guard let arr = v.array else { throw fail("lan", "interfaces", "must be an array of interface names") }
+            var names: [String] = []
+            for item in arr {
+                guard let s = item.string, !s.isEmpty else {
+                    throw fail("lan", "interfaces", "must be an array of interface names (strings)")
+                }
+                names.append(s)
+            }
+            config.lanInterfaces = names
+        }
+        if let m = try string("lan", "mesh_passphrase") {
+            guard m.utf8.count >= 8 else {
+                throw fail("lan", "mesh_passphrase", "must be at least 8 characters (or remove it for the public mesh)")
+            }
+            config.meshPassphrase = m
+        }
+        if let b = try int("lan", "beacon_interval_ms", 100...600_000) { config.beaconIntervalMillis = Int64(b) }
+        if let h = try int("messages", "lifetime_hours", 1...168) { config.messageLifetimeSeconds = UInt64(h) * 3600 }
+        return config
+    }
+
+    /// The line of `key` in `[section]` (or of the section header when key is nil).
+    static func lineOf(section: String, key: String?, in lines: [String]) -> Int? {
+        var current = ""
+        for (i, raw) in lines.enumerated() {
+            let line = raw.trimmingWhitespace()
+            if line.hasPrefix("[") {
+                current = String(line.dropFirst().prefix { $0 != "]" }).trimmingWhitespace()
+                if key == nil, current == section { return i + 1 }
+                continue
+            }
+            if let key, current == section, line.hasPrefix(key) {
+                let rest = line.dropFirst(key.count).trimmingWhitespace()
+                if rest.hasPrefix("=") { return i + 1 }
+            }
+        }
+        return nil
+    }
+
+    static func isIPv4Multicast(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return false }
+        let nums = parts.compactMap { UInt8($0) }
+        guard nums.count == 4 else { return false }
+        return (224...239).contains(nums[0])
+    }
+
+    static func expandHome(_ path: String) -> String {
+        guard path.hasPrefix("~/") else { return path }
+        return DefaultPaths.home + path.dropFirst(1)
+    }
+}
+
+extension StringProtocol {
+    func trimmingWhitespace() -> String {
+        guard let first = firstIndex(where: { !$0.isWhitespace }) else { return "" }
+        let last = lastIndex(where: { !$0.isWhitespace })!
+        return String(self[first...last])
+    }
+}

@@ -1,0 +1,276 @@
+import EstafetteCore
+import Foundation
+import GRDB
+
+/// The node's SQLite database (WAL, `synchronous = FULL`): envelopes, inbox, contacts, followed authors.
+///
+/// Every write that an API call reports as done has been committed with a full fsync before the call returns.
+/// Methods are synchronous and thread-safe (GRDB serialises writers; readers use WAL snapshots).
+public final class Store: Sendable {
+    let pool: DatabasePool
+    public let path: String
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        config.busyMode = .timeout(5)
+        pool = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE envelope (
+                        id BLOB PRIMARY KEY NOT NULL,
+                        kind INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        data BLOB NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX envelope_expires ON envelope(expires_at);
+                    CREATE TABLE inbox (
+                        message_id BLOB PRIMARY KEY NOT NULL,
+                        kind TEXT NOT NULL,
+                        sender BLOB NOT NULL,
+                        text TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        seq INTEGER,
+                        read INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
+                    CREATE INDEX inbox_received ON inbox(received_at);
+                    CREATE TABLE contact (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        pk BLOB NOT NULL UNIQUE
+                    );
+                    CREATE TABLE follow (
+                        pk BLOB PRIMARY KEY NOT NULL,
+                        followed_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE meta (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        value INTEGER NOT NULL
+                    );
+                    """)
+        }
+        return m
+    }
+
+    // MARK: - Envelopes
+
+    public func envelopeIndex() throws -> [(id: EnvelopeID, expiresAt: UInt64)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, expires_at FROM envelope").map { row in
+                let id: Data = row["id"]
+                let exp: Int64 = row["expires_at"]
+                return (EnvelopeID(bytes: Array(id)), UInt64(max(0, exp)))
+            }
+        }
+    }
+
+    /// Commits an envelope and, when it was for us, its inbox entry, in one transaction.
+    /// Returns true when the message was new to the inbox.
+    @discardableResult
+    public func commit(_ e: StoredEnvelope, message: ReceivedMessage?, receivedAt: Int64) throws -> Bool {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO envelope (id, kind, expires_at, received_at, data) VALUES (?, ?, ?, ?, ?)",
+                arguments: [Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), receivedAt, Data(e.bytes)])
+            guard let m = message else { return false }
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO inbox (message_id, kind, sender, text, created_at, received_at, seq)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    Data(m.id.bytes), m.kind.rawValue, Data(m.sender.bytes), m.text, Int64(clamping: m.createdAt),
+                    receivedAt, m.sequence.map { Int64(bitPattern: $0) },
+                ])
+            return db.changesCount > 0
+        }
+    }
+
+    public func envelopes(_ ids: [EnvelopeID]) throws -> [StoredEnvelope] {
+        try pool.read { db in
+            try ids.compactMap { id in
+                guard
+                    let row = try Row.fetchOne(
+                        db, sql: "SELECT kind, expires_at, data FROM envelope WHERE id = ?", arguments: [Data(id.bytes)])
+                else { return nil }
+                let kind: Int = row["kind"]
+                let exp: Int64 = row["expires_at"]
+                let data: Data = row["data"]
+                guard let k = Envelope.Kind(rawValue: UInt8(clamping: kind)) else { return nil }
+                return StoredEnvelope(id: id, kind: k, expiresAt: UInt64(max(0, exp)), bytes: Array(data))
+            }
+        }
+    }
+
+    @discardableResult
+    public func deleteExpired(upTo: UInt64) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM envelope WHERE expires_at <= ?", arguments: [Int64(clamping: upTo)])
+            return db.changesCount
+        }
+    }
+
+    public func envelopeCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM envelope") ?? 0 }
+    }
+
+    // MARK: - Contacts
+
+    public enum ContactConflict: Error {
+        case nameTaken(existingID: [UInt8])
+        case keyTaken(existingName: String)
+    }
+
+    public func addContact(name: String, key: [UInt8]) throws {
+        try pool.write { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT pk FROM contact WHERE name = ?", arguments: [name]) {
+                let pk: Data = row["pk"]
+                throw ContactConflict.nameTaken(existingID: Array(pk))
+            }
+            if let other = try String.fetchOne(db, sql: "SELECT name FROM contact WHERE pk = ?", arguments: [Data(key)])
+            {
+                throw ContactConflict.keyTaken(existingName: other)
+            }
+            try db.execute(sql: "INSERT INTO contact (name, pk) VALUES (?, ?)", arguments: [name, Data(key)])
+        }
+    }
+
+    public func contacts() throws -> [(name: String, key: [UInt8])] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, pk FROM contact ORDER BY name").map { row in
+                let pk: Data = row["pk"]
+                return (row["name"], Array(pk))
+            }
+        }
+    }
+
+    public func contactKey(name: String) throws -> [UInt8]? {
+        try pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT pk FROM contact WHERE name = ?", arguments: [name]).map { Array($0) }
+        }
+    }
+
+    /// Returns false when there was no such contact.
+    public func removeContact(name: String) throws -> Bool {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM contact WHERE name = ?", arguments: [name])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: - Follows
+
+    public func follow(key: [UInt8], at: Int64) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO follow (pk, followed_at) VALUES (?, ?)", arguments: [Data(key), at])
+        }
+    }
+
+    public func unfollow(key: [UInt8]) throws -> Bool {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM follow WHERE pk = ?", arguments: [Data(key)])
+            return db.changesCount > 0
+        }
+    }
+
+    public func followed() throws -> [[UInt8]] {
+        try pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT pk FROM follow ORDER BY followed_at").map { Array($0) }
+        }
+    }
+
+    // MARK: - Inbox
+
+    public struct InboxRow: Sendable, Equatable {
+        public let messageID: [UInt8]
+        public let kind: String
+        public let sender: [UInt8]
+        public let senderName: String?
+        public let text: String
+        public let createdAt: Int64
+        public let receivedAt: Int64
+        public let read: Bool
+        public let followed: Bool
+    }
+
+    static let inboxSelect = """
+        SELECT i.message_id, i.kind, i.sender, i.text, i.created_at, i.received_at, i.read,
+               c.name AS sender_name, (f.pk IS NOT NULL) AS followed
+        FROM inbox i
+        LEFT JOIN contact c ON c.pk = i.sender
+        LEFT JOIN follow f ON f.pk = i.sender
+        """
+
+    static func inboxRow(_ row: Row) -> InboxRow {
+        let mid: Data = row["message_id"]
+        let sender: Data = row["sender"]
+        return InboxRow(
+            messageID: Array(mid), kind: row["kind"], sender: Array(sender), senderName: row["sender_name"],
+            text: row["text"], createdAt: row["created_at"], receivedAt: row["received_at"], read: row["read"],
+            followed: row["followed"])
+    }
+
+    /// Newest first.
+    public func inbox(limit: Int, since: Int64?, unreadOnly: Bool) throws -> [InboxRow] {
+        try pool.read { db in
+            var sql = Self.inboxSelect + " WHERE 1"
+            var args: [any DatabaseValueConvertible] = []
+            if let since {
+                sql += " AND i.received_at >= ?"
+                args.append(since)
+            }
+            if unreadOnly { sql += " AND i.read = 0" }
+            sql += " ORDER BY i.received_at DESC, i.created_at DESC LIMIT ?"
+            args.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.inboxRow)
+        }
+    }
+
+    public func inboxItem(_ id: EnvelopeID) throws -> InboxRow? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: Self.inboxSelect + " WHERE i.message_id = ?", arguments: [Data(id.bytes)])
+                .map(Self.inboxRow)
+        }
+    }
+
+    public func markRead(_ ids: [EnvelopeID]) throws -> Int {
+        try pool.write { db in
+            var n = 0
+            for id in ids {
+                try db.execute(
+                    sql: "UPDATE inbox SET read = 1 WHERE message_id = ? AND read = 0", arguments: [Data(id.bytes)])
+                n += db.changesCount
+            }
+            return n
+        }
+    }
+
+    // MARK: - Counters
+
+    /// Allocates the next alert sequence number, durably.
+    public func nextAlertSequence() throws -> UInt64 {
+        try pool.write { db in
+            let current = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'alert_seq'") ?? 0
+            try db.execute(
+                sql: "INSERT INTO meta (key, value) VALUES ('alert_seq', ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+                arguments: [current + 1, current + 1])
+            return UInt64(current + 1)
+        }
+    }
+}

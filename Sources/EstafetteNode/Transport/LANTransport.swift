@@ -1,0 +1,234 @@
+import EstafetteCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One datagram received from the LAN.
+struct InboundDatagram: Sendable {
+    let bytes: [UInt8]
+    let from: PeerAddress
+}
+
+/// An IPv4 LAN interface the mesh runs on.
+struct LANInterface: Sendable {
+    let name: String
+    let device: NIONetworkDevice
+    let address: SocketAddress
+    let netmask: SocketAddress?
+
+    var ipv4: in_addr? {
+        if case .v4(let a) = address { return a.address.sin_addr }
+        return nil
+    }
+
+    /// Whether `host` lies on this interface's subnet.
+    func contains(_ host: SocketAddress) -> Bool {
+        guard case .v4(let a) = address, case .v4(let h) = host else { return false }
+        guard let mask = netmask, case .v4(let m) = mask else { return false }
+        let mm = m.address.sin_addr.s_addr
+        return a.address.sin_addr.s_addr & mm == h.address.sin_addr.s_addr & mm
+    }
+}
+
+struct LANError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// UDP multicast transport for one mesh group.
+///
+/// - One receive socket bound to `0.0.0.0:port` (SO_REUSEADDR + SO_REUSEPORT, so several daemons on one host
+///   share the port), joined to the group on every chosen interface.
+/// - Per interface, one send socket bound to `<interface address>:0` with IP_MULTICAST_IF set, TTL 1 and loopback
+///   on. Multicasts leave from it, so its ephemeral port is this node's unicast address on that link, and peers'
+///   unicast answers (inventories, wants, pushed envelopes) arrive on it — unicast to the shared group port would
+///   reach only one of several daemons on a host.
+///
+/// IPv6 link-local multicast is not used yet: see docs/decisions.md.
+final class LANTransport: Sendable {
+    let group: SocketAddress
+    let interfaces: [LANInterface]
+    private let receiveChannel: any Channel
+    private let sendChannels: [any Channel]
+    let inbound: AsyncStream<InboundDatagram>
+    private let counters: NIOLockedValueBox<[String: Int64]>
+
+    /// Largest datagram read from a socket: bigger ones are truncated by the allocator and then fail to open.
+    static let receiveBufferBytes = 2048
+    /// Datagrams queued between the sockets and the engine; beyond this, new ones are dropped and counted.
+    static let inboundQueueLimit = 4096
+
+    private init(
+        group: SocketAddress, interfaces: [LANInterface], receiveChannel: any Channel, sendChannels: [any Channel],
+        inbound: AsyncStream<InboundDatagram>, counters: NIOLockedValueBox<[String: Int64]>
+    ) {
+        self.group = group
+        self.interfaces = interfaces
+        self.receiveChannel = receiveChannel
+        self.sendChannels = sendChannels
+        self.inbound = inbound
+        self.counters = counters
+    }
+
+    /// Chooses interfaces: the named ones (each must exist, have IPv4 and support multicast), or every
+    /// multicast-capable non-loopback IPv4 interface.
+    static func chooseInterfaces(names: [String]) throws -> [LANInterface] {
+        let devices = try System.enumerateDevices().filter { $0.address?.protocol == .inet }
+        if names.isEmpty {
+            return devices.filter { $0.multicastSupported && !$0.name.hasPrefix("lo") }.map {
+                LANInterface(name: $0.name, device: $0, address: $0.address!, netmask: $0.netmask)
+            }
+        }
+        return try names.map { name in
+            guard let d = devices.first(where: { $0.name == name }) else {
+                throw LANError(description: "lan.interfaces: interface '\(name)' does not exist or has no IPv4 address")
+            }
+            guard d.multicastSupported else {
+                var hint = ""
+                if name.hasPrefix("lo") { hint = " (enable it with: ip link set \(name) multicast on)" }
+                throw LANError(description: "lan.interfaces: interface '\(name)' does not support multicast\(hint)")
+            }
+            return LANInterface(name: d.name, device: d, address: d.address!, netmask: d.netmask)
+        }
+    }
+
+    static func start(groupHost: String, port: Int, interfaces: [LANInterface], logger: Logger) async throws
+        -> LANTransport
+    {
+        let group = try SocketAddress(ipAddress: groupHost, port: port)
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: InboundDatagram.self, bufferingPolicy: .bufferingNewest(inboundQueueLimit))
+        let counters = NIOLockedValueBox<[String: Int64]>([:])
+        let loop = MultiThreadedEventLoopGroup.singleton
+
+        @Sendable func handler(interface: Int?) -> DatagramHandler {
+            DatagramHandler(continuation: continuation, interfaces: interfaces, fixedInterface: interface, counters: counters)
+        }
+
+        let recvChannel = try await DatagramBootstrap(group: loop)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.socketOption(.init(rawValue: SO_REUSEPORT)), value: 1)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: receiveBufferBytes))
+            .channelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(handler(interface: nil)) }
+            }
+            .bind(host: "0.0.0.0", port: port).get()
+        var sendChannels: [any Channel] = []
+        do {
+            for (i, iface) in interfaces.enumerated() {
+                try await (recvChannel as! any MulticastChannel).joinGroup(group, device: iface.device).get()
+                let host: String = iface.address.ipAddress ?? "0.0.0.0"
+                let ch = try await DatagramBootstrap(group: loop)
+                    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: receiveBufferBytes))
+                    .channelInitializer { ch in
+                        ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(handler(interface: i)) }
+                    }
+                    .bind(host: host, port: 0).get()
+                sendChannels.append(ch)
+                let sop = ch as! any SocketOptionProvider
+                guard let addr = iface.ipv4 else { throw LANError(description: "\(iface.name) has no IPv4 address") }
+                try await sop.setIPMulticastIF(addr).get()
+                try await sop.setIPMulticastTTL(1).get()
+                try await sop.setIPMulticastLoop(1).get()
+                logger.info(
+                    "joined LAN group",
+                    metadata: [
+                        "lan.interface": "\(iface.name)", "lan.group": "\(groupHost):\(port)",
+                        "lan.unicast": "\(ch.localAddress.map { "\($0)" } ?? "?")",
+                    ])
+            }
+        } catch {
+            try? await recvChannel.close()
+            for ch in sendChannels { try? await ch.close() }
+            throw error
+        }
+        return LANTransport(
+            group: group, interfaces: interfaces, receiveChannel: recvChannel, sendChannels: sendChannels,
+            inbound: stream, counters: counters)
+    }
+
+    /// Multicasts a datagram on every interface except `except`. Returns the number of datagrams sent.
+    @discardableResult
+    func multicast(_ bytes: [UInt8], except: Int?) -> Int {
+        var n = 0
+        for (i, ch) in sendChannels.enumerated() where i != except {
+            write(ch, bytes, to: group)
+            n += 1
+        }
+        return n
+    }
+
+    func unicast(_ bytes: [UInt8], to peer: PeerAddress) {
+        guard peer.interface >= 0, peer.interface < sendChannels.count,
+            let addr = try? SocketAddress(ipAddress: peer.host, port: peer.port)
+        else {
+            counters.withLockedValue { $0["send_errors", default: 0] += 1 }
+            return
+        }
+        write(sendChannels[peer.interface], bytes, to: addr)
+    }
+
+    private func write(_ ch: any Channel, _ bytes: [UInt8], to addr: SocketAddress) {
+        let env = AddressedEnvelope(remoteAddress: addr, data: ByteBuffer(bytes: bytes))
+        let counters = self.counters
+        ch.writeAndFlush(env).whenComplete { result in
+            counters.withLockedValue { c in
+                switch result {
+                case .success: c["packets_out", default: 0] += 1
+                case .failure: c["send_errors", default: 0] += 1
+                }
+            }
+        }
+    }
+
+    var counterValues: [String: Int64] { counters.withLockedValue { $0 } }
+
+    func close() async {
+        try? await receiveChannel.close()
+        for ch in sendChannels { try? await ch.close() }
+    }
+}
+
+/// Moves datagrams from a socket into the transport's bounded queue.
+final class DatagramHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    let continuation: AsyncStream<InboundDatagram>.Continuation
+    let interfaces: [LANInterface]
+    /// The interface of a per-interface socket; nil for the shared group socket (the subnet decides).
+    let fixedInterface: Int?
+    let counters: NIOLockedValueBox<[String: Int64]>
+
+    init(
+        continuation: AsyncStream<InboundDatagram>.Continuation, interfaces: [LANInterface], fixedInterface: Int?,
+        counters: NIOLockedValueBox<[String: Int64]>
+    ) {
+        self.continuation = continuation
+        self.interfaces = interfaces
+        self.fixedInterface = fixedInterface
+        self.counters = counters
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let env = unwrapInboundIn(data)
+        let remote = env.remoteAddress
+        let iface = fixedInterface ?? interfaces.firstIndex(where: { $0.contains(remote) }) ?? 0
+        let peer = PeerAddress(host: remote.ipAddress ?? "?", port: remote.port ?? 0, interface: iface)
+        let d = InboundDatagram(bytes: Array(env.data.readableBytesView), from: peer)
+        if case .dropped = continuation.yield(d) {
+            counters.withLockedValue { $0["drop.rx_queue_full", default: 0] += 1 }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A datagram socket error (e.g. ICMP unreachable for a departed peer) is not fatal.
+        counters.withLockedValue { $0["socket_errors", default: 0] += 1 }
+    }
+}
+
+@available(*, unavailable)
+extension DatagramHandler: Sendable {}
