@@ -64,19 +64,26 @@ public struct APIServer: Sendable {
         let dispatcher = self.dispatcher
         let hub = self.hub
         let logger = self.logger
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await bound.channel.executeThenClose { connections in
-                    for try await connection in connections {
-                        group.addTask {
-                            await serve(connection, dispatcher: dispatcher, hub: hub, logger: logger)
+        defer {
+            hub.finishAll()
+            unlink(path)
+        }
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingDiscardingTaskGroup { group in
+                    try await bound.channel.executeThenClose { connections in
+                        for try await connection in connections {
+                            group.addTask {
+                                await serve(connection, dispatcher: dispatcher, hub: hub, logger: logger)
+                            }
                         }
                     }
                 }
             }
+        } catch is CancellationError {
+            // Graceful shutdown: connections are closed by cancellation.
         }
-        hub.finishAll()
-        unlink(path)
+        logger.info("API stopped")
     }
 
     static func somethingListens(at path: String) -> Bool {

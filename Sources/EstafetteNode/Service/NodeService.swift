@@ -36,24 +36,28 @@ public struct NodeService: Service, CustomStringConvertible {
         await engine.start()
         let engine = self.engine
         let lan = transport
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                if let lan {
-                    group.addTask {
-                        for await d in lan.inbound {
-                            await engine.receive(d)
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    if let lan {
+                        group.addTask {
+                            for await d in lan.inbound {
+                                await engine.receive(d)
+                            }
                         }
                     }
-                }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try await Task.sleep(nanoseconds: Self.tickMillis * 1_000_000)
-                        await engine.tick()
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try await Task.sleep(nanoseconds: Self.tickMillis * 1_000_000)
+                            await engine.tick()
+                        }
                     }
+                    try await group.next()
+                    group.cancelAll()
                 }
-                try await group.next()
-                group.cancelAll()
             }
+        } catch is CancellationError {
+            // Graceful shutdown.
         }
         await engine.attach(nil)
         await transport?.close()
