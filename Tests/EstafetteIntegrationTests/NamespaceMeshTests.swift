@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Three "hosts", each its own network namespace with an `eth0`, joined by a bridge in a fourth namespace.
+/// Created and removed by the test; traffic never leaves the namespaces.
+struct NamespaceLAN {
+    let tag: String
+    let hosts: [String]
+    var switchNS: String { tag + "sw" }
+
+    static var ipPath: String {
+        FileManager.default.fileExists(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip"
+    }
+
+    static var available: Bool { Privileges.isRoot && FileManager.default.fileExists(atPath: ipPath) }
+
+    @discardableResult
+    static func ip(_ args: String...) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ipPath)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        p.waitUntilExit()
+        if p.terminationStatus != 0 {
+            let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            throw SetupError(description: "ip \(args.joined(separator: " ")) failed: \(msg)")
+        }
+        return p.terminationStatus
+    }
+
+    struct SetupError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func create(hostCount: Int) throws -> NamespaceLAN {
+        let tag = "es\(getpid() % 100_000)"
+        let lan = NamespaceLAN(tag: tag, hosts: (1...hostCount).map { "\(tag)h\($0)" })
+        lan.teardown()  // leftovers of an earlier crashed run with the same pid
+        do {
+            try ip("netns", "add", lan.switchNS)
+            try ip("-n", lan.switchNS, "link", "set", "lo", "up")
+            try ip("-n", lan.switchNS, "link", "add", "br0", "type", "bridge")
+            try ip("-n", lan.switchNS, "link", "set", "br0", "up")
+            for (i, h) in lan.hosts.enumerated() {
+                let port = "\(tag)p\(i + 1)"
+                try ip("netns", "add", h)
+                try ip("link", "add", "eth0", "netns", h, "type", "veth", "peer", "name", port, "netns", lan.switchNS)
+                try ip("-n", lan.switchNS, "link", "set", port, "master", "br0")
+                try ip("-n", lan.switchNS, "link", "set", port, "up")
+                try ip("-n", h, "addr", "add", "10.213.0.\(i + 1)/24", "dev", "eth0")
+                try ip("-n", h, "link", "set", "eth0", "up")
+                try ip("-n", h, "link", "set", "lo", "up")
+            }
+        } catch {
+            lan.teardown()
+            throw error
+        }
+        return lan
+    }
+
+    func teardown() {
+        for ns in hosts + [switchNS] {
+            _ = try? Self.ip("netns", "del", ns)
+        }
+    }
+
+    func prefix(_ host: Int) -> [String] {
+        [Self.ipPath, "netns", "exec", hosts[host]]
+    }
+}
+
+@Suite("Three hosts in network namespaces on one bridge", .serialized)
+struct NamespaceMeshTests {
+    @Test(
+        "the mesh exchange across three network namespaces",
+        .enabled(if: NamespaceLAN.available, "needs root and iproute2 to create network namespaces"),
+        .timeLimit(.minutes(3)))
+    func meshAcrossNamespaces() async throws {
+        let lan = try NamespaceLAN.create(hostCount: 3)
+        defer { lan.teardown() }
+        let root = try makeScratchDir("netns")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let (group, port) = randomGroupAndPort()
+        let nodes = try ["a", "b", "c"].enumerated().map { i, name in
+            try Daemon(name: name, root: root, group: group, port: port, interface: "eth0", prefix: lan.prefix(i))
+        }
+        do {
+            try await runMeshScenario(nodes[0], nodes[1], nodes[2])
+            // Each node saw the others at their namespace addresses, not at loopback.
+            let peers = try await nodes[0].call("peers.list", EmptyParams(), as: PeersOnly.self).peers
+            #expect(Set(peers.map { $0.address.split(separator: ":").first.map(String.init) ?? "" })
+                == ["10.213.0.2", "10.213.0.3"])
+            for d in nodes { try await d.stop() }
+        } catch {
+            for d in nodes { print("---- \(d.name) log ----\n\(d.logTail(40))") }
+            for d in nodes { d.kill9() }
+            throw error
+        }
+    }
+}
+
+struct EmptyParams: Codable, Sendable {}
+
+struct PeersOnly: Codable, Sendable {
+    struct P: Codable, Sendable { let address: String }
+    let peers: [P]
+}
