@@ -88,6 +88,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "EstafetteCLITests",
+            dependencies: ["estafette"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "EstafetteIntegrationTests",
             dependencies: ["EstafetteAPI", "estafetted", "estafette"],
             swiftSettings: swiftSettings

@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import EstafetteAPI
+
+/// `es1abcd…wxyz`: the first 7 and last 4 characters of a long ID.
+func shortID(_ id: String) -> String {
+    guard id.count > 12 else { return id }
+    return "\(id.prefix(7))…\(id.suffix(4))"
+}
+
+/// Makes text from the network safe for a terminal: CRLF becomes LF, and control characters other than
+/// newline and tab (escape sequences among them) become U+FFFD.
+func sanitized(_ text: String) -> String {
+    var out = String.UnicodeScalarView()
+    let scalars = Array(text.unicodeScalars)
+    for (i, scalar) in scalars.enumerated() {
+        switch scalar.value {
+        case 0x0A, 0x09: out.append(scalar)
+        case 0x0D where i + 1 < scalars.count && scalars[i + 1] == "\n": continue
+        case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069:
+            out.append("\u{FFFD}")
+        default: out.append(scalar)
+        }
+    }
+    return String(out)
+}
+
+/// Collapses line breaks, for one-line messages.
+func oneLine(_ text: String) -> String {
+    sanitized(text).split(whereSeparator: \.isNewline).joined(separator: " ")
+}
+
+/// Unix seconds as local `YYYY-MM-DD HH:MM`.
+func localTime(_ seconds: Int64) -> String {
+    var t = time_t(seconds)
+    var parts = tm()
+    guard localtime_r(&t, &parts) != nil else { return String(seconds) }
+    var buf = [CChar](repeating: 0, count: 32)
+    let n = strftime(&buf, buf.count, "%Y-%m-%d %H:%M", &parts)
+    guard n > 0 else { return String(seconds) }
+    return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// The current time in Unix seconds.
+func nowSeconds() -> Int64 {
+    Int64(time(nil))
+}
+
+/// `3d 4h 5m 6s`, leaving out leading zero units.
+func duration(_ seconds: Int) -> String {
+    let s = max(0, seconds)
+    let units = [(s / 86_400, "d"), (s / 3_600 % 24, "h"), (s / 60 % 60, "m"), (s % 60, "s")]
+    let shown = units.drop { $0.0 == 0 }.map { "\($0.0)\($0.1)" }
+    return shown.isEmpty ? "0s" : shown.joined(separator: " ")
+}
+
+/// Rows with columns padded to a common width; the last column is not padded.
+func table(_ rows: [[String]], gap: String = "  ") -> [String] {
+    guard let columns = rows.map(\.count).max(), columns > 0 else { return [] }
+    var widths = [Int](repeating: 0, count: columns)
+    for row in rows {
+        for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
+    }
+    return rows.map { row in
+        row.enumerated().map { i, cell in
+            i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+        }.joined(separator: gap)
+    }
+}
+
+/// One inbox message for people: a header line (time, kind, sender, unread marker), then the text indented.
+func render(_ item: InboxItem, time: (Int64) -> String = localTime) -> String {
+    let sender = item.from_name.map(sanitized) ?? shortID(sanitized(item.from))
+    var header = [time(item.created_at), sanitized(item.kind), sender]
+    if !item.read { header.append("[unread]") }
+    let body = sanitized(item.text).split(separator: "\n", omittingEmptySubsequences: false)
+        .map { $0.isEmpty ? "" : "    " + $0 }
+    return ([header.joined(separator: "  ")] + body).joined(separator: "\n")
+}

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import EstafetteAPI
+
+extension Estafette {
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a direct message to a contact or an ID.",
+            discussion: """
+                Without TEXT, the message is read from standard input; one trailing newline is dropped. \
+                Prints the message ID.
+                """)
+
+        @OptionGroup var options: GlobalOptions
+
+        @Argument(help: "The recipient: a contact name or an ID.")
+        var contact: String
+
+        @Argument(help: "The message. Read from standard input when left out.")
+        var text: String?
+
+        func run() async throws {
+            try await reportingErrors {
+                let body = try text ?? readStandardInputText()
+                let reply = try await options.client.fetch(
+                    RPC.Method.messagesSend, MessagesSendParams(to: contact, text: body), as: MessageSent.self)
+                try options.output(reply) { $0.message_id }
+            }
+        }
+    }
+}
+
+/// All of standard input as text, without one trailing newline (`\n` or `\r\n`).
+func readStandardInputText() throws -> String {
+    if isatty(0) != 0 {
+        writeErr("estafette: reading the message from standard input; end it with Ctrl-D")
+    }
+    let bytes = try readAll(fd: 0, limit: RPC.maxLineBytes)
+    guard let text = String(validating: droppingTrailingNewline(bytes), as: UTF8.self) else {
+        throw CLIError("standard input is not UTF-8 text")
+    }
+    return text
+}
+
+/// `bytes` without one trailing `\n` or `\r\n`.
+func droppingTrailingNewline(_ bytes: [UInt8]) -> ArraySlice<UInt8> {
+    var slice = bytes[...]
+    if slice.last == UInt8(ascii: "\n") {
+        slice = slice.dropLast()
+        if slice.last == UInt8(ascii: "\r") { slice = slice.dropLast() }
+    }
+    return slice
+}
+
+/// Reads `fd` to its end; more than `limit` bytes is an error.
+func readAll(fd: Int32, limit: Int) throws -> [UInt8] {
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n > 0 {
+            out.append(contentsOf: chunk[..<n])
+            if out.count > limit {
+                throw CLIError("standard input holds more than \(limit) bytes; a message holds at most "
+                    + "\(RPC.maxTextBytes) bytes")
+            }
+        } else if n == 0 {
+            return out
+        } else if errno != EINTR {
+            throw CLIError("cannot read standard input: \(String(cString: strerror(errno)))")
+        }
+    }
+}

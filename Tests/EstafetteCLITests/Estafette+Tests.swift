@@ -1,0 +1,109 @@
+import ArgumentParser
+import EstafetteAPI
+import Testing
+
+@testable import estafette
+
+@Suite struct ParsingTests {
+    @Test func sendWithText() throws {
+        let command = try Estafette.parseAsRoot(["send", "bob", "hi there"])
+        let send = try #require(command as? Estafette.Send)
+        #expect(send.contact == "bob")
+        #expect(send.text == "hi there")
+        #expect(send.options.json == false)
+    }
+
+    @Test func sendWithoutTextReadsStdinLater() throws {
+        let send = try #require(try Estafette.parseAsRoot(["send", "bob"]) as? Estafette.Send)
+        #expect(send.contact == "bob")
+        #expect(send.text == nil)
+    }
+
+    @Test func socketOptionIsHonoured() throws {
+        let status = try #require(
+            try Estafette.parseAsRoot(["status", "--socket", "/tmp/x/e.sock", "--json"]) as? Estafette.Status)
+        #expect(status.options.socket == "/tmp/x/e.sock")
+        #expect(status.options.socketPath == "/tmp/x/e.sock")
+        #expect(status.options.client.socketPath == "/tmp/x/e.sock")
+        #expect(status.options.json)
+    }
+
+    @Test func contactsSubcommandsAndAliases() throws {
+        let add = try #require(try Estafette.parseAsRoot(["contacts", "add", "bob", "es1xyz"]) as? Estafette.Contacts.Add)
+        #expect(add.name == "bob")
+        #expect(add.id == "es1xyz")
+        #expect(try Estafette.parseAsRoot(["contacts", "list"]) is Estafette.Contacts.List)
+        #expect(try Estafette.parseAsRoot(["contacts", "ls"]) is Estafette.Contacts.List)
+        let rm = try #require(try Estafette.parseAsRoot(["contacts", "rm", "bob"]) as? Estafette.Contacts.Remove)
+        #expect(rm.name == "bob")
+        #expect(try Estafette.parseAsRoot(["contacts", "remove", "bob"]) is Estafette.Contacts.Remove)
+    }
+
+    @Test func inboxOptions() throws {
+        let inbox = try #require(
+            try Estafette.parseAsRoot(["inbox", "--unread", "--limit", "5", "--json"]) as? Estafette.Inbox)
+        #expect(inbox.unread)
+        #expect(inbox.limit == 5)
+        #expect(inbox.options.json)
+        let plain = try #require(try Estafette.parseAsRoot(["inbox"]) as? Estafette.Inbox)
+        #expect(!plain.unread)
+        #expect(plain.limit == nil)
+    }
+
+    @Test func inboxLimitOutOfRangeIsAnArgumentError() {
+        #expect(throws: (any Error).self) { try Estafette.parseAsRoot(["inbox", "--limit", "0"]) }
+        #expect(throws: (any Error).self) { try Estafette.parseAsRoot(["inbox", "--limit", "1001"]) }
+    }
+
+    @Test func otherSubcommands() throws {
+        #expect(try Estafette.parseAsRoot(["id"]) is Estafette.ID)
+        #expect(try Estafette.parseAsRoot(["peers"]) is Estafette.Peers)
+        #expect(try Estafette.parseAsRoot(["watch", "--json"]) is Estafette.Watch)
+        let alert = try #require(try Estafette.parseAsRoot(["alert", "road closed"]) as? Estafette.Alert)
+        #expect(alert.text == "road closed")
+        let follow = try #require(try Estafette.parseAsRoot(["follow", "es1abc"]) as? Estafette.Follow)
+        #expect(follow.id == "es1abc")
+    }
+
+    @Test func missingArgumentIsAnArgumentError() {
+        #expect(throws: (any Error).self) { try Estafette.parseAsRoot(["send"]) }
+        #expect(throws: (any Error).self) { try Estafette.parseAsRoot(["contacts", "add", "bob"]) }
+    }
+
+    @Test func rootHelpSnapshot() {
+        let help = Estafette.helpMessage(columns: 100)
+        for name in ["status", "id", "contacts", "send", "alert", "follow", "inbox", "watch", "peers"] {
+            #expect(help.contains("\n  \(name) "), "help lists \(name)")
+        }
+        #expect(help == Self.rootHelp)
+    }
+
+    static let rootHelp = """
+        OVERVIEW: Send and read messages through the local Estafette mesh daemon.
+
+        Every command talks to a running `estafetted` over its Unix socket. Pass --json to any command to
+        get the daemon's result as one line of JSON.
+
+        USAGE: estafette <subcommand>
+
+        OPTIONS:
+          --version               Show the version.
+          -h, --help              Show help information.
+
+        SUBCOMMANDS:
+          status                  Show the daemon's ID, version, peers, stored envelopes, uptime and
+                                  counters.
+          id                      Show this node's ID (to give to contacts) and its fingerprint (to compare
+                                  in person).
+          contacts                Manage contacts: local names for IDs.
+          send                    Send a direct message to a contact or an ID.
+          alert                   Post a signed public alert to the whole mesh.
+          follow                  Follow the alerts of an ID.
+          inbox                   List received messages and alerts, newest first.
+          watch                   Print messages and alerts as they arrive, until the daemon closes the
+                                  connection.
+          peers                   List the peers the daemon currently knows.
+
+          See 'estafette help <subcommand>' for detailed help.
+        """
+}
