@@ -19,6 +19,48 @@ struct Estafette: AsyncParsableCommand {
             Peers.self,
         ]
     )
+
+    /// Lets the global options (`--socket`, `--json`) come before the subcommand too, as in
+    /// `estafette --socket /tmp/bob.sock inbox`.
+    static func main() async {
+        let args = hoistGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+        do {
+            var command = try parseAsRoot(args)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// Moves `--socket PATH`, `--socket=PATH` and `--json` found before the subcommand to just after it (after
+    /// `contacts add`, for a nested one), where the subcommand's option group parses them.
+    static func hoistGlobalOptions(_ args: [String]) -> [String] {
+        var hoisted: [String] = []
+        var rest = args[...]
+        while let first = rest.first, first.hasPrefix("--") {
+            if first == "--socket", rest.count >= 2 {
+                hoisted += rest.prefix(2)
+                rest = rest.dropFirst(2)
+            } else if first.hasPrefix("--socket=") || first == "--json" {
+                hoisted.append(first)
+                rest = rest.dropFirst()
+            } else {
+                break
+            }
+        }
+        guard !hoisted.isEmpty, let sub = rest.first, !sub.hasPrefix("-") else { return args }
+        var path = [sub]
+        rest = rest.dropFirst()
+        if sub == "contacts", let leaf = rest.first, !leaf.hasPrefix("-") {
+            path.append(leaf)
+            rest = rest.dropFirst()
+        }
+        return path + hoisted + Array(rest)
+    }
 }
 
 /// Options shared by every subcommand.

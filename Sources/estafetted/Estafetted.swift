@@ -58,7 +58,8 @@ struct Estafetted: AsyncParsableCommand {
         var cfg: NodeConfig
         if let path = config {
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw ConfigError(file: path, line: nil, key: nil, reason: "cannot read the file")
+                let reason = access(path, R_OK) == 0 ? "cannot read the file" : String(cString: strerror(errno))
+                throw ConfigError(file: path, line: nil, key: nil, reason: "cannot read the file: \(reason)")
             }
             guard let text = String(data: data, encoding: .utf8) else {
                 throw ConfigError(file: path, line: nil, key: nil, reason: "the file is not UTF-8 text")
@@ -72,7 +73,12 @@ struct Estafetted: AsyncParsableCommand {
             cfg.dataDir = d
             if socketWasDefault { cfg.socketPath = NodeConfig(dataDir: d).socketPath }
         }
-        if let s = socket { cfg.socketPath = s }
+        if let s = socket {
+            if let problem = NodeConfig.socketPathProblem(s) {
+                throw DaemonFailure(message: "--socket: \(problem)", exitCode: 64)
+            }
+            cfg.socketPath = s
+        }
         if !interface.isEmpty { cfg.lanInterfaces = interface }
         if let l = logLevel {
             guard Logger.Level(rawValue: l) != nil else {

@@ -28,6 +28,20 @@ import Testing
         #expect(status.options.json)
     }
 
+    @Test func globalOptionsBeforeTheSubcommand() throws {
+        let args = Estafette.hoistGlobalOptions(["--socket", "/tmp/b.sock", "--json", "inbox", "--unread"])
+        #expect(args == ["inbox", "--socket", "/tmp/b.sock", "--json", "--unread"])
+        let inbox = try #require(try Estafette.parseAsRoot(args) as? Estafette.Inbox)
+        #expect(inbox.options.socketPath == "/tmp/b.sock")
+        #expect(inbox.options.json)
+        let nested = Estafette.hoistGlobalOptions(["--socket=/s", "contacts", "add", "bob", "es1x"])
+        let add = try #require(try Estafette.parseAsRoot(nested) as? Estafette.Contacts.Add)
+        #expect(add.options.socket == "/s")
+        #expect(add.name == "bob")
+        // Nothing to move: unchanged.
+        #expect(Estafette.hoistGlobalOptions(["send", "bob", "--", "--json"]) == ["send", "bob", "--", "--json"])
+    }
+
     @Test func contactsSubcommandsAndAliases() throws {
         let add = try #require(try Estafette.parseAsRoot(["contacts", "add", "bob", "es1xyz"]) as? Estafette.Contacts.Add)
         #expect(add.name == "bob")

@@ -48,7 +48,8 @@ public struct APIServer: Sendable {
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: RPC.maxLineBytes))
+                        // Room for the terminator; the exact bound is checked per line in `serve`.
+                        ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: RPC.maxLineBytes + 2))
                     return try Connection(wrappingChannelSynchronously: child)
                 }
             }
@@ -133,6 +134,9 @@ private func serve(
                 defer { if let s = subscription { hub.unsubscribe(s) } }
                 do {
                     for try await line in inbound {
+                        guard line.readableBytes <= RPC.maxLineBytes else {
+                            throw ByteToMessageDecoderError.PayloadTooLargeError()
+                        }
                         let (response, subscribe) = await respond(to: line, dispatcher: dispatcher)
                         if let response { try await outbound.write(response) }
                         if subscribe, subscription == nil {

@@ -76,8 +76,8 @@ struct Dispatcher: Sendable {
                 return try .from(InboxList(messages: rows.map(InboxItem.init)))
             case RPC.Method.inboxMarkRead:
                 let p = try decode(InboxMarkReadParams.self, params)
-                guard p.message_ids.count <= 10_000 else {
-                    throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "at most 10000 message_ids at once")
+                guard p.message_ids.count <= 1000 else {
+                    throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "at most 1000 message_ids at once")
                 }
                 var ids: [EnvelopeID] = []
                 for s in p.message_ids {
@@ -133,13 +133,14 @@ struct Dispatcher: Sendable {
         }
         switch e {
         case .keyNotFound(let key, let ctx):
-            return "missing parameter '\(path(ctx, key))'"
+            return "params: missing '\(path(ctx, key))'"
         case .typeMismatch(let type, let ctx):
-            return "parameter '\(path(ctx))' must be \(Self.typeName(type))"
+            return "params: '\(path(ctx))' must be \(Self.typeName(type))"
         case .valueNotFound(let type, let ctx):
-            return "parameter '\(path(ctx))' must be \(Self.typeName(type)), not null"
+            return "params: '\(path(ctx))' must be \(Self.typeName(type)), not null"
         case .dataCorrupted(let ctx):
-            return "invalid parameter '\(path(ctx))': \(ctx.debugDescription)"
+            let p = path(ctx)
+            return p.isEmpty ? "invalid params: \(ctx.debugDescription)" : "params: '\(p)' is invalid: \(ctx.debugDescription)"
         @unknown default:
             return "invalid params"
         }
@@ -151,6 +152,9 @@ struct Dispatcher: Sendable {
         case is Int.Type, is Int64.Type: return "an integer"
         case is Bool.Type: return "true or false"
         case is [String].Type: return "an array of strings"
+        case is Double.Type, is Float.Type: return "a number"
+        case is [Any].Type: return "an array"
+        case is [String: Any].Type: return "an object"
         default: return "of type \(t)"
         }
     }
@@ -183,7 +187,9 @@ struct Dispatcher: Sendable {
 
     func checkText(_ text: String) throws(RPCErrorObject) {
         let n = text.utf8.count
-        guard n > 0 else { throw RPCErrorObject(code: RPC.ErrorCode.emptyText, message: "text is empty") }
+        guard text.contains(where: { !$0.isWhitespace }) else {
+            throw RPCErrorObject(code: RPC.ErrorCode.emptyText, message: "text is empty (or only whitespace)")
+        }
         guard n <= RPC.maxTextBytes else {
             throw RPCErrorObject(
                 code: RPC.ErrorCode.textTooLong,
@@ -212,6 +218,10 @@ struct Dispatcher: Sendable {
         let name = p.name
         guard !name.isEmpty, name.count <= 64 else {
             throw RPCErrorObject(code: RPC.ErrorCode.badContactName, message: "a contact name has 1 to 64 characters")
+        }
+        guard name.trimmingWhitespace() == name else {
+            throw RPCErrorObject(
+                code: RPC.ErrorCode.badContactName, message: "a contact name cannot start or end with whitespace")
         }
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw RPCErrorObject(code: RPC.ErrorCode.badContactName, message: "a contact name cannot hold control characters")

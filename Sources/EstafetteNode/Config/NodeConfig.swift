@@ -87,7 +87,11 @@ extension NodeConfig {
                     throw fail(key, k, "unknown key (known keys: \(known.sorted().joined(separator: ", ")))")
                 }
             } else if !(knownKeys[""]!.contains(key)) {
-                throw fail("", key, "unknown key")
+                let sections = knownKeys.keys.filter { !$0.isEmpty }.sorted().map { "[\($0)]" }
+                throw fail(
+                    "", key,
+                    "unknown key (top-level keys: \(knownKeys[""]!.sorted().joined(separator: ", ")); "
+                        + "sections: \(sections.joined(separator: ", ")))")
             }
         }
 
@@ -120,7 +124,7 @@ extension NodeConfig {
         }
         if let s = try string("api", "socket") {
             guard !s.isEmpty else { throw fail("api", "socket", "must not be empty") }
-            guard s.utf8.count < 108 else { throw fail("api", "socket", "path is longer than 107 bytes (Unix socket limit)") }
+            if let problem = socketPathProblem(expandHome(s)) { throw fail("api", "socket", problem) }
             config.socketPath = expandHome(s)
         }
         if let g = try string("lan", "group") {
@@ -168,6 +172,11 @@ extension NodeConfig {
             }
         }
         return nil
+    }
+
+    /// Why a Unix socket path cannot be used, or nil.
+    public static func socketPathProblem(_ path: String) -> String? {
+        path.utf8.count > 107 ? "path is \(path.utf8.count) bytes; a Unix socket path holds at most 107" : nil
     }
 
     static func isIPv4Multicast(_ s: String) -> Bool {

@@ -2,14 +2,21 @@ import EstafetteCore
 import Logging
 import ServiceLifecycle
 
-/// Runs the LAN side of a node: binds the multicast transport, feeds datagrams and timer ticks to the engine.
+/// Runs the LAN side of a node: keeps the multicast transport joined on the right interfaces, and feeds datagrams
+/// and timer ticks to the engine.
+///
+/// Interfaces are re-examined every few seconds: a laptop that joins a Wi-Fi after the daemon started, or an
+/// interface whose address changes, is picked up without a restart.
 public struct NodeService: Service, CustomStringConvertible {
-    public var description: String { "NodeService" }
     let engine: Engine
     let config: NodeConfig
     let logger: Logger
     /// Granularity of protocol timers.
     static let tickMillis: UInt64 = 50
+    /// How often interfaces are re-examined.
+    static let rescanSeconds: UInt64 = 5
+
+    public var description: String { "NodeService" }
 
     public init(engine: Engine, config: NodeConfig, logger: Logger) {
         self.engine = engine
@@ -17,35 +24,23 @@ public struct NodeService: Service, CustomStringConvertible {
         self.logger = logger
     }
 
-    /// Checks the configured interfaces before anything starts, so a bad name stops the daemon with a clear error.
+    /// Refuses interface names that do not exist on this host, so a typo stops the daemon with a clear error.
+    /// (An existing interface without an address yet is waited for.)
     public static func validateInterfaces(_ config: NodeConfig) throws {
-        _ = try LANTransport.chooseInterfaces(names: config.lanInterfaces)
+        let unknown = LANTransport.unknownInterfaceNames(config.lanInterfaces)
+        guard unknown.isEmpty else {
+            throw LANError(
+                description: "no network interface named \(unknown.map { "'\($0)'" }.joined(separator: ", ")) on this host")
+        }
     }
 
     public func run() async throws {
-        let interfaces = try LANTransport.chooseInterfaces(names: config.lanInterfaces)
-        var transport: LANTransport? = nil
-        if interfaces.isEmpty {
-            logger.warning(
-                "no multicast-capable LAN interface found; running without LAN gossip (set lan.interfaces)")
-        } else {
-            transport = try await LANTransport.start(
-                groupHost: config.lanGroup, port: config.lanPort, interfaces: interfaces, logger: logger)
-        }
-        await engine.attach(transport)
         await engine.start()
         let engine = self.engine
-        let lan = transport
         do {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    if let lan {
-                        group.addTask {
-                            for await d in lan.inbound {
-                                await engine.receive(d)
-                            }
-                        }
-                    }
+                    group.addTask { try await self.superviseLAN() }
                     group.addTask {
                         while !Task.isCancelled {
                             try await Task.sleep(nanoseconds: Self.tickMillis * 1_000_000)
@@ -60,7 +55,63 @@ public struct NodeService: Service, CustomStringConvertible {
             // Graceful shutdown.
         }
         await engine.attach(nil)
-        await transport?.close()
         logger.info("LAN transport stopped")
+    }
+
+    /// Joins the current interfaces, serves them until the set changes, and starts over.
+    func superviseLAN() async throws {
+        var lastProblems: [String] = []
+        while !Task.isCancelled {
+            let (interfaces, problems) = try LANTransport.chooseInterfaces(names: config.lanInterfaces)
+            if problems != lastProblems {
+                for p in problems { logger.warning("LAN interface not usable", metadata: ["reason": "\(p)"]) }
+                lastProblems = problems
+            }
+            if interfaces.isEmpty {
+                if problems.isEmpty {
+                    logger.warning("no multicast-capable LAN interface; waiting for one (or set lan.interfaces)")
+                }
+                try await waitForChange(from: [])
+                continue
+            }
+            let transport: LANTransport
+            do {
+                transport = try await LANTransport.start(
+                    groupHost: config.lanGroup, port: config.lanPort, interfaces: interfaces, logger: logger)
+            } catch {
+                logger.error("cannot join the LAN group", metadata: ["error": "\(error)"])
+                try await Task.sleep(nanoseconds: Self.rescanSeconds * 1_000_000_000)
+                continue
+            }
+            await engine.attach(transport)
+            let engine = self.engine
+            let signature = LANTransport.signature(interfaces)
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await d in transport.inbound { await engine.receive(d) }
+                    }
+                    group.addTask { try await self.waitForChange(from: signature) }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            } catch {
+                await engine.attach(nil)
+                await transport.close()
+                throw error
+            }
+            await engine.attach(nil)
+            await transport.close()
+            logger.info("LAN interfaces changed; joining again")
+        }
+    }
+
+    /// Returns once the usable interface set differs from `signature`.
+    func waitForChange(from signature: [String]) async throws {
+        while true {
+            try await Task.sleep(nanoseconds: Self.rescanSeconds * 1_000_000_000)
+            let now = (try? LANTransport.chooseInterfaces(names: config.lanInterfaces).usable) ?? []
+            if LANTransport.signature(now) != signature { return }
+        }
     }
 }

@@ -94,7 +94,8 @@ public final class Store: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    Data(m.id.bytes), m.kind.rawValue, Data(m.sender.bytes), m.text, Int64(clamping: m.createdAt),
+                    // Text is stored as UTF-8 bytes: SQLite's TEXT accessors stop at a NUL, and a message may hold one.
+                    Data(m.id.bytes), m.kind.rawValue, Data(m.sender.bytes), Data(m.text.utf8), Int64(clamping: m.createdAt),
                     receivedAt, m.sequence.map { Int64(bitPattern: $0) },
                 ])
             return db.changesCount > 0
@@ -220,9 +221,10 @@ public final class Store: Sendable {
     static func inboxRow(_ row: Row) -> InboxRow {
         let mid: Data = row["message_id"]
         let sender: Data = row["sender"]
+        let text: Data = row["text"]
         return InboxRow(
             messageID: Array(mid), kind: row["kind"], sender: Array(sender), senderName: row["sender_name"],
-            text: row["text"], createdAt: row["created_at"], receivedAt: row["received_at"], read: row["read"],
+            text: String(decoding: text, as: UTF8.self), createdAt: row["created_at"], receivedAt: row["received_at"], read: row["read"],
             followed: row["followed"])
     }
 

@@ -55,6 +55,7 @@ final class LANTransport: Sendable {
     private let receiveChannel: any Channel
     private let sendChannels: [any Channel]
     let inbound: AsyncStream<InboundDatagram>
+    private let continuation: AsyncStream<InboundDatagram>.Continuation
     private let counters: NIOLockedValueBox<[String: Int64]>
 
     /// Largest datagram read from a socket: bigger ones are truncated by the allocator and then fail to open.
@@ -64,8 +65,10 @@ final class LANTransport: Sendable {
 
     private init(
         group: SocketAddress, interfaces: [LANInterface], receiveChannel: any Channel, sendChannels: [any Channel],
-        inbound: AsyncStream<InboundDatagram>, counters: NIOLockedValueBox<[String: Int64]>
+        inbound: AsyncStream<InboundDatagram>, continuation: AsyncStream<InboundDatagram>.Continuation,
+        counters: NIOLockedValueBox<[String: Int64]>
     ) {
+        self.continuation = continuation
         self.group = group
         self.interfaces = interfaces
         self.receiveChannel = receiveChannel
@@ -74,26 +77,42 @@ final class LANTransport: Sendable {
         self.counters = counters
     }
 
-    /// Chooses interfaces: the named ones (each must exist, have IPv4 and support multicast), or every
-    /// multicast-capable non-loopback IPv4 interface.
-    static func chooseInterfaces(names: [String]) throws -> [LANInterface] {
+    /// The interfaces to use now: the named ones that are up with IPv4 and multicast, or every multicast-capable
+    /// non-loopback IPv4 interface. `problems` says why a named interface is not (yet) usable.
+    static func chooseInterfaces(names: [String]) throws -> (usable: [LANInterface], problems: [String]) {
         let devices = try System.enumerateDevices().filter { $0.address?.protocol == .inet }
-        if names.isEmpty {
-            return devices.filter { $0.multicastSupported && !$0.name.hasPrefix("lo") }.map {
-                LANInterface(name: $0.name, device: $0, address: $0.address!, netmask: $0.netmask)
-            }
+        func lan(_ d: NIONetworkDevice) -> LANInterface {
+            LANInterface(name: d.name, device: d, address: d.address!, netmask: d.netmask)
         }
-        return try names.map { name in
+        if names.isEmpty {
+            return (devices.filter { $0.multicastSupported && !$0.name.hasPrefix("lo") }.map(lan), [])
+        }
+        var usable: [LANInterface] = []
+        var problems: [String] = []
+        for name in names {
             guard let d = devices.first(where: { $0.name == name }) else {
-                throw LANError(description: "lan.interfaces: interface '\(name)' does not exist or has no IPv4 address")
+                problems.append("interface '\(name)' has no IPv4 address (yet)")
+                continue
             }
             guard d.multicastSupported else {
                 var hint = ""
                 if name.hasPrefix("lo") { hint = " (enable it with: ip link set \(name) multicast on)" }
-                throw LANError(description: "lan.interfaces: interface '\(name)' does not support multicast\(hint)")
+                problems.append("interface '\(name)' does not support multicast\(hint)")
+                continue
             }
-            return LANInterface(name: d.name, device: d, address: d.address!, netmask: d.netmask)
+            usable.append(lan(d))
         }
+        return (usable, problems)
+    }
+
+    /// Names that are not interfaces of this host at all: a configuration mistake, not a link that is down.
+    static func unknownInterfaceNames(_ names: [String]) -> [String] {
+        names.filter { if_nametoindex($0) == 0 }
+    }
+
+    /// Identifies an interface set, to notice when addresses come and go.
+    static func signature(_ interfaces: [LANInterface]) -> [String] {
+        interfaces.map { "\($0.name)/\($0.address.ipAddress ?? "")" }.sorted()
     }
 
     static func start(groupHost: String, port: Int, interfaces: [LANInterface], logger: Logger) async throws
@@ -148,7 +167,7 @@ final class LANTransport: Sendable {
         }
         return LANTransport(
             group: group, interfaces: interfaces, receiveChannel: recvChannel, sendChannels: sendChannels,
-            inbound: stream, counters: counters)
+            inbound: stream, continuation: continuation, counters: counters)
     }
 
     /// Multicasts a datagram on every interface except `except`. Returns the number of datagrams sent.
@@ -188,6 +207,7 @@ final class LANTransport: Sendable {
     var counterValues: [String: Int64] { counters.withLockedValue { $0 } }
 
     func close() async {
+        continuation.finish()
         try? await receiveChannel.close()
         for ch in sendChannels { try? await ch.close() }
     }
