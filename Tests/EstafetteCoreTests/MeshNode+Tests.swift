@@ -12,7 +12,9 @@ struct MeshNodeTests {
         MeshHarness(identities: Array([Fixture.alice, Fixture.bob, Fixture.carol].prefix(count)))
     }
 
-    static func dm(_ text: String, from: SigningKeyPair = Fixture.alice, to: SigningKeyPair, expiresAt: UInt64 = Fixture.expiry)
+    static func dm(
+        _ text: String, from: SigningKeyPair = Fixture.alice, to: SigningKeyPair, expiresAt: UInt64 = Fixture.expiry
+    )
         throws -> Envelope
     {
         try DirectMessage.seal(
@@ -190,7 +192,8 @@ struct MeshNodeTests {
         let envelope = Self.carried(1)
         _ = try mesh.nodes[Self.b].submit(envelope, now: mesh.now)
         let id = EnvelopeID(ofEncoded: envelope.encoded())
-        let emptyBeacon = MeshKey.publicDefault.seal(.beacon(count: 0, digest: .zero), session: mesh.nodes[Self.a].session)
+        let emptyBeacon = MeshKey.publicDefault.seal(
+            .beacon(count: 0, digest: .zero), session: mesh.nodes[Self.a].session)
 
         let answer = mesh.nodes[Self.b].receive(emptyBeacon, from: mesh.addresses[Self.a], now: mesh.now)
         #expect(answer.count == 1)
@@ -203,7 +206,9 @@ struct MeshNodeTests {
 
         let interval = MeshNode.Settings().beaconIntervalMillis
         #expect(mesh.nodes[Self.b].receive(emptyBeacon, from: mesh.addresses[Self.a], now: mesh.now + 1).isEmpty)
-        #expect(mesh.nodes[Self.b].receive(emptyBeacon, from: mesh.addresses[Self.a], now: mesh.now + interval / 2).count == 1)
+        #expect(
+            mesh.nodes[Self.b].receive(emptyBeacon, from: mesh.addresses[Self.a], now: mesh.now + interval / 2).count
+                == 1)
 
         // A beacon that matches our own store is not answered.
         let (count, digest) = mesh.nodes[Self.b].storeDigest
@@ -388,7 +393,8 @@ struct MeshNodeTests {
             let now = Fixture.now + step * interval
             let actions = node.timerFired(.beacon, now: now)
             #expect(actions.count == 2)
-            guard case .multicast(let datagram, nil) = actions.first, case .scheduleTimer(.beacon, let next) = actions.last
+            guard case .multicast(let datagram, nil) = actions.first,
+                case .scheduleTimer(.beacon, let next) = actions.last
             else {
                 Issue.record("unexpected beacon actions \(actions)")
                 continue

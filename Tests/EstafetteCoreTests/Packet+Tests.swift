@@ -9,7 +9,8 @@ struct PacketTests {
 
     static let samples: [Packet] = {
         var rng = SplitMix64(seed: 3)
-        let envelope = Envelope(kind: .alert, expiresAt: 1_900_000_000, tag: [1, 2], body: Fixture.bytes(500, using: &rng))
+        let envelope = Envelope(
+            kind: .alert, expiresAt: 1_900_000_000, tag: [1, 2], body: Fixture.bytes(500, using: &rng))
         let id = EnvelopeID(ofEncoded: envelope.encoded())
         let prefixes = (0..<Packet.maxPrefixesPerPacket).map { _ in UInt64.random(in: 1_000...2_000_000, using: &rng) }
             .sorted()
@@ -17,7 +18,8 @@ struct PacketTests {
             .beacon(count: 0, digest: .zero),
             .beacon(count: 123_456, digest: id),
             .envelope(envelope.encoded()),
-            .fragment(stream: id.prefix, offset: 0, total: 5_000, chunk: Fixture.bytes(Packet.maxChunkBytes, using: &rng)),
+            .fragment(
+                stream: id.prefix, offset: 0, total: 5_000, chunk: Fixture.bytes(Packet.maxChunkBytes, using: &rng)),
             .fragment(stream: 7, offset: 4_999, total: 5_000, chunk: [0x42]),
             .inventory(lo: 0, hi: .max, prefixes: []),
             .inventory(lo: 1_000, hi: 2_000_000, prefixes: prefixes),
@@ -55,7 +57,8 @@ struct PacketTests {
 
     @Test("the payload size limits leave a full-size packet at exactly maxDatagramBytes")
     func sizeBudget() {
-        let fragment = Packet.fragment(stream: 1, offset: 0, total: 20_000, chunk: [UInt8](repeating: 0, count: Packet.maxChunkBytes))
+        let fragment = Packet.fragment(
+            stream: 1, offset: 0, total: 20_000, chunk: [UInt8](repeating: 0, count: Packet.maxChunkBytes))
         #expect(Self.key.seal(fragment, session: 1).count == Packet.maxDatagramBytes)
         let envelope = Packet.envelope([UInt8](repeating: 0, count: Packet.maxPayloadBytes))
         #expect(Self.key.seal(envelope, session: 1).count == Packet.maxDatagramBytes)
@@ -169,7 +172,8 @@ struct PacketTests {
         #expect(throws: WireError.truncated("want prefixes")) { try Self.key.open(short) }
         let long = Self.key.sealRaw([5] + be(Self.session) + be(UInt16(1)) + be(UInt64(1)) + [0])
         #expect(throws: WireError.trailingBytes(1)) { try Self.key.open(long) }
-        let inventory = Self.key.sealRaw([4] + be(Self.session) + be(UInt64(0)) + be(UInt64(9)) + be(UInt16(2)) + be(UInt64(1)))
+        let inventory = Self.key.sealRaw(
+            [4] + be(Self.session) + be(UInt64(0)) + be(UInt64(9)) + be(UInt16(2)) + be(UInt64(1)))
         #expect(throws: WireError.truncated("inventory prefixes")) { try Self.key.open(inventory) }
     }
 
@@ -183,8 +187,10 @@ struct PacketTests {
             ([3] + s + be(UInt64(1)) + be(UInt32(0)), .truncated("fragment")),
             ([3] + s + be(UInt64(1)) + be(UInt32(0)) + be(UInt32(10)), .truncated("fragment chunk")),
             ([3] + s + be(UInt64(1)) + be(UInt32(8)) + be(UInt32(10)) + [1, 2, 3], .invalid("fragment beyond total")),
-            ([3] + s + be(UInt64(1)) + be(UInt32(0)) + be(UInt32(Envelope.maxEncodedBytes + 1)) + [1],
-             .oversized("fragment total", Envelope.maxEncodedBytes + 1)),
+            (
+                [3] + s + be(UInt64(1)) + be(UInt32(0)) + be(UInt32(Envelope.maxEncodedBytes + 1)) + [1],
+                .oversized("fragment total", Envelope.maxEncodedBytes + 1)
+            ),
             ([4] + s + be(UInt64(0)), .truncated("inventory")),
             ([5] + s + [0], .truncated("want")),
             ([0] + s, .unknownPacketType(0)),

@@ -96,7 +96,8 @@ struct PublicIDTests {
     @Test("a wrong length is refused")
     func wrongLength() {
         let text = Self.id.description
-        for variant in [String(text.dropLast()), text + "a", text + text.dropFirst(3), "es1", String(text.dropLast(5))] {
+        for variant in [String(text.dropLast()), text + "a", text + text.dropFirst(3), "es1", String(text.dropLast(5))]
+        {
             #expect(Self.reason(variant) == .wrongLength, "\(variant.count) characters")
         }
     }
@@ -138,8 +139,10 @@ struct PublicIDTests {
 
     @Test("base32 matches RFC 4648 test vectors (lower case, no padding)")
     func base32Vectors() {
-        let vectors = [("", ""), ("f", "my"), ("fo", "mzxq"), ("foo", "mzxw6"), ("foob", "mzxw6yq"),
-                       ("fooba", "mzxw6ytb"), ("foobar", "mzxw6ytboi")]
+        let vectors = [
+            ("", ""), ("f", "my"), ("fo", "mzxq"), ("foo", "mzxw6"), ("foob", "mzxw6yq"),
+            ("fooba", "mzxw6ytb"), ("foobar", "mzxw6ytboi"),
+        ]
         for (plain, encoded) in vectors {
             #expect(Base32.encode(Array(plain.utf8)) == encoded)
             #expect(Base32.decode(encoded) == Array(plain.utf8))

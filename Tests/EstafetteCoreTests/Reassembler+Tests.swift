@@ -6,8 +6,10 @@ import Testing
 struct ReassemblerTests {
     static let big: [UInt8] = {
         var rng = SplitMix64(seed: 20)
-        return Envelope(kind: .channel, expiresAt: Fixture.expiry, tag: [1, 2, 3], body: Fixture.bytes(20_000, using: &rng))
-            .encoded()
+        return Envelope(
+            kind: .channel, expiresAt: Fixture.expiry, tag: [1, 2, 3], body: Fixture.bytes(20_000, using: &rng)
+        )
+        .encoded()
     }()
     static let bigID = EnvelopeID(ofEncoded: big)
 
@@ -72,7 +74,8 @@ struct ReassemblerTests {
 
     // MARK: - Reassembly
 
-    @Test("fragments reassemble in any order, with duplicates, to the same bytes", arguments: [1, 2, 3, 4, 5] as [UInt64])
+    @Test(
+        "fragments reassemble in any order, with duplicates, to the same bytes", arguments: [1, 2, 3, 4, 5] as [UInt64])
     func shuffledAndDuplicated(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         // Through the wire: seal, open, and only then reassemble.
@@ -83,13 +86,16 @@ struct ReassemblerTests {
         pieces.shuffle(using: &rng)
         let last = pieces.removeLast()
         var feed = pieces
-        for _ in 0..<6 { feed.insert(pieces.randomElement(using: &rng)!, at: Int.random(in: 0...feed.count, using: &rng)) }
+        for _ in 0..<6 {
+            feed.insert(pieces.randomElement(using: &rng)!, at: Int.random(in: 0...feed.count, using: &rng))
+        }
         feed.append(last)
 
         var r = Reassembler()
         var outcomes: [Reassembler.Outcome] = []
         for (i, p) in feed.enumerated() {
-            outcomes.append(r.add(session: 9, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: Int64(i)))
+            outcomes.append(
+                r.add(session: 9, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: Int64(i)))
         }
         #expect(outcomes.dropLast().allSatisfy { $0 == .pending })
         #expect(outcomes.last == .complete(Self.big))
@@ -103,8 +109,12 @@ struct ReassemblerTests {
         let total: UInt32 = 6
         #expect(r.add(session: 1, stream: 5, offset: 0, total: total, chunk: [1, 1, 1], now: 0) == .pending)
         #expect(r.add(session: 2, stream: 5, offset: 0, total: total, chunk: [2, 2, 2], now: 0) == .pending)
-        #expect(r.add(session: 2, stream: 5, offset: 3, total: total, chunk: [2, 2, 2], now: 0) == .complete([2, 2, 2, 2, 2, 2]))
-        #expect(r.add(session: 1, stream: 5, offset: 3, total: total, chunk: [1, 1, 1], now: 0) == .complete([1, 1, 1, 1, 1, 1]))
+        #expect(
+            r.add(session: 2, stream: 5, offset: 3, total: total, chunk: [2, 2, 2], now: 0)
+                == .complete([2, 2, 2, 2, 2, 2]))
+        #expect(
+            r.add(session: 1, stream: 5, offset: 3, total: total, chunk: [1, 1, 1], now: 0)
+                == .complete([1, 1, 1, 1, 1, 1]))
     }
 
     @Test("a peer may hold only maxStreamsPerPeer partial envelopes")
@@ -112,13 +122,16 @@ struct ReassemblerTests {
         var r = Reassembler(settings: Self.settings { $0.maxStreamsPerPeer = 2 })
         #expect(r.add(session: 1, stream: 1, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
         #expect(r.add(session: 1, stream: 2, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
-        #expect(r.add(session: 1, stream: 3, offset: 0, total: 10, chunk: [0], now: 0) == .dropped("reassembly_peer_limit"))
+        #expect(
+            r.add(session: 1, stream: 3, offset: 0, total: 10, chunk: [0], now: 0) == .dropped("reassembly_peer_limit"))
         // Existing streams continue, and another peer is unaffected.
         #expect(r.add(session: 1, stream: 2, offset: 1, total: 10, chunk: [0], now: 0) == .pending)
         #expect(r.add(session: 2, stream: 3, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
         #expect(r.partialCount == 3)
         // Completing one frees a slot.
-        #expect(r.add(session: 1, stream: 1, offset: 1, total: 10, chunk: [UInt8](repeating: 0, count: 9), now: 0) == .complete([UInt8](repeating: 0, count: 10)))
+        #expect(
+            r.add(session: 1, stream: 1, offset: 1, total: 10, chunk: [UInt8](repeating: 0, count: 9), now: 0)
+                == .complete([UInt8](repeating: 0, count: 10)))
         #expect(r.add(session: 1, stream: 3, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
     }
 
@@ -127,10 +140,14 @@ struct ReassemblerTests {
         var r = Reassembler(settings: Self.settings { $0.maxTotalBytes = 3_000 })
         #expect(r.add(session: 1, stream: 1, offset: 0, total: 2_000, chunk: [0], now: 0) == .pending)
         #expect(r.bytesHeld == 2_000)
-        #expect(r.add(session: 2, stream: 2, offset: 0, total: 1_001, chunk: [0], now: 0) == .dropped("reassembly_memory_limit"))
+        #expect(
+            r.add(session: 2, stream: 2, offset: 0, total: 1_001, chunk: [0], now: 0)
+                == .dropped("reassembly_memory_limit"))
         #expect(r.add(session: 2, stream: 2, offset: 0, total: 1_000, chunk: [0], now: 0) == .pending)
         #expect(r.bytesHeld == 3_000)
-        #expect(r.add(session: 3, stream: 3, offset: 0, total: 1, chunk: [0], now: 0) == .dropped("reassembly_memory_limit"))
+        #expect(
+            r.add(session: 3, stream: 3, offset: 0, total: 1, chunk: [0], now: 0) == .dropped("reassembly_memory_limit")
+        )
         // The oldest partial is not evicted for the newcomer.
         #expect(r.partialCount == 2)
     }
@@ -141,7 +158,9 @@ struct ReassemblerTests {
         for i: UInt32 in 0..<4 {
             #expect(r.add(session: 1, stream: 1, offset: i, total: 100, chunk: [0], now: 0) == .pending)
         }
-        #expect(r.add(session: 1, stream: 1, offset: 4, total: 100, chunk: [0], now: 0) == .dropped("fragment_too_many_pieces"))
+        #expect(
+            r.add(session: 1, stream: 1, offset: 4, total: 100, chunk: [0], now: 0)
+                == .dropped("fragment_too_many_pieces"))
         #expect(r.partialCount == 0)
         #expect(r.bytesHeld == 0)
     }
@@ -160,27 +179,40 @@ struct ReassemblerTests {
         #expect(r.partialCount == 0)
         #expect(r.bytesHeld == 0)
         // A late fragment of an expired stream starts afresh rather than completing it.
-        #expect(r.add(session: 1, stream: 1, offset: 1, total: 10, chunk: [UInt8](repeating: 0, count: 9), now: 20_000) == .pending)
+        #expect(
+            r.add(session: 1, stream: 1, offset: 1, total: 10, chunk: [UInt8](repeating: 0, count: 9), now: 20_000)
+                == .pending)
     }
 
     @Test("overlapping fragments are dropped, never assembled")
     func overlap() {
         var r = Reassembler()
-        #expect(r.add(session: 1, stream: 1, offset: 0, total: 10, chunk: [UInt8](repeating: 1, count: 6), now: 0) == .pending)
-        #expect(r.add(session: 1, stream: 1, offset: 4, total: 10, chunk: [UInt8](repeating: 2, count: 6), now: 0) == .dropped("fragment_overlap"))
+        #expect(
+            r.add(session: 1, stream: 1, offset: 0, total: 10, chunk: [UInt8](repeating: 1, count: 6), now: 0)
+                == .pending)
+        #expect(
+            r.add(session: 1, stream: 1, offset: 4, total: 10, chunk: [UInt8](repeating: 2, count: 6), now: 0)
+                == .dropped("fragment_overlap"))
         #expect(r.partialCount == 0)
         #expect(r.bytesHeld == 0)
         // Overlap with a gap: the bytes add up but do not tile.
-        #expect(r.add(session: 1, stream: 2, offset: 0, total: 10, chunk: [UInt8](repeating: 1, count: 5), now: 0) == .pending)
-        #expect(r.add(session: 1, stream: 2, offset: 3, total: 10, chunk: [UInt8](repeating: 2, count: 3), now: 0) == .pending)
-        #expect(r.add(session: 1, stream: 2, offset: 8, total: 10, chunk: [UInt8](repeating: 3, count: 2), now: 0) == .dropped("fragment_overlap"))
+        #expect(
+            r.add(session: 1, stream: 2, offset: 0, total: 10, chunk: [UInt8](repeating: 1, count: 5), now: 0)
+                == .pending)
+        #expect(
+            r.add(session: 1, stream: 2, offset: 3, total: 10, chunk: [UInt8](repeating: 2, count: 3), now: 0)
+                == .pending)
+        #expect(
+            r.add(session: 1, stream: 2, offset: 8, total: 10, chunk: [UInt8](repeating: 3, count: 2), now: 0)
+                == .dropped("fragment_overlap"))
     }
 
     @Test("a fragment disagreeing about the total is dropped")
     func inconsistentTotal() {
         var r = Reassembler()
         #expect(r.add(session: 1, stream: 1, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
-        #expect(r.add(session: 1, stream: 1, offset: 1, total: 11, chunk: [0], now: 0) == .dropped("fragment_inconsistent"))
+        #expect(
+            r.add(session: 1, stream: 1, offset: 1, total: 11, chunk: [0], now: 0) == .dropped("fragment_inconsistent"))
         #expect(r.bytesHeld == 10)
     }
 }
