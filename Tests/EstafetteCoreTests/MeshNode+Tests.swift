@@ -1,0 +1,506 @@
+import Testing
+
+@testable import EstafetteCore
+
+@Suite("MeshNode")
+struct MeshNodeTests {
+    static let a = 0
+    static let b = 1
+    static let c = 2
+
+    static func harness(_ count: Int = 3) -> MeshHarness {
+        MeshHarness(identities: Array([Fixture.alice, Fixture.bob, Fixture.carol].prefix(count)))
+    }
+
+    static func dm(
+        _ text: String, from: SigningKeyPair = Fixture.alice, to: SigningKeyPair, expiresAt: UInt64 = Fixture.expiry
+    )
+        throws -> Envelope
+    {
+        try DirectMessage.seal(
+            text: text, from: from, to: to.publicKey, createdAt: Fixture.nowSeconds, expiresAt: expiresAt)
+    }
+
+    static func carried(_ n: Int, expiresAt: UInt64 = Fixture.expiry) -> Envelope {
+        Envelope(kind: .channel, expiresAt: expiresAt, body: Array("carried \(n)".utf8))
+    }
+
+    static func multicasts(_ actions: [MeshNode.Action]) -> [[UInt8]] {
+        actions.compactMap { if case .multicast(let d, _) = $0 { return d } else { return nil } }
+    }
+
+    static func stores(_ actions: [MeshNode.Action]) -> [MeshHarness.Stored] {
+        actions.compactMap {
+            if case .store(let e, let m) = $0 { return MeshHarness.Stored(envelope: e, message: m) } else { return nil }
+        }
+    }
+
+    static func open(_ datagram: [UInt8]) throws -> Packet {
+        try MeshKey.publicDefault.open(datagram).packet
+    }
+
+    // MARK: - Dissemination
+
+    @Test("a direct message from A reaches B's store with its text; C carries it unread")
+    func directMessage() throws {
+        var mesh = Self.harness()
+        let envelope = try Self.dm("meet at noon", to: Fixture.bob)
+        let bytes = envelope.encoded()
+        let id = EnvelopeID(ofEncoded: bytes)
+        let stored = StoredEnvelope(id: id, kind: .direct, expiresAt: Fixture.expiry, bytes: bytes)
+
+        let submitted = try mesh.submit(envelope, at: Self.a)
+        #expect(submitted.first == .store(stored, message: nil))  // A cannot read a message for Bob
+        #expect(Self.multicasts(submitted).count == 1)
+        #expect(try Self.open(Self.multicasts(submitted)[0]) == .envelope(bytes))
+
+        let expected = ReceivedMessage(
+            id: id, kind: .direct, sender: Fixture.alice.publicKey, createdAt: Fixture.nowSeconds,
+            expiresAt: Fixture.expiry, text: "meet at noon", sequence: nil)
+        #expect(mesh.storeLog[Self.b] == [MeshHarness.Stored(envelope: stored, message: expected)])
+        #expect(mesh.storeLog[Self.c] == [MeshHarness.Stored(envelope: stored, message: nil)])
+        // B's actions: store, then the bridge multicast that skips the interface the envelope came in on.
+        let bActions = mesh.actionLog[Self.b]
+        #expect(bActions.count == 2)
+        #expect(bActions.first == .store(stored, message: expected))
+        if case .multicast(_, let except) = bActions.last {
+            #expect(except == MeshHarness.interface)
+        } else {
+            Issue.record("expected a multicast, got \(String(describing: bActions.last))")
+        }
+        for i in [Self.b, Self.c] {
+            #expect(mesh.nodes[i].holds(id))
+            #expect(mesh.nodes[i].counters["envelopes_new"] == 1)
+        }
+        #expect(mesh.nodes[Self.b].counters["messages_delivered"] == 1)
+        #expect(mesh.nodes[Self.c].counters["messages_delivered"] == 0)
+    }
+
+    @Test("an alert reaches every node, verified")
+    func alertReachesAll() throws {
+        var mesh = Self.harness()
+        let alert = try Alert.sign(
+            text: "flood on the east bank", by: Fixture.carol, sequence: 3, createdAt: Fixture.nowSeconds,
+            expiresAt: Fixture.expiry)
+        try mesh.submit(alert, at: Self.c)
+        for i in [Self.a, Self.b, Self.c] {
+            let messages = mesh.messages(i)
+            #expect(messages.count == 1, "node \(i)")
+            #expect(messages.first?.kind == .alert)
+            #expect(messages.first?.text == "flood on the east bank")
+            #expect(messages.first?.sender == Fixture.carol.publicKey)
+            #expect(messages.first?.sequence == 3)
+        }
+    }
+
+    @Test("an envelope too big for one datagram travels as fragments and is reassembled")
+    func fragmentedEnvelope() throws {
+        var mesh = Self.harness()
+        let text = String(repeating: "long alert text. ", count: 1_200)  // ≈ 20 KB
+        let alert = try Alert.sign(
+            text: text, by: Fixture.alice, sequence: 1, createdAt: Fixture.nowSeconds, expiresAt: Fixture.expiry)
+        let submitted = try mesh.submit(alert, at: Self.a)
+        let datagrams = Self.multicasts(submitted)
+        #expect(datagrams.count > 10)
+        #expect(datagrams.allSatisfy { $0.count <= Packet.maxDatagramBytes })
+        for i in [Self.b, Self.c] {
+            #expect(mesh.messages(i).map(\.text) == [text])
+            #expect(mesh.nodes[i].reassemblyBytesHeld == 0)
+        }
+    }
+
+    @Test("delivering the same datagram twice stores once")
+    func duplicateDatagram() throws {
+        var mesh = Self.harness(2)
+        let actions = try mesh.nodes[Self.a].submit(Self.dm("once", to: Fixture.bob), now: mesh.now)
+        let datagram = Self.multicasts(actions)[0]
+        let first = mesh.deliver(datagram, from: Self.a, to: Self.b)
+        let second = mesh.deliver(datagram, from: Self.a, to: Self.b)
+        #expect(Self.stores(first).count == 1)
+        #expect(second.isEmpty)
+        #expect(mesh.storeLog[Self.b].count == 1)
+        #expect(mesh.nodes[Self.b].counters["envelopes_new"] == 1)
+        #expect(mesh.nodes[Self.b].counters["envelopes_duplicate"] == 1)
+        // The same envelope in a freshly sealed datagram (new nonce) is still a duplicate.
+        let again = mesh.nodes[Self.a].datagrams(
+            forEncoded: mesh.storeLog[Self.b][0].envelope.bytes, id: mesh.storeLog[Self.b][0].envelope.id)
+        #expect(Self.stores(mesh.deliver(again[0], from: Self.a, to: Self.b)).isEmpty)
+        #expect(mesh.nodes[Self.b].counters["envelopes_duplicate"] == 2)
+    }
+
+    // MARK: - Anti-entropy
+
+    @Test("a node that was away catches up through beacons, inventories and wants, storing each envelope once")
+    func catchUp() throws {
+        var mesh = Self.harness()
+        mesh.absent = [Self.c]
+        var ids: [EnvelopeID] = []
+        for i in 1...3 {
+            let envelope = try Self.dm("message \(i)", to: Fixture.carol)
+            ids.append(EnvelopeID(ofEncoded: envelope.encoded()))
+            try mesh.submit(envelope, at: Self.a)
+        }
+        #expect(mesh.storedIDs(Self.b) == ids)
+        #expect(mesh.storeLog[Self.c].isEmpty)
+        #expect(mesh.nodes[Self.c].envelopeCount == 0)
+
+        mesh.absent = []
+        mesh.now += 3_000
+        mesh.fireBeacons()
+
+        #expect(Set(mesh.storedIDs(Self.c)) == Set(ids))
+        #expect(mesh.storedIDs(Self.c).count == 3)  // exactly once each
+        #expect(Set(mesh.messages(Self.c).map(\.text)) == ["message 1", "message 2", "message 3"])
+        #expect(mesh.messages(Self.c).allSatisfy { $0.sender == Fixture.alice.publicKey })
+        #expect(mesh.storeLog[Self.a].count == 3)
+        #expect(mesh.storeLog[Self.b].count == 3)
+        for i in [Self.a, Self.b] {
+            #expect(mesh.nodes[i].storeDigest == mesh.nodes[Self.c].storeDigest)
+        }
+        #expect(mesh.nodes[Self.c].counters["inventory_rounds"] >= 1)
+
+        // Now in sync: another round only exchanges beacons.
+        let before = mesh.delivered.count
+        mesh.now += 3_000
+        mesh.fireBeacons()
+        let round = mesh.delivered[before...]
+        #expect(round.count == 6)
+        #expect(try round.allSatisfy { if case .beacon = try Self.open($0.datagram) { true } else { false } })
+        #expect(mesh.storeLog[Self.c].count == 3)
+    }
+
+    @Test("catch-up works across several inventory pages")
+    func catchUpManyPages() throws {
+        var mesh = Self.harness(2)
+        mesh.absent = [Self.b]
+        let count = 2 * Packet.maxPrefixesPerPacket + 20
+        for n in 0..<count {
+            try mesh.submit(Self.carried(n), at: Self.a)
+        }
+        mesh.absent = []
+        mesh.now += 3_000
+        mesh.fireBeacons()
+        #expect(mesh.nodes[Self.b].envelopeCount == count)
+        #expect(Set(mesh.storedIDs(Self.b)).count == count)
+        #expect(mesh.storedIDs(Self.b).count == count)
+        #expect(mesh.nodes[Self.b].storeDigest == mesh.nodes[Self.a].storeDigest)
+    }
+
+    @Test("a differing beacon is answered with an inventory, at most once per half beacon interval")
+    func beaconAnswer() throws {
+        var mesh = Self.harness(2)
+        let envelope = Self.carried(1)
+        _ = try mesh.nodes[Self.b].submit(envelope, now: mesh.now)
+        let id = EnvelopeID(ofEncoded: envelope.encoded())
+        let emptyBeacon = MeshKey.publicDefault.seal(
+            .beacon(count: 0, digest: .zero), session: mesh.nodes[Self.a].session)
+
+        let answer = mesh.nodes[Self.b].receive(emptyBeacon, from: mesh.addresses[Self.a], now: mesh.now)
+        #expect(answer.count == 1)
+        guard case .unicast(let datagram, let to) = answer.first else {
+            Issue.record("expected a unicast inventory, got \(answer)")
+            return
+        }
+        #expect(to == mesh.addresses[Self.a])
+        #expect(try Self.open(datagram) == .inventory(lo: 0, hi: .max, prefixes: [id.prefix]))
+
+        let interval = MeshNode.Settings().beaconIntervalMillis
+        #expect(mesh.nodes[Self.b].receive(emptyBeacon, from: mesh.addresses[Self.a], now: mesh.now + 1).isEmpty)
+        #expect(
+            mesh.nodes[Self.b].receive(emptyBeacon, from: mesh.addresses[Self.a], now: mesh.now + interval / 2).count
+                == 1)
+
+        // A beacon that matches our own store is not answered.
+        let (count, digest) = mesh.nodes[Self.b].storeDigest
+        let matching = MeshKey.publicDefault.seal(.beacon(count: UInt32(count), digest: digest), session: 77)
+        #expect(mesh.nodes[Self.b].receive(matching, from: mesh.addresses[Self.a], now: mesh.now + interval).isEmpty)
+    }
+
+    @Test("an inventory is answered with a want for what we lack and a push of what it lacks")
+    func inventoryAnswer() throws {
+        var mesh = Self.harness(2)
+        let (x, y) = (Self.carried(1), Self.carried(2))
+        _ = try mesh.nodes[Self.b].submit(x, now: mesh.now)
+        _ = try mesh.nodes[Self.b].submit(y, now: mesh.now)
+        let xid = EnvelopeID(ofEncoded: x.encoded())
+        let yid = EnvelopeID(ofEncoded: y.encoded())
+        let unknown: UInt64 = 0x1234_5678
+        let inventory = MeshKey.publicDefault.seal(
+            .inventory(lo: 0, hi: .max, prefixes: [xid.prefix, unknown].sorted()), session: 1)
+        let actions = mesh.nodes[Self.b].receive(inventory, from: mesh.addresses[Self.a], now: mesh.now)
+        #expect(actions.count == 2)
+        guard case .unicast(let want, let to) = actions.first else {
+            Issue.record("expected a want first, got \(actions)")
+            return
+        }
+        #expect(to == mesh.addresses[Self.a])
+        #expect(try Self.open(want) == .want([unknown]))
+        #expect(actions.last == .sendStored([yid], to: mesh.addresses[Self.a]))
+
+        // Outside the inventory's range nothing is pushed.
+        let narrow = MeshKey.publicDefault.seal(.inventory(lo: unknown, hi: unknown, prefixes: [unknown]), session: 1)
+        let narrowActions = mesh.nodes[Self.b].receive(narrow, from: mesh.addresses[Self.a], now: mesh.now)
+        #expect(narrowActions.count == 1)
+        #expect(!narrowActions.contains { if case .sendStored = $0 { true } else { false } })
+    }
+
+    @Test("a want is answered with the envelopes held, and nothing for unknown prefixes")
+    func wantAnswer() throws {
+        var mesh = Self.harness(2)
+        let x = Self.carried(1)
+        _ = try mesh.nodes[Self.b].submit(x, now: mesh.now)
+        let xid = EnvelopeID(ofEncoded: x.encoded())
+        let want = MeshKey.publicDefault.seal(.want([xid.prefix, 42]), session: 1)
+        #expect(
+            mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: mesh.now)
+                == [.sendStored([xid], to: mesh.addresses[Self.a])])
+        let unknown = MeshKey.publicDefault.seal(.want([42]), session: 1)
+        #expect(mesh.nodes[Self.b].receive(unknown, from: mesh.addresses[Self.a], now: mesh.now).isEmpty)
+    }
+
+    // MARK: - Validation
+
+    @Test("an expired envelope is refused on submit and dropped on receipt")
+    func expired() throws {
+        var mesh = Self.harness(2)
+        #expect(throws: MeshNode.SubmitError(reason: "expired")) {
+            try mesh.nodes[Self.a].submit(Self.carried(1, expiresAt: Fixture.nowSeconds), now: mesh.now)
+        }
+        let shortLived = Self.carried(2, expiresAt: Fixture.nowSeconds + 10)
+        let actions = try mesh.nodes[Self.a].submit(shortLived, now: mesh.now)
+        mesh.now += 10_000
+        #expect(Self.stores(mesh.deliver(Self.multicasts(actions)[0], from: Self.a, to: Self.b)).isEmpty)
+        #expect(mesh.nodes[Self.b].counters["drop.expired"] == 1)
+        #expect(mesh.nodes[Self.b].envelopeCount == 0)
+    }
+
+    @Test("an envelope asking to live longer than allowed is refused")
+    func expiryTooFar() throws {
+        var node = Self.harness(1).nodes[0]
+        let limit = Fixture.nowSeconds + Envelope.maxLifetimeSeconds + Envelope.clockSkewSeconds
+        #expect(throws: MeshNode.SubmitError(reason: "expiry_too_far")) {
+            try node.submit(Self.carried(1, expiresAt: limit + 1), now: Fixture.now)
+        }
+        #expect(Self.stores(try node.submit(Self.carried(2, expiresAt: limit), now: Fixture.now)).count == 1)
+        #expect(throws: MeshNode.SubmitError(reason: "duplicate")) {
+            try node.submit(Self.carried(2, expiresAt: limit), now: Fixture.now)
+        }
+    }
+
+    @Test("a forged direct message is dropped by its recipient and carried by others")
+    func forgedDirectMessage() throws {
+        var mesh = Self.harness()
+        let forged = try DirectMessageTests.handBuilt(
+            claiming: Fixture.alice.publicKey, boxedBy: Fixture.mallory, to: Fixture.bob)
+        let datagram = MeshKey.publicDefault.seal(.envelope(forged.encoded()), session: 0xBAD)
+        mesh.deliver(datagram, from: Self.a, to: Self.b)
+        mesh.deliver(datagram, from: Self.a, to: Self.c)
+        #expect(mesh.storeLog[Self.b].isEmpty)
+        #expect(mesh.nodes[Self.b].counters["drop.forged_sender"] == 1)
+        #expect(mesh.storeLog[Self.c].count == 1)
+        #expect(mesh.storeLog[Self.c].first?.message == nil)
+    }
+
+    @Test("a direct message whose outer expiry was stretched is dropped by its recipient")
+    func stretchedExpiry() throws {
+        var mesh = Self.harness(2)
+        var envelope = try Self.dm("short-lived", to: Fixture.bob)
+        envelope.expiresAt += 3_600
+        mesh.deliver(MeshKey.publicDefault.seal(.envelope(envelope.encoded()), session: 1), from: Self.a, to: Self.b)
+        #expect(mesh.storeLog[Self.b].isEmpty)
+        #expect(mesh.nodes[Self.b].counters["drop.expiry_mismatch"] == 1)
+    }
+
+    @Test("a packet from the node's own session is ignored")
+    func ownSession() throws {
+        var mesh = Self.harness(2)
+        let own = mesh.nodes[Self.b].session
+        let envelope = Self.carried(1).encoded()
+        let mine = MeshKey.publicDefault.seal(.envelope(envelope), session: own)
+        #expect(mesh.deliver(mine, from: Self.a, to: Self.b).isEmpty)
+        #expect(mesh.nodes[Self.b].counters["own_packets"] == 1)
+        #expect(mesh.nodes[Self.b].envelopeCount == 0)
+        #expect(mesh.nodes[Self.b].peerList.isEmpty)
+        // Control: the same envelope from another session is stored.
+        let theirs = MeshKey.publicDefault.seal(.envelope(envelope), session: own + 1)
+        #expect(Self.stores(mesh.deliver(theirs, from: Self.a, to: Self.b)).count == 1)
+    }
+
+    @Test("drops are counted by reason")
+    func dropCounters() throws {
+        var mesh = Self.harness(2)
+        let key = MeshKey.publicDefault
+        var wrongMagic = key.seal(.want([]), session: 1)
+        wrongMagic[0] = 0x58
+        var wrongVersion = key.seal(.want([]), session: 1)
+        wrongVersion[2] = 9
+        let inputs: [[UInt8]] = [
+            Fixture.otherMeshKey.seal(.want([1]), session: 1),
+            flippingBit(100, of: key.seal(.want([1]), session: 1)),
+            wrongMagic,
+            wrongVersion,
+            [UInt8](repeating: 0, count: 10),
+            [UInt8](repeating: 0, count: 1_300),
+            key.seal(.inventory(lo: 5, hi: 6, prefixes: [7]), session: 1),
+            key.seal(.envelope([1, 9]), session: 1),
+            key.sealRaw([8] + be(UInt64(1))),
+        ]
+        for datagram in inputs {
+            #expect(mesh.deliver(datagram, from: Self.a, to: Self.b).isEmpty)
+        }
+        #expect(
+            mesh.nodes[Self.b].counters.values == [
+                "packets_in": Int64(inputs.count),
+                "drop.bad_mac": 2,
+                "drop.bad_magic": 1,
+                "drop.unknown_version": 1,
+                "drop.truncated": 1,
+                "drop.oversized": 1,
+                "drop.invalid": 1,
+                "drop.unknown_kind": 1,
+                "drop.unknown_packet_type": 1,
+            ])
+        #expect(mesh.nodes[Self.b].envelopeCount == 0)
+    }
+
+    // MARK: - Timers and bookkeeping
+
+    @Test("start schedules the first beacon soon and the first sweep a sweep interval later")
+    func start() {
+        var node = Self.harness(1).nodes[0]
+        let actions = node.start(now: Fixture.now)
+        #expect(actions.count == 2)
+        guard case .scheduleTimer(.beacon, let at) = actions.first else {
+            Issue.record("expected a beacon timer first, got \(actions)")
+            return
+        }
+        #expect((Fixture.now...(Fixture.now + 500)).contains(at))
+        #expect(actions.last == .scheduleTimer(.sweep, at: Fixture.now + MeshNode.Settings().sweepIntervalMillis))
+    }
+
+    @Test("the beacon timer multicasts the store's count and digest and reschedules with jitter")
+    func beaconTimer() throws {
+        var node = Self.harness(1).nodes[0]
+        let ids = try (1...3).map { n -> EnvelopeID in
+            let e = Self.carried(n)
+            _ = try node.submit(e, now: Fixture.now)
+            return EnvelopeID(ofEncoded: e.encoded())
+        }
+        let digest = ids.reduce(EnvelopeID.zero, ^)
+        #expect(node.storeDigest == (3, digest))
+        let interval = MeshNode.Settings().beaconIntervalMillis
+        for step: Int64 in 0..<20 {
+            let now = Fixture.now + step * interval
+            let actions = node.timerFired(.beacon, now: now)
+            #expect(actions.count == 2)
+            guard case .multicast(let datagram, nil) = actions.first,
+                case .scheduleTimer(.beacon, let next) = actions.last
+            else {
+                Issue.record("unexpected beacon actions \(actions)")
+                continue
+            }
+            let (session, packet) = try MeshKey.publicDefault.open(datagram)
+            #expect(session == node.session)
+            #expect(packet == .beacon(count: 3, digest: digest))
+            #expect(((now + interval - interval / 4)...(now + interval + interval / 4)).contains(next))
+        }
+    }
+
+    @Test("the sweep timer forgets expired IDs and asks the shell to delete them")
+    func sweep() throws {
+        var mesh = Self.harness(2)
+        let expiresAt = Fixture.nowSeconds + 10
+        let short = Self.carried(1, expiresAt: expiresAt)
+        let long = Self.carried(2)
+        try mesh.submit(short, at: Self.a)
+        try mesh.submit(long, at: Self.a)
+        let shortID = EnvelopeID(ofEncoded: short.encoded())
+        let longID = EnvelopeID(ofEncoded: long.encoded())
+        let sweepInterval = MeshNode.Settings().sweepIntervalMillis
+
+        let early = Fixture.now + 9_999
+        let first = mesh.nodes[Self.b].timerFired(.sweep, now: early)
+        #expect(first == [.deleteExpired(upTo: expiresAt - 1), .scheduleTimer(.sweep, at: early + sweepInterval)])
+        #expect(mesh.nodes[Self.b].holds(shortID))
+
+        let due = Fixture.now + 10_000
+        let second = mesh.nodes[Self.b].timerFired(.sweep, now: due)
+        #expect(second == [.deleteExpired(upTo: expiresAt), .scheduleTimer(.sweep, at: due + sweepInterval)])
+        mesh.execute(second, at: Self.b)
+        #expect(!mesh.nodes[Self.b].holds(shortID))
+        #expect(mesh.nodes[Self.b].holds(longID))
+        #expect(mesh.nodes[Self.b].storeDigest == (1, longID))
+        #expect(mesh.nodes[Self.b].counters["envelopes_expired"] == 1)
+        #expect(Array(mesh.stores[Self.b].keys) == [longID])
+    }
+
+    @Test("a store failure lets the envelope arrive again")
+    func storeFailed() throws {
+        var mesh = Self.harness(2)
+        let actions = try mesh.nodes[Self.a].submit(Self.carried(1), now: mesh.now)
+        let datagram = Self.multicasts(actions)[0]
+        let stored = Self.stores(mesh.deliver(datagram, from: Self.a, to: Self.b))
+        #expect(stored.count == 1)
+        mesh.nodes[Self.b].storeFailed(stored[0].envelope.id)
+        #expect(!mesh.nodes[Self.b].holds(stored[0].envelope.id))
+        #expect(mesh.nodes[Self.b].storeDigest == (0, .zero))
+        #expect(Self.stores(mesh.deliver(datagram, from: Self.a, to: Self.b)).count == 1)
+        #expect(mesh.nodes[Self.b].counters["store_failures"] == 1)
+    }
+
+    @Test("loading the store indexes unexpired IDs only, and they count as duplicates")
+    func load() throws {
+        var mesh = Self.harness(2)
+        let live = Self.carried(1)
+        let liveID = EnvelopeID(ofEncoded: live.encoded())
+        let deadID = EnvelopeID(ofEncoded: Self.carried(2).encoded())
+        mesh.nodes[Self.b].load([(liveID, Fixture.expiry), (deadID, Fixture.nowSeconds)], now: mesh.now)
+        #expect(mesh.nodes[Self.b].envelopeCount == 1)
+        #expect(mesh.nodes[Self.b].holds(liveID))
+        #expect(!mesh.nodes[Self.b].holds(deadID))
+        let datagram = MeshKey.publicDefault.seal(.envelope(live.encoded()), session: 1)
+        #expect(mesh.deliver(datagram, from: Self.a, to: Self.b).isEmpty)
+        #expect(mesh.nodes[Self.b].counters["envelopes_duplicate"] == 1)
+    }
+
+    @Test("peers are learned from their packets and forgotten after the peer timeout")
+    func peers() throws {
+        var mesh = Self.harness(2)
+        let beacon = MeshKey.publicDefault.seal(.beacon(count: 0, digest: .zero), session: 0xAB)
+        mesh.deliver(beacon, from: Self.a, to: Self.b)
+        #expect(
+            mesh.nodes[Self.b].peerList
+                == [MeshNode.PeerInfo(session: 0xAB, address: mesh.addresses[Self.a], lastSeen: mesh.now)])
+        let timeout = MeshNode.Settings().peerTimeoutMillis
+        _ = mesh.nodes[Self.b].timerFired(.beacon, now: mesh.now + timeout - 1)
+        #expect(mesh.nodes[Self.b].peerList.count == 1)
+        _ = mesh.nodes[Self.b].timerFired(.beacon, now: mesh.now + timeout)
+        #expect(mesh.nodes[Self.b].peerList.isEmpty)
+    }
+
+    @Test("an incomplete fragment stream times out on the beacon timer and is counted")
+    func reassemblyTimeout() throws {
+        var mesh = Self.harness(2)
+        let fragment = MeshKey.publicDefault.seal(.fragment(stream: 1, offset: 0, total: 5_000, chunk: [1]), session: 1)
+        #expect(mesh.deliver(fragment, from: Self.a, to: Self.b).isEmpty)
+        #expect(mesh.nodes[Self.b].reassemblyBytesHeld == 5_000)
+        let timeout = MeshNode.Settings().reassembly.timeoutMillis
+        _ = mesh.nodes[Self.b].timerFired(.beacon, now: mesh.now + timeout)
+        #expect(mesh.nodes[Self.b].reassemblyBytesHeld == 0)
+        #expect(mesh.nodes[Self.b].counters["drop.reassembly_timeout"] == 1)
+    }
+
+    @Test("a reassembled envelope whose ID does not match its stream is dropped")
+    func fragmentMismatch() throws {
+        var mesh = Self.harness(2)
+        let bytes = Self.carried(1).encoded()
+        let half = bytes.count / 2
+        for (offset, chunk) in [(0, Array(bytes[..<half])), (half, Array(bytes[half...]))] {
+            let datagram = MeshKey.publicDefault.seal(
+                .fragment(stream: 0xBAD, offset: UInt32(offset), total: UInt32(bytes.count), chunk: chunk), session: 1)
+            #expect(mesh.deliver(datagram, from: Self.a, to: Self.b).isEmpty)
+        }
+        #expect(mesh.nodes[Self.b].counters["drop.fragment_mismatch"] == 1)
+        #expect(mesh.nodes[Self.b].envelopeCount == 0)
+    }
+}

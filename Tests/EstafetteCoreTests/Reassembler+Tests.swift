@@ -1,0 +1,218 @@
+import Testing
+
+@testable import EstafetteCore
+
+@Suite("Fragmenter and Reassembler")
+struct ReassemblerTests {
+    static let big: [UInt8] = {
+        var rng = SplitMix64(seed: 20)
+        return Envelope(
+            kind: .channel, expiresAt: Fixture.expiry, tag: [1, 2, 3], body: Fixture.bytes(20_000, using: &rng)
+        )
+        .encoded()
+    }()
+    static let bigID = EnvelopeID(ofEncoded: big)
+
+    struct Piece: Equatable {
+        let stream: UInt64
+        let offset: UInt32
+        let total: UInt32
+        let chunk: [UInt8]
+    }
+
+    static func pieces(_ packets: [Packet]) -> [Piece] {
+        packets.compactMap {
+            guard case .fragment(let stream, let offset, let total, let chunk) = $0 else { return nil }
+            return Piece(stream: stream, offset: offset, total: total, chunk: chunk)
+        }
+    }
+
+    static func settings(_ configure: (inout Reassembler.Settings) -> Void) -> Reassembler.Settings {
+        var s = Reassembler.Settings()
+        configure(&s)
+        return s
+    }
+
+    // MARK: - Fragmenter
+
+    @Test("an envelope that fits travels as one envelope packet")
+    func smallIsWhole() {
+        let small = Envelope(kind: .alert, expiresAt: 1, body: [1, 2, 3]).encoded()
+        #expect(Fragmenter.packets(for: small, id: EnvelopeID(ofEncoded: small)) == [.envelope(small)])
+        let exact = [UInt8](repeating: 1, count: Packet.maxPayloadBytes)
+        #expect(Fragmenter.packets(for: exact, id: .zero) == [.envelope(exact)])
+        #expect(Fragmenter.packets(for: exact + [1], id: .zero).count == 2)
+    }
+
+    @Test("a 20 KB envelope fragments into datagrams of at most maxDatagramBytes that tile it")
+    func fragments() throws {
+        let packets = Fragmenter.packets(for: Self.big, id: Self.bigID)
+        let pieces = Self.pieces(packets)
+        #expect(pieces.count == packets.count)
+        #expect(pieces.count == (Self.big.count + Packet.maxChunkBytes - 1) / Packet.maxChunkBytes)
+        var expectedOffset: UInt32 = 0
+        for piece in pieces {
+            #expect(piece.stream == Self.bigID.prefix)
+            #expect(piece.total == UInt32(Self.big.count))
+            #expect(piece.offset == expectedOffset)
+            #expect(!piece.chunk.isEmpty && piece.chunk.count <= Packet.maxChunkBytes)
+            expectedOffset += UInt32(piece.chunk.count)
+        }
+        #expect(expectedOffset == UInt32(Self.big.count))
+        for packet in packets {
+            let datagram = MeshKey.publicDefault.seal(packet, session: 1)
+            #expect(datagram.count <= Packet.maxDatagramBytes)
+            #expect(try MeshKey.publicDefault.open(datagram).packet == packet)
+        }
+    }
+
+    @Test("the largest envelope still fragments within the pieces limit")
+    func largestEnvelope() {
+        let packets = Fragmenter.packets(for: [UInt8](repeating: 0, count: Envelope.maxEncodedBytes), id: .zero)
+        #expect(packets.count <= Reassembler.Settings().maxPiecesPerStream)
+    }
+
+    // MARK: - Reassembly
+
+    @Test(
+        "fragments reassemble in any order, with duplicates, to the same bytes", arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func shuffledAndDuplicated(seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        // Through the wire: seal, open, and only then reassemble.
+        var pieces: [Piece] = try Fragmenter.packets(for: Self.big, id: Self.bigID).map {
+            let (_, packet) = try MeshKey.publicDefault.open(MeshKey.publicDefault.seal($0, session: 9))
+            return Self.pieces([packet])[0]
+        }
+        pieces.shuffle(using: &rng)
+        let last = pieces.removeLast()
+        var feed = pieces
+        for _ in 0..<6 {
+            feed.insert(pieces.randomElement(using: &rng)!, at: Int.random(in: 0...feed.count, using: &rng))
+        }
+        feed.append(last)
+
+        var r = Reassembler()
+        var outcomes: [Reassembler.Outcome] = []
+        for (i, p) in feed.enumerated() {
+            outcomes.append(
+                r.add(session: 9, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: Int64(i)))
+        }
+        #expect(outcomes.dropLast().allSatisfy { $0 == .pending })
+        #expect(outcomes.last == .complete(Self.big))
+        #expect(r.partialCount == 0)
+        #expect(r.bytesHeld == 0)
+    }
+
+    @Test("streams from different sessions with the same stream id are kept apart")
+    func sessionsApart() {
+        var r = Reassembler()
+        let total: UInt32 = 6
+        #expect(r.add(session: 1, stream: 5, offset: 0, total: total, chunk: [1, 1, 1], now: 0) == .pending)
+        #expect(r.add(session: 2, stream: 5, offset: 0, total: total, chunk: [2, 2, 2], now: 0) == .pending)
+        #expect(
+            r.add(session: 2, stream: 5, offset: 3, total: total, chunk: [2, 2, 2], now: 0)
+                == .complete([2, 2, 2, 2, 2, 2]))
+        #expect(
+            r.add(session: 1, stream: 5, offset: 3, total: total, chunk: [1, 1, 1], now: 0)
+                == .complete([1, 1, 1, 1, 1, 1]))
+    }
+
+    @Test("a peer may hold only maxStreamsPerPeer partial envelopes")
+    func perPeerLimit() {
+        var r = Reassembler(settings: Self.settings { $0.maxStreamsPerPeer = 2 })
+        #expect(r.add(session: 1, stream: 1, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
+        #expect(r.add(session: 1, stream: 2, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
+        #expect(
+            r.add(session: 1, stream: 3, offset: 0, total: 10, chunk: [0], now: 0) == .dropped("reassembly_peer_limit"))
+        // Existing streams continue, and another peer is unaffected.
+        #expect(r.add(session: 1, stream: 2, offset: 1, total: 10, chunk: [0], now: 0) == .pending)
+        #expect(r.add(session: 2, stream: 3, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
+        #expect(r.partialCount == 3)
+        // Completing one frees a slot.
+        #expect(
+            r.add(session: 1, stream: 1, offset: 1, total: 10, chunk: [UInt8](repeating: 0, count: 9), now: 0)
+                == .complete([UInt8](repeating: 0, count: 10)))
+        #expect(r.add(session: 1, stream: 3, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
+    }
+
+    @Test("the total bytes held across peers is bounded")
+    func memoryLimit() {
+        var r = Reassembler(settings: Self.settings { $0.maxTotalBytes = 3_000 })
+        #expect(r.add(session: 1, stream: 1, offset: 0, total: 2_000, chunk: [0], now: 0) == .pending)
+        #expect(r.bytesHeld == 2_000)
+        #expect(
+            r.add(session: 2, stream: 2, offset: 0, total: 1_001, chunk: [0], now: 0)
+                == .dropped("reassembly_memory_limit"))
+        #expect(r.add(session: 2, stream: 2, offset: 0, total: 1_000, chunk: [0], now: 0) == .pending)
+        #expect(r.bytesHeld == 3_000)
+        #expect(
+            r.add(session: 3, stream: 3, offset: 0, total: 1, chunk: [0], now: 0) == .dropped("reassembly_memory_limit")
+        )
+        // The oldest partial is not evicted for the newcomer.
+        #expect(r.partialCount == 2)
+    }
+
+    @Test("a stream may have only maxPiecesPerStream pieces; exceeding it drops the whole stream")
+    func piecesLimit() {
+        var r = Reassembler(settings: Self.settings { $0.maxPiecesPerStream = 4 })
+        for i: UInt32 in 0..<4 {
+            #expect(r.add(session: 1, stream: 1, offset: i, total: 100, chunk: [0], now: 0) == .pending)
+        }
+        #expect(
+            r.add(session: 1, stream: 1, offset: 4, total: 100, chunk: [0], now: 0)
+                == .dropped("fragment_too_many_pieces"))
+        #expect(r.partialCount == 0)
+        #expect(r.bytesHeld == 0)
+    }
+
+    @Test("partial envelopes time out")
+    func timeout() {
+        var r = Reassembler(settings: Self.settings { $0.timeoutMillis = 10_000 })
+        #expect(r.add(session: 1, stream: 1, offset: 0, total: 10, chunk: [0], now: 1_000) == .pending)
+        #expect(r.add(session: 1, stream: 2, offset: 0, total: 10, chunk: [0], now: 5_000) == .pending)
+        #expect(r.expire(now: 10_999) == 0)
+        #expect(r.partialCount == 2)
+        #expect(r.expire(now: 11_000) == 1)
+        #expect(r.partialCount == 1)
+        #expect(r.bytesHeld == 10)
+        #expect(r.expire(now: 15_000) == 1)
+        #expect(r.partialCount == 0)
+        #expect(r.bytesHeld == 0)
+        // A late fragment of an expired stream starts afresh rather than completing it.
+        #expect(
+            r.add(session: 1, stream: 1, offset: 1, total: 10, chunk: [UInt8](repeating: 0, count: 9), now: 20_000)
+                == .pending)
+    }
+
+    @Test("overlapping fragments are dropped, never assembled")
+    func overlap() {
+        var r = Reassembler()
+        #expect(
+            r.add(session: 1, stream: 1, offset: 0, total: 10, chunk: [UInt8](repeating: 1, count: 6), now: 0)
+                == .pending)
+        #expect(
+            r.add(session: 1, stream: 1, offset: 4, total: 10, chunk: [UInt8](repeating: 2, count: 6), now: 0)
+                == .dropped("fragment_overlap"))
+        #expect(r.partialCount == 0)
+        #expect(r.bytesHeld == 0)
+        // Overlap with a gap: the bytes add up but do not tile.
+        #expect(
+            r.add(session: 1, stream: 2, offset: 0, total: 10, chunk: [UInt8](repeating: 1, count: 5), now: 0)
+                == .pending)
+        #expect(
+            r.add(session: 1, stream: 2, offset: 3, total: 10, chunk: [UInt8](repeating: 2, count: 3), now: 0)
+                == .pending)
+        #expect(
+            r.add(session: 1, stream: 2, offset: 8, total: 10, chunk: [UInt8](repeating: 3, count: 2), now: 0)
+                == .dropped("fragment_overlap"))
+    }
+
+    @Test("a fragment disagreeing about the total is dropped")
+    func inconsistentTotal() {
+        var r = Reassembler()
+        #expect(r.add(session: 1, stream: 1, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
+        #expect(
+            r.add(session: 1, stream: 1, offset: 1, total: 11, chunk: [0], now: 0) == .dropped("fragment_inconsistent"))
+        #expect(r.bytesHeld == 10)
+    }
+}
