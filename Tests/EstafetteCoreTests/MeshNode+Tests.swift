@@ -287,7 +287,7 @@ struct MeshNodeTests {
         }
     }
 
-    @Test("a forged direct message is dropped by its recipient and carried by others")
+    @Test("a forged direct message is never shown to its recipient; everyone carries it, so digests converge")
     func forgedDirectMessage() throws {
         var mesh = Self.harness()
         let forged = try DirectMessageTests.handBuilt(
@@ -295,10 +295,17 @@ struct MeshNodeTests {
         let datagram = MeshKey.publicDefault.seal(.envelope(forged.encoded()), session: 0xBAD)
         mesh.deliver(datagram, from: Self.a, to: Self.b)
         mesh.deliver(datagram, from: Self.a, to: Self.c)
-        #expect(mesh.storeLog[Self.b].isEmpty)
+        #expect(mesh.storeLog[Self.b].count == 1)
+        #expect(mesh.storeLog[Self.b].first?.message == nil, "a forged message must not reach the inbox")
         #expect(mesh.nodes[Self.b].counters["drop.forged_sender"] == 1)
+        #expect(mesh.nodes[Self.b].counters["messages_delivered"] == 0)
         #expect(mesh.storeLog[Self.c].count == 1)
         #expect(mesh.storeLog[Self.c].first?.message == nil)
+        #expect(mesh.nodes[Self.b].storeDigest.digest == mesh.nodes[Self.c].storeDigest.digest)
+        // Delivered again (a beacon round's push), it is a duplicate, not a second rejection.
+        mesh.deliver(datagram, from: Self.c, to: Self.b)
+        #expect(mesh.nodes[Self.b].counters["drop.forged_sender"] == 1)
+        #expect(mesh.nodes[Self.b].counters["envelopes_duplicate"] == 1)
     }
 
     @Test("a direct message whose outer expiry was stretched is dropped by its recipient")
@@ -307,7 +314,7 @@ struct MeshNodeTests {
         var envelope = try Self.dm("short-lived", to: Fixture.bob)
         envelope.expiresAt += 3_600
         mesh.deliver(MeshKey.publicDefault.seal(.envelope(envelope.encoded()), session: 1), from: Self.a, to: Self.b)
-        #expect(mesh.storeLog[Self.b].isEmpty)
+        #expect(mesh.storeLog[Self.b].allSatisfy { $0.message == nil }, "a stretched message must not be shown")
         #expect(mesh.nodes[Self.b].counters["drop.expiry_mismatch"] == 1)
     }
 

@@ -301,7 +301,11 @@ public struct MeshNode: Sendable {
             } catch let e where e == .notForUs {
                 message = nil  // someone else's: carry it
             } catch {
-                return .rejected(error.reason)
+                // Addressed to us but forged or tampered with: never shown. It is still held like any envelope,
+                // because the nodes that carry it cannot tell it is bad; refusing it here would leave our
+                // digest different from theirs and re-fetch it every beacon round until it expires.
+                counters.add("drop.\(error.reason)")
+                message = nil
             }
         case .alert:
             do {
