@@ -70,6 +70,22 @@ public struct MeshNode: Sendable {
     public var storeDigest: (count: Int, digest: EnvelopeID) { (index.count, digest) }
     public var reassemblyBytesHeld: Int { reassembler.bytesHeld }
 
+    /// How much state the node holds, for memory-bound checks (the simulator, tests).
+    public struct StateSize: Sendable, Equatable {
+        public var envelopes: Int
+        public var peers: Int
+        public var reassemblyBytes: Int
+        public var partialEnvelopes: Int
+        /// Repair work queued (pushes, wants, inventory pages waiting for their timer).
+        public var pendingRepairs: Int
+    }
+
+    public var stateSize: StateSize {
+        StateSize(
+            envelopes: index.count, peers: peers.count, reassemblyBytes: reassembler.bytesHeld,
+            partialEnvelopes: reassembler.partialCount, pendingRepairs: 0)
+    }
+
     // MARK: - Inputs
 
     /// Loads the IDs already in the store (at start-up). Expired ones are ignored.
