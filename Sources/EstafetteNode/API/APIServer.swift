@@ -123,6 +123,9 @@ public struct BoundAPIService: Service, CustomStringConvertible {
     }
 }
 
+/// Sends whose answer waits for the group commit, per connection, before the connection stops reading.
+let maxDeferredPerConnection = 256
+
 private func serve(
     _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, dispatcher: Dispatcher, hub: SubscriberHub,
     logger: Logger
@@ -131,22 +134,38 @@ private func serve(
         try await connection.executeThenClose { inbound, outbound in
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 var subscription: Int? = nil
+                var deferred = 0
                 defer { if let s = subscription { hub.unsubscribe(s) } }
                 do {
                     for try await line in inbound {
                         guard line.readableBytes <= RPC.maxLineBytes else {
                             throw ByteToMessageDecoderError.PayloadTooLargeError()
                         }
-                        let (response, subscribe) = await respond(to: line, dispatcher: dispatcher)
-                        if let response { try await outbound.write(response) }
-                        if subscribe, subscription == nil {
-                            let (id, stream) = hub.subscribe()
-                            subscription = id
-                            tasks.addTask {
-                                for await item in stream {
-                                    let n = RPCNotification(method: RPC.Method.messageReceived, params: item)
-                                    try await outbound.write(encodeLine(n))
+                        // Requests run in order; a send's answer waits for its commit in a child task, so a
+                        // client that pipelines many sends gets them committed in groups.
+                        switch await respond(to: line, dispatcher: dispatcher) {
+                        case .none:
+                            break
+                        case .now(let response, let subscribe):
+                            try await outbound.write(response)
+                            if subscribe, subscription == nil {
+                                let (id, stream) = hub.subscribe()
+                                subscription = id
+                                tasks.addTask {
+                                    for await item in stream {
+                                        let n = RPCNotification(method: RPC.Method.messageReceived, params: item)
+                                        try await outbound.write(encodeLine(n))
+                                    }
                                 }
+                            }
+                        case .later(let answer):
+                            if deferred >= maxDeferredPerConnection {
+                                try await tasks.next()
+                                deferred -= 1
+                            }
+                            deferred += 1
+                            tasks.addTask {
+                                if let response = await answer() { try await outbound.write(response) }
                             }
                         }
                     }
@@ -158,8 +177,9 @@ private func serve(
                     tasks.cancelAll()
                     return
                 }
-                // The client closed its sending side. A subscriber keeps receiving notifications until it
-                // closes the connection entirely (the next write then fails) or the daemon stops.
+                // The client closed its sending side. Pending answers are still written; a subscriber keeps
+                // receiving notifications until it closes the connection entirely (the next write then fails)
+                // or the daemon stops.
                 try await tasks.waitForAll()
             }
         }
@@ -176,51 +196,67 @@ func encodeLine<T: Encodable>(_ value: T) -> ByteBuffer {
     return ByteBuffer(bytes: data)
 }
 
-/// Handles one request line. Returns the response line (nil for notifications) and whether it subscribed.
-func respond(to line: ByteBuffer, dispatcher: Dispatcher) async -> (ByteBuffer?, Bool) {
+/// What to do with one request line.
+enum Reply: Sendable {
+    /// Nothing to send (a blank line or a notification).
+    case none
+    /// Send this line now; `subscribe` tells whether the connection subscribed.
+    case now(ByteBuffer, subscribe: Bool)
+    /// The answer comes after the group commit (nil for a notification).
+    case later(@Sendable () async -> ByteBuffer?)
+}
+
+/// Handles one request line.
+func respond(to line: ByteBuffer, dispatcher: Dispatcher) async -> Reply {
     let bytes = Data(line.readableBytesView)
-    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return (nil, false) }  // blank line
+    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .none }  // blank line
+    func fail(_ id: JSONValue, _ code: Int, _ message: String) -> Reply {
+        .now(encodeLine(RPCResponse(id: id, error: RPCErrorObject(code: code, message: message))), subscribe: false)
+    }
     let value: JSONValue
     do {
         value = try JSONDecoder().decode(JSONValue.self, from: bytes)
     } catch {
-        let e = RPCErrorObject(code: RPC.ErrorCode.parseError, message: "parse error: the line is not valid JSON")
-        return (encodeLine(RPCResponse(id: .null, error: e)), false)
+        return fail(.null, RPC.ErrorCode.parseError, "parse error: the line is not valid JSON")
     }
     guard case .object(let obj) = value else {
-        let msg: String
         if case .array = value {
-            msg = "batch requests are not supported: send one JSON object per line"
-        } else {
-            msg = "a request must be a JSON object"
+            return fail(.null, RPC.ErrorCode.invalidRequest, "batch requests are not supported: send one JSON object per line")
         }
-        return (encodeLine(RPCResponse(id: .null, error: RPCErrorObject(code: RPC.ErrorCode.invalidRequest, message: msg))), false)
+        return fail(.null, RPC.ErrorCode.invalidRequest, "a request must be a JSON object")
     }
     let id = obj["id"]
     let replyID: JSONValue
     switch id {
     case .none, .some(.null): replyID = .null
     case .some(.string), .some(.int), .some(.double): replyID = id!
-    default:
-        let e = RPCErrorObject(code: RPC.ErrorCode.invalidRequest, message: "id must be a string, a number or null")
-        return (encodeLine(RPCResponse(id: .null, error: e)), false)
+    default: return fail(.null, RPC.ErrorCode.invalidRequest, "id must be a string, a number or null")
     }
     guard obj["jsonrpc"] == .string("2.0") else {
-        let e = RPCErrorObject(code: RPC.ErrorCode.invalidRequest, message: "\"jsonrpc\" must be \"2.0\"")
-        return (encodeLine(RPCResponse(id: replyID, error: e)), false)
+        return fail(replyID, RPC.ErrorCode.invalidRequest, "\"jsonrpc\" must be \"2.0\"")
     }
     guard case .string(let method) = obj["method"] else {
-        let e = RPCErrorObject(code: RPC.ErrorCode.invalidRequest, message: "\"method\" must be a string")
-        return (encodeLine(RPCResponse(id: replyID, error: e)), false)
+        return fail(replyID, RPC.ErrorCode.invalidRequest, "\"method\" must be a string")
     }
     let isNotification = id == nil
-    do {
+    do throws(Dispatcher.NotYet) {
         let result = try await dispatcher.handle(method: method, params: obj["params"])
-        let subscribed = method == RPC.Method.subscribe
-        if isNotification { return (nil, subscribed) }
-        return (encodeLine(RPCResponse(id: replyID, result: result)), subscribed)
+        if isNotification { return .none }
+        return .now(encodeLine(RPCResponse(id: replyID, result: result)), subscribe: method == RPC.Method.subscribe)
     } catch {
-        if isNotification { return (nil, false) }
-        return (encodeLine(RPCResponse(id: replyID, error: error)), false)
+        switch error {
+        case .error(let e):
+            return isNotification ? .none : fail(replyID, e.code, e.message)
+        case .deferred(let prepared):
+            return .later {
+                let response: RPCResponse
+                do throws(RPCErrorObject) {
+                    response = RPCResponse(id: replyID, result: try await dispatcher.finish(prepared))
+                } catch {
+                    response = RPCResponse(id: replyID, error: error)
+                }
+                return isNotification ? nil : encodeLine(response)
+            }
+        }
     }
 }

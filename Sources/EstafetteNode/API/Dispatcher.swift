@@ -13,7 +13,30 @@ struct Dispatcher: Sendable {
         RPC.Method.subscribe, RPC.Method.peersList,
     ]
 
-    func handle(method: String, params: JSONValue?) async throws(RPCErrorObject) -> JSONValue {
+    /// What a request that did not answer at once is waiting for.
+    enum NotYet: Error {
+        case error(RPCErrorObject)
+        /// A send queued for the next group commit: answer once `Engine.complete` returns.
+        case deferred(Engine.Prepared)
+    }
+
+    private struct Deferred: Error {
+        let prepared: Engine.Prepared
+    }
+
+    /// The answer to a finished request.
+    func finish(_ prepared: Engine.Prepared) async throws(RPCErrorObject) -> JSONValue {
+        let id = try await operation { try await engine.complete(prepared) }
+        do {
+            return try .from(MessageSent(message_id: id.hex))
+        } catch {
+            throw RPCErrorObject(code: RPC.ErrorCode.internalError, message: "internal error: \(error)")
+        }
+    }
+
+    /// Answers a request now, or throws `.deferred` for a send that completes after the group commit (the caller
+    /// answers it without holding up the requests behind it), or `.error`.
+    func handle(method: String, params: JSONValue?) async throws(NotYet) -> JSONValue {
         do {
             switch method {
             case RPC.Method.nodeStatus:
@@ -41,13 +64,13 @@ struct Dispatcher: Sendable {
                 let p = try decode(MessagesSendParams.self, params)
                 let recipient = try resolveRecipient(p.to)
                 try checkText(p.text)
-                let id = try await operation { try await engine.sendDirect(to: recipient, text: p.text) }
-                return try .from(MessageSent(message_id: id.hex))
+                let prepared = try await operation { try await engine.prepareDirect(to: recipient, text: p.text) }
+                throw Deferred(prepared: prepared)
             case RPC.Method.alertsPost:
                 let p = try decode(AlertsPostParams.self, params)
                 try checkText(p.text)
-                let id = try await operation { try await engine.postAlert(text: p.text) }
-                return try .from(MessageSent(message_id: id.hex))
+                let prepared = try await operation { try await engine.prepareAlert(text: p.text) }
+                throw Deferred(prepared: prepared)
             case RPC.Method.alertsFollow:
                 let p = try decode(AlertsFollowParams.self, params)
                 let key = try parseID(p.id)
@@ -104,9 +127,11 @@ struct Dispatcher: Sendable {
                     message: "unknown method '\(method.prefix(80))'; known methods: \(Self.methods.joined(separator: ", "))")
             }
         } catch let e as RPCErrorObject {
-            throw e
+            throw .error(e)
+        } catch let d as Deferred {
+            throw .deferred(d.prepared)
         } catch {
-            throw RPCErrorObject(code: RPC.ErrorCode.internalError, message: "internal error: \(error)")
+            throw .error(RPCErrorObject(code: RPC.ErrorCode.internalError, message: "internal error: \(error)"))
         }
     }
 

@@ -25,6 +25,11 @@ public actor Engine {
     private var transport: LANTransport?
     private var timers: [MeshNode.Timer: Millis] = [:]
     private var counters = Counters()
+    /// Writes waiting for the next group commit, in order.
+    private var pending: [PendingWrite] = []
+    /// Wakes the flusher when writes are queued (coalesced).
+    private let kick: AsyncStream<Void>.Continuation
+    let kicks: AsyncStream<Void>
     let startedAt: Millis
     public nonisolated let identityID: PublicID
     let identity: SigningKeyPair
@@ -45,6 +50,7 @@ public actor Engine {
         self.startedAt = now
         self.identity = identity
         self.identityID = PublicID(key: identity.publicKey)
+        (self.kicks, self.kick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     // MARK: - Lifecycle
@@ -79,8 +85,16 @@ public actor Engine {
         public let message: String
     }
 
-    /// Seals, stores durably and sends a direct message. Returns once the envelope is committed to disk.
-    public func sendDirect(to recipient: SigningPublicKey, text: String) throws -> EnvelopeID {
+    /// A local envelope accepted by the node: durable once `ticket` completes; `followUps` (the multicast) are
+    /// carried out only after that, so nothing leaves for a message the API then reports as failed.
+    public struct Prepared: Sendable {
+        public let id: EnvelopeID
+        let ticket: CommitTicket
+        let followUps: [MeshNode.Action]
+    }
+
+    /// Seals a direct message and queues it for the next group commit.
+    public func prepareDirect(to recipient: SigningPublicKey, text: String) throws -> Prepared {
         let now = wallClockMillis()
         let nowSec = UInt64(now / 1000)
         let envelope: Envelope
@@ -91,10 +105,11 @@ public actor Engine {
         } catch {
             throw OperationError(code: RPC.ErrorCode.invalidParams, message: "cannot seal message: \(error)")
         }
-        return try submit(envelope, now: now)
+        return try prepare(envelope, now: now)
     }
 
-    public func postAlert(text: String) throws -> EnvelopeID {
+    /// Signs an alert and queues it for the next group commit.
+    public func prepareAlert(text: String) throws -> Prepared {
         let now = wallClockMillis()
         let nowSec = UInt64(now / 1000)
         let seq: UInt64
@@ -111,27 +126,100 @@ public actor Engine {
         } catch {
             throw OperationError(code: RPC.ErrorCode.invalidParams, message: "cannot sign alert: \(error)")
         }
-        return try submit(envelope, now: now)
+        return try prepare(envelope, now: now)
+    }
+
+    /// Waits until a prepared envelope is on disk, then sends it. Throws when it could not be stored.
+    public nonisolated func complete(_ p: Prepared) async throws -> EnvelopeID {
+        do {
+            try await p.ticket.wait()
+        } catch {
+            throw OperationError(
+                code: RPC.ErrorCode.storageFailure, message: "cannot write to the database; the message was not sent")
+        }
+        await performFollowUps(p.followUps)
+        return p.id
     }
 
     /// Expiry is rounded down to the minute so it says little about when a message was written.
     static func coarseExpiry(_ t: UInt64) -> UInt64 { t - t % 60 }
 
-    private func submit(_ envelope: Envelope, now: Millis) throws -> EnvelopeID {
+    private func prepare(_ envelope: Envelope, now: Millis) throws -> Prepared {
         let actions: [MeshNode.Action]
         do {
             actions = try node.submit(envelope, now: now)
         } catch {
             throw OperationError(code: RPC.ErrorCode.internalError, message: "envelope rejected: \(error.reason)")
         }
-        guard case .store(let stored, _) = actions.first else {
+        guard case .store(let stored, let message) = actions.first else {
             throw OperationError(code: RPC.ErrorCode.internalError, message: "envelope was not stored")
         }
-        guard perform(actions) else {
-            throw OperationError(
-                code: RPC.ErrorCode.storageFailure, message: "cannot write to the database; the message was not sent")
+        let ticket = CommitTicket()
+        enqueue(PendingWrite(envelope: stored, message: message, receivedAt: now / 1000, ticket: ticket))
+        return Prepared(id: stored.id, ticket: ticket, followUps: Array(actions.dropFirst()))
+    }
+
+    private func performFollowUps(_ actions: [MeshNode.Action]) {
+        perform(actions)
+    }
+
+    // MARK: - Group commit
+
+    struct PendingWrite: Sendable {
+        let envelope: StoredEnvelope
+        let message: ReceivedMessage?
+        let receivedAt: Int64
+        let ticket: CommitTicket?
+    }
+
+    private func enqueue(_ w: PendingWrite) {
+        pending.append(w)
+        kick.yield()
+    }
+
+    /// Takes every queued write (the flusher commits them in one transaction).
+    func takePending() -> [PendingWrite] {
+        defer { pending.removeAll(keepingCapacity: true) }
+        return pending
+    }
+
+    /// Commits queued writes in groups until cancelled, then drains what is left: nothing accepted is lost on a
+    /// clean shutdown. Runs outside the actor so the node keeps working during fsync.
+    func runFlusher() async {
+        for await _ in kicks {
+            await flushOnce()
         }
-        return stored.id
+        await flushOnce()
+    }
+
+    nonisolated func flushOnce() async {
+        let batch = await takePending()
+        guard !batch.isEmpty else { return }
+        let result: Result<[Bool], any Error>
+        do {
+            result = .success(
+                try store.commit(batch.map { ($0.envelope, $0.message, $0.receivedAt) }))
+        } catch {
+            result = .failure(error)
+        }
+        await committed(batch, result)
+    }
+
+    private func committed(_ batch: [PendingWrite], _ result: Result<[Bool], any Error>) {
+        switch result {
+        case .success(let fresh):
+            counters.add("envelopes_stored", Int64(batch.count))
+            counters.add("commits")
+            for w in batch { w.ticket?.complete(nil) }
+            let delivered = zip(batch, fresh).compactMap { w, isNew in isNew ? w.message?.id : nil }
+            if !delivered.isEmpty { notify(delivered) }
+        case .failure(let error):
+            logger.error("cannot store envelopes", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+            for w in batch {
+                node.storeFailed(w.envelope.id)
+                w.ticket?.complete(error)
+            }
+        }
     }
 
     // MARK: - Status
@@ -154,10 +242,8 @@ public actor Engine {
 
     // MARK: - Carrying out actions
 
-    /// Carries out actions in order. A failed store aborts the rest (nothing is sent for an envelope that was
-    /// not committed). Returns false in that case.
-    @discardableResult
-    private func perform(_ actions: [MeshNode.Action]) -> Bool {
+    /// Carries out actions in order. Stores are queued for the next group commit.
+    private func perform(_ actions: [MeshNode.Action]) {
         for action in actions {
             switch action {
             case .multicast(let bytes, let except):
@@ -165,18 +251,17 @@ public actor Engine {
             case .unicast(let bytes, let to):
                 transport?.unicast(bytes, to: to)
             case .store(let e, let message):
-                do {
-                    let fresh = try store.commit(e, message: message, receivedAt: wallClockMillis() / 1000)
-                    counters.add("envelopes_stored")
-                    if fresh, let m = message { notify(m) }
-                } catch {
-                    node.storeFailed(e.id)
-                    logger.error("cannot store envelope", metadata: ["msg.id": "\(e.id)", "error": "\(error)"])
-                    return false
-                }
+                enqueue(PendingWrite(envelope: e, message: message, receivedAt: wallClockMillis() / 1000, ticket: nil))
             case .sendStored(let ids, let to):
                 do {
-                    for e in try store.envelopes(ids) {
+                    // Not yet committed ones are still in the queue.
+                    var queued: [EnvelopeID: StoredEnvelope] = [:]
+                    if !pending.isEmpty {
+                        let wanted = Set(ids)
+                        for w in pending where wanted.contains(w.envelope.id) { queued[w.envelope.id] = w.envelope }
+                    }
+                    let fromDisk = try store.envelopes(ids.filter { queued[$0] == nil })
+                    for e in Array(queued.values) + fromDisk {
                         for d in node.datagrams(forEncoded: e.bytes, id: e.id) {
                             transport?.unicast(d, to: to)
                         }
@@ -195,13 +280,17 @@ public actor Engine {
                 timers[t] = at
             }
         }
-        return true
     }
 
-    private func notify(_ m: ReceivedMessage) {
-        guard let row = try? store.inboxItem(m.id) else { return }
-        hub.publish(InboxItem(row))
-        logger.info("message received", metadata: ["msg.id": "\(m.id)", "msg.kind": "\(m.kind.rawValue)"])
+    private func notify(_ ids: [EnvelopeID]) {
+        do {
+            for row in try store.inboxItems(ids) {
+                hub.publish(InboxItem(row))
+            }
+        } catch {
+            logger.error("cannot read new messages for subscribers", metadata: ["error": "\(error)"])
+        }
+        logger.debug("messages received", metadata: ["count": "\(ids.count)"])
     }
 }
 

@@ -41,6 +41,7 @@ public struct NodeService: Service, CustomStringConvertible {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await self.superviseLAN() }
+                    group.addTask { await engine.runFlusher() }
                     group.addTask {
                         while !Task.isCancelled {
                             try await Task.sleep(nanoseconds: Self.tickMillis * 1_000_000)
@@ -55,6 +56,7 @@ public struct NodeService: Service, CustomStringConvertible {
             // Graceful shutdown.
         }
         await engine.attach(nil)
+        await engine.flushOnce()  // whatever arrived while shutting down
         logger.info("LAN transport stopped")
     }
 

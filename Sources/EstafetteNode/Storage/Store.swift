@@ -79,27 +79,42 @@ public final class Store: Sendable {
         }
     }
 
-    /// Commits an envelope and, when it was for us, its inbox entry, in one transaction.
-    /// Returns true when the message was new to the inbox.
-    @discardableResult
-    public func commit(_ e: StoredEnvelope, message: ReceivedMessage?, receivedAt: Int64) throws -> Bool {
+    /// Commits envelopes and, for those that were for us, their inbox entries, in one transaction (group commit:
+    /// one fsync for the lot). Returns, per item, whether its message was new to the inbox.
+    public func commit(_ items: [(StoredEnvelope, ReceivedMessage?, Int64)]) throws -> [Bool] {
         try pool.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO envelope (id, kind, expires_at, received_at, data) VALUES (?, ?, ?, ?, ?)",
-                arguments: [Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), receivedAt, Data(e.bytes)])
-            guard let m = message else { return false }
-            try db.execute(
+            let insertEnvelope = try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO envelope (id, kind, expires_at, received_at, data) VALUES (?, ?, ?, ?, ?)")
+            let insertInbox = try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO inbox (message_id, kind, sender, text, created_at, received_at, seq)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    // Text is stored as UTF-8 bytes: SQLite's TEXT accessors stop at a NUL, and a message may hold one.
-                    Data(m.id.bytes), m.kind.rawValue, Data(m.sender.bytes), Data(m.text.utf8), Int64(clamping: m.createdAt),
-                    receivedAt, m.sequence.map { Int64(bitPattern: $0) },
+                    """)
+            var fresh: [Bool] = []
+            fresh.reserveCapacity(items.count)
+            for (e, message, receivedAt) in items {
+                try insertEnvelope.execute(arguments: [
+                    Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), receivedAt, Data(e.bytes),
                 ])
-            return db.changesCount > 0
+                guard let m = message else {
+                    fresh.append(false)
+                    continue
+                }
+                // Text is stored as UTF-8 bytes: SQLite's TEXT accessors stop at a NUL, and a message may hold one.
+                try insertInbox.execute(arguments: [
+                    Data(m.id.bytes), m.kind.rawValue, Data(m.sender.bytes), Data(m.text.utf8),
+                    Int64(clamping: m.createdAt), receivedAt, m.sequence.map { Int64(bitPattern: $0) },
+                ])
+                fresh.append(db.changesCount > 0)
+            }
+            return fresh
         }
+    }
+
+    /// Commits one envelope (see `commit(_:)`).
+    @discardableResult
+    public func commit(_ e: StoredEnvelope, message: ReceivedMessage?, receivedAt: Int64) throws -> Bool {
+        try commit([(e, message, receivedAt)])[0]
     }
 
     public func envelopes(_ ids: [EnvelopeID]) throws -> [StoredEnvelope] {
@@ -244,10 +259,13 @@ public final class Store: Sendable {
         }
     }
 
-    public func inboxItem(_ id: EnvelopeID) throws -> InboxRow? {
+    /// The inbox rows of these messages, in the given order (missing ones skipped).
+    public func inboxItems(_ ids: [EnvelopeID]) throws -> [InboxRow] {
         try pool.read { db in
-            try Row.fetchOne(db, sql: Self.inboxSelect + " WHERE i.message_id = ?", arguments: [Data(id.bytes)])
-                .map(Self.inboxRow)
+            let stmt = try db.cachedStatement(sql: Self.inboxSelect + " WHERE i.message_id = ?")
+            return try ids.compactMap { id in
+                try Row.fetchOne(stmt, arguments: [Data(id.bytes)]).map(Self.inboxRow)
+            }
         }
     }
 
