@@ -2,7 +2,8 @@
 
 /// Runs a few `MeshNode`s in-process on one LAN segment (interface 0): it carries out their actions, routing
 /// `.multicast` to every other present node and `.unicast` to the addressed one, executing `.store` into an
-/// in-memory store and `.sendStored` through `datagrams(forEncoded:id:)`. Timers are fired by the test.
+/// in-memory store and `.sendStored`/`.multicastStored` through `datagrams(forEncoded:id:)`. Beacon, interval
+/// and sweep timers are fired by the test; repair timers by `advance(by:)` (and `fireBeacons()`).
 struct MeshHarness {
     struct Stored: Equatable {
         let envelope: StoredEnvelope
@@ -31,6 +32,8 @@ struct MeshHarness {
     /// Every datagram delivered, in order.
     private(set) var delivered: [Delivery] = []
     private var queue: [Delivery] = []
+    /// Repair timers each node asked for.
+    private var repairAt: [Millis?]
 
     init(identities: [SigningKeyPair], now: Millis = Fixture.now, settings: MeshNode.Settings = .init()) {
         self.nodes = identities.enumerated().map { i, identity in
@@ -45,6 +48,7 @@ struct MeshHarness {
         self.stores = Array(repeating: [:], count: identities.count)
         self.storeLog = Array(repeating: [], count: identities.count)
         self.actionLog = Array(repeating: [], count: identities.count)
+        self.repairAt = Array(repeating: nil, count: identities.count)
     }
 
     // MARK: - Inputs
@@ -58,12 +62,29 @@ struct MeshHarness {
         return actions
     }
 
-    /// Fires the beacon timer of every present node, then runs to quiescence.
+    /// Fires the beacon timer of every present node, runs to quiescence, then lets the repair it starts finish
+    /// (a few repair windows of virtual time).
     mutating func fireBeacons() {
         for i in nodes.indices where !absent.contains(i) {
             execute(nodes[i].timerFired(.beacon, now: now), at: i)
         }
         run()
+        advance(by: 4 * MeshNode.Settings().repairWindowMillis)
+    }
+
+    /// Moves virtual time forward, firing due repair timers in time order and delivering what they send.
+    mutating func advance(by millis: Millis) {
+        let end = now + millis
+        while true {
+            let due = repairAt.indices.filter { !absent.contains($0) }.compactMap { i in repairAt[i].map { (i, $0) } }
+                .filter { $0.1 <= end }.min { $0.1 < $1.1 }
+            guard let (i, at) = due else { break }
+            now = max(now, at)
+            repairAt[i] = nil
+            execute(nodes[i].timerFired(.repair, now: now), at: i)
+            run()
+        }
+        now = end
     }
 
     /// Delivers one datagram to node `to` as if it came from node `from`, without running the rest; returns the
@@ -112,10 +133,21 @@ struct MeshHarness {
                         queue.append(Delivery(from: i, to: to, datagram: datagram))
                     }
                 }
+            case .multicastStored(let ids):
+                for id in ids {
+                    guard let stored = stores[i][id] else { continue }
+                    for datagram in nodes[i].datagrams(forEncoded: stored.bytes, id: id) {
+                        for j in nodes.indices where j != i {
+                            queue.append(Delivery(from: i, to: j, datagram: datagram))
+                        }
+                    }
+                }
             case .deleteExpired(let upTo):
                 stores[i] = stores[i].filter { $0.value.expiresAt > upTo }
+            case .scheduleTimer(.repair, let at):
+                repairAt[i] = at
             case .scheduleTimer:
-                break  // the test fires timers itself
+                break  // the test fires beacon, interval and sweep timers itself
             }
         }
     }

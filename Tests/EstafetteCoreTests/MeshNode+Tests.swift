@@ -186,7 +186,7 @@ struct MeshNodeTests {
         #expect(mesh.nodes[Self.b].storeDigest == mesh.nodes[Self.a].storeDigest)
     }
 
-    @Test("a differing beacon is answered with an inventory, at most once per half beacon interval")
+    @Test("a differing beacon schedules an inventory within the repair window, at most once per beacon interval")
     func beaconAnswer() throws {
         var mesh = Self.harness(2)
         let envelope = Self.carried(1)
@@ -194,67 +194,120 @@ struct MeshNodeTests {
         let id = EnvelopeID(ofEncoded: envelope.encoded())
         let emptyBeacon = MeshKey.publicDefault.seal(
             .beacon(count: 0, digest: .zero), session: mesh.nodes[Self.a].session)
+        let settings = MeshNode.Settings()
 
         let answer = mesh.nodes[Self.b].receive(emptyBeacon, from: mesh.addresses[Self.a], now: mesh.now)
-        #expect(answer.count == 1)
-        guard case .unicast(let datagram, let to) = answer.first else {
-            Issue.record("expected a unicast inventory, got \(answer)")
+        guard case .scheduleTimer(.repair, let due) = answer.last else {
+            Issue.record("expected a repair timer, got \(answer)")
             return
         }
-        #expect(to == mesh.addresses[Self.a])
-        #expect(try Self.open(datagram) == .inventory(lo: 0, hi: .max, prefixes: [id.prefix]))
-
-        let interval = MeshNode.Settings().beaconIntervalMillis
-        #expect(mesh.nodes[Self.b].receive(emptyBeacon, from: mesh.addresses[Self.a], now: mesh.now + 1).isEmpty)
-        #expect(
-            mesh.nodes[Self.b].receive(emptyBeacon, from: mesh.addresses[Self.a], now: mesh.now + interval / 2).count
-                == 1)
-
-        // A beacon that matches our own store is not answered.
+        #expect(!answer.contains { if case .multicast = $0 { true } else { false } }, "nothing is sent at once")
+        #expect((mesh.now..<(mesh.now + settings.repairWindowMillis)).contains(due))
+        let fired = mesh.nodes[Self.b].timerFired(.repair, now: due)
+        #expect(fired.count == 1)
+        guard case .multicast(let datagram, nil) = fired.first else {
+            Issue.record("expected a multicast inventory, got \(fired)")
+            return
+        }
         let (count, digest) = mesh.nodes[Self.b].storeDigest
+        #expect(
+            try Self.open(datagram)
+                == .inventory(lo: 0, hi: .max, count: UInt32(count), digest: digest, prefixes: [id.prefix]))
+
+        // Another differing beacon soon after schedules nothing; one a beacon interval later does.
+        let soon = mesh.nodes[Self.b].receive(emptyBeacon, from: mesh.addresses[Self.a], now: due + 1)
+        #expect(!soon.contains(where: { if case .scheduleTimer(.repair, _) = $0 { true } else { false } }))
+        let later = mesh.nodes[Self.b].receive(
+            emptyBeacon, from: mesh.addresses[Self.a], now: due + settings.beaconIntervalMillis)
+        #expect(later.contains(where: { if case .scheduleTimer(.repair, _) = $0 { true } else { false } }))
+
+        // A beacon that matches our own store schedules nothing.
         let matching = MeshKey.publicDefault.seal(.beacon(count: UInt32(count), digest: digest), session: 77)
-        #expect(mesh.nodes[Self.b].receive(matching, from: mesh.addresses[Self.a], now: mesh.now + interval).isEmpty)
+        #expect(mesh.nodes[Self.b].receive(matching, from: mesh.addresses[Self.a], now: due + 2).isEmpty)
     }
 
-    @Test("an inventory is answered with a want for what we lack and a push of what it lacks")
+    @Test("an inventory from a node holding exactly what we hold suppresses ours")
+    func inventorySuppression() throws {
+        var mesh = Self.harness(2)
+        _ = try mesh.nodes[Self.b].submit(Self.carried(1), now: mesh.now)
+        let empty = MeshKey.publicDefault.seal(.beacon(count: 0, digest: .zero), session: 1)
+        let answer = mesh.nodes[Self.b].receive(empty, from: mesh.addresses[Self.a], now: mesh.now)
+        guard case .scheduleTimer(.repair, let due) = answer.last else {
+            Issue.record("expected a repair timer, got \(answer)")
+            return
+        }
+        let (count, digest) = mesh.nodes[Self.b].storeDigest
+        let twin = MeshKey.publicDefault.seal(
+            .inventory(lo: 0, hi: .max, count: UInt32(count), digest: digest, prefixes: []), session: 2)
+        #expect(mesh.nodes[Self.b].receive(twin, from: mesh.addresses[Self.a], now: mesh.now + 1).isEmpty)
+        #expect(mesh.nodes[Self.b].counters["inventories_suppressed"] == 1)
+        #expect(mesh.nodes[Self.b].timerFired(.repair, now: due).isEmpty, "the suppressed inventory is not sent")
+    }
+
+    @Test("an inventory leads to a want, addressed to its sender, for exactly what we lack")
     func inventoryAnswer() throws {
         var mesh = Self.harness(2)
-        let (x, y) = (Self.carried(1), Self.carried(2))
+        let x = Self.carried(1)
         _ = try mesh.nodes[Self.b].submit(x, now: mesh.now)
-        _ = try mesh.nodes[Self.b].submit(y, now: mesh.now)
         let xid = EnvelopeID(ofEncoded: x.encoded())
-        let yid = EnvelopeID(ofEncoded: y.encoded())
         let unknown: UInt64 = 0x1234_5678
+        let sender: UInt64 = 0xAAAA
         let inventory = MeshKey.publicDefault.seal(
-            .inventory(lo: 0, hi: .max, prefixes: [xid.prefix, unknown].sorted()), session: 1)
+            .inventory(lo: 0, hi: .max, count: 2, digest: .zero, prefixes: [xid.prefix, unknown].sorted()),
+            session: sender)
         let actions = mesh.nodes[Self.b].receive(inventory, from: mesh.addresses[Self.a], now: mesh.now)
-        #expect(actions.count == 2)
-        guard case .unicast(let want, let to) = actions.first else {
-            Issue.record("expected a want first, got \(actions)")
-            return
+        #expect(!actions.contains { if case .multicast = $0 { true } else { false } }, "wants wait for their delay")
+        let window = MeshNode.Settings().repairWindowMillis
+        let fired = mesh.nodes[Self.b].timerFired(.repair, now: mesh.now + window)
+        let packets = try fired.compactMap { action -> Packet? in
+            guard case .multicast(let d, nil) = action else { return nil }
+            return try Self.open(d)
         }
-        #expect(to == mesh.addresses[Self.a])
-        #expect(try Self.open(want) == .want([unknown]))
-        #expect(actions.last == .sendStored([yid], to: mesh.addresses[Self.a]))
-
-        // Outside the inventory's range nothing is pushed.
-        let narrow = MeshKey.publicDefault.seal(.inventory(lo: unknown, hi: unknown, prefixes: [unknown]), session: 1)
-        let narrowActions = mesh.nodes[Self.b].receive(narrow, from: mesh.addresses[Self.a], now: mesh.now)
-        #expect(narrowActions.count == 1)
-        #expect(!narrowActions.contains { if case .sendStored = $0 { true } else { false } })
+        #expect(packets.contains(.want(target: sender, prefixes: [unknown])))
+        #expect(packets.filter { if case .want = $0 { true } else { false } }.count == 1)
+        // Our own inventory goes out too (our digest differs from the sender's).
+        #expect(packets.contains { if case .inventory = $0 { true } else { false } })
     }
 
-    @Test("a want is answered with the envelopes held, and nothing for unknown prefixes")
+    @Test("a want heard from another node suppresses our own want for the same prefixes")
+    func wantSuppression() throws {
+        var mesh = Self.harness(2)
+        let unknown: UInt64 = 0x99
+        let inventory = MeshKey.publicDefault.seal(
+            .inventory(lo: 0, hi: .max, count: 1, digest: .zero, prefixes: [unknown]), session: 0xAAAA)
+        _ = mesh.nodes[Self.b].receive(inventory, from: mesh.addresses[Self.a], now: mesh.now)
+        let other = MeshKey.publicDefault.seal(.want(target: 0xAAAA, prefixes: [unknown]), session: 0xBBBB)
+        _ = mesh.nodes[Self.b].receive(other, from: mesh.addresses[Self.a], now: mesh.now + 1)
+        #expect(mesh.nodes[Self.b].counters["wants_suppressed"] == 1)
+        let fired = mesh.nodes[Self.b].timerFired(.repair, now: mesh.now + MeshNode.Settings().repairWindowMillis)
+        let wants = try fired.compactMap { action -> Packet? in
+            guard case .multicast(let d, nil) = action else { return nil }
+            let packet = try Self.open(d)
+            if case .want = packet { return packet }
+            return nil
+        }
+        #expect(wants.isEmpty)
+    }
+
+    @Test("a want addressed to us is answered by multicasting what we hold, once per repair window")
     func wantAnswer() throws {
         var mesh = Self.harness(2)
         let x = Self.carried(1)
         _ = try mesh.nodes[Self.b].submit(x, now: mesh.now)
         let xid = EnvelopeID(ofEncoded: x.encoded())
-        let want = MeshKey.publicDefault.seal(.want([xid.prefix, 42]), session: 1)
+        let me = mesh.nodes[Self.b].session
+        let want = MeshKey.publicDefault.seal(.want(target: me, prefixes: [xid.prefix, 42]), session: 1)
+        #expect(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: mesh.now) == [.multicastStored([xid])])
+        // The same want again within the window: one push repairs everyone, so no second one.
+        #expect(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: mesh.now + 1).isEmpty)
+        let window = MeshNode.Settings().repairWindowMillis
         #expect(
-            mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: mesh.now)
-                == [.sendStored([xid], to: mesh.addresses[Self.a])])
-        let unknown = MeshKey.publicDefault.seal(.want([42]), session: 1)
+            mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: mesh.now + window)
+                == [.multicastStored([xid])])
+        // Addressed to another node, or for unknown prefixes: nothing.
+        let elsewhere = MeshKey.publicDefault.seal(.want(target: me &+ 1, prefixes: [xid.prefix]), session: 1)
+        #expect(mesh.nodes[Self.b].receive(elsewhere, from: mesh.addresses[Self.a], now: mesh.now + 3 * window).isEmpty)
+        let unknown = MeshKey.publicDefault.seal(.want(target: me, prefixes: [42]), session: 1)
         #expect(mesh.nodes[Self.b].receive(unknown, from: mesh.addresses[Self.a], now: mesh.now).isEmpty)
     }
 
@@ -337,18 +390,18 @@ struct MeshNodeTests {
     func dropCounters() throws {
         var mesh = Self.harness(2)
         let key = MeshKey.publicDefault
-        var wrongMagic = key.seal(.want([]), session: 1)
+        var wrongMagic = key.seal(.want(target: 7, prefixes: []), session: 1)
         wrongMagic[0] = 0x58
-        var wrongVersion = key.seal(.want([]), session: 1)
+        var wrongVersion = key.seal(.want(target: 7, prefixes: []), session: 1)
         wrongVersion[2] = 9
         let inputs: [[UInt8]] = [
-            Fixture.otherMeshKey.seal(.want([1]), session: 1),
-            flippingBit(100, of: key.seal(.want([1]), session: 1)),
+            Fixture.otherMeshKey.seal(.want(target: 7, prefixes: [1]), session: 1),
+            flippingBit(100, of: key.seal(.want(target: 7, prefixes: [1]), session: 1)),
             wrongMagic,
             wrongVersion,
             [UInt8](repeating: 0, count: 10),
             [UInt8](repeating: 0, count: 1_300),
-            key.seal(.inventory(lo: 5, hi: 6, prefixes: [7]), session: 1),
+            key.seal(.inventory(lo: 5, hi: 6, count: 3, digest: .zero, prefixes: [7]), session: 1),
             key.seal(.envelope([1, 9]), session: 1),
             key.sealRaw([8] + be(UInt64(1))),
         ]
@@ -372,20 +425,23 @@ struct MeshNodeTests {
 
     // MARK: - Timers and bookkeeping
 
-    @Test("start schedules the first beacon soon and the first sweep a sweep interval later")
+    @Test("start opens a minimum Trickle interval (beacon in its second half) and schedules the first sweep")
     func start() {
         var node = Self.harness(1).nodes[0]
         let actions = node.start(now: Fixture.now)
-        #expect(actions.count == 2)
+        let settings = MeshNode.Settings()
+        #expect(actions.count == 3)
         guard case .scheduleTimer(.beacon, let at) = actions.first else {
             Issue.record("expected a beacon timer first, got \(actions)")
             return
         }
-        #expect((Fixture.now...(Fixture.now + 500)).contains(at))
-        #expect(actions.last == .scheduleTimer(.sweep, at: Fixture.now + MeshNode.Settings().sweepIntervalMillis))
+        let interval = settings.beaconIntervalMillis
+        #expect(((Fixture.now + interval / 2)..<(Fixture.now + interval)).contains(at))
+        #expect(actions.contains(.scheduleTimer(.interval, at: Fixture.now + interval)))
+        #expect(actions.last == .scheduleTimer(.sweep, at: Fixture.now + settings.sweepIntervalMillis))
     }
 
-    @Test("the beacon timer multicasts the store's count and digest and reschedules with jitter")
+    @Test("the beacon timer multicasts the store's count and digest unless enough agreeing beacons were heard")
     func beaconTimer() throws {
         var node = Self.harness(1).nodes[0]
         let ids = try (1...3).map { n -> EnvelopeID in
@@ -395,22 +451,56 @@ struct MeshNodeTests {
         }
         let digest = ids.reduce(EnvelopeID.zero, ^)
         #expect(node.storeDigest == (3, digest))
-        let interval = MeshNode.Settings().beaconIntervalMillis
-        for step: Int64 in 0..<20 {
-            let now = Fixture.now + step * interval
-            let actions = node.timerFired(.beacon, now: now)
-            #expect(actions.count == 2)
-            guard case .multicast(let datagram, nil) = actions.first,
-                case .scheduleTimer(.beacon, let next) = actions.last
-            else {
-                Issue.record("unexpected beacon actions \(actions)")
-                continue
-            }
-            let (session, packet) = try MeshKey.publicDefault.open(datagram)
-            #expect(session == node.session)
-            #expect(packet == .beacon(count: 3, digest: digest))
-            #expect(((now + interval - interval / 4)...(now + interval + interval / 4)).contains(next))
+        _ = node.start(now: Fixture.now)
+        let actions = node.timerFired(.beacon, now: Fixture.now + 600)
+        #expect(actions.count == 1)
+        guard case .multicast(let datagram, nil) = actions.first else {
+            Issue.record("unexpected beacon actions \(actions)")
+            return
         }
+        let (session, packet) = try MeshKey.publicDefault.open(datagram)
+        #expect(session == node.session)
+        #expect(packet == .beacon(count: 3, digest: digest))
+
+        // Two agreeing beacons heard in an interval: this node stays quiet (Trickle's k = 2).
+        let agreeing = MeshKey.publicDefault.seal(.beacon(count: 3, digest: digest), session: 9)
+        let peer = PeerAddress(host: "p", port: 1, interface: 0)
+        _ = node.timerFired(.interval, now: Fixture.now + 1_000)
+        _ = node.receive(agreeing, from: peer, now: Fixture.now + 1_001)
+        _ = node.receive(agreeing, from: peer, now: Fixture.now + 1_002)
+        #expect(node.timerFired(.beacon, now: Fixture.now + 2_500).isEmpty)
+        #expect(node.counters["beacons_suppressed"] == 1)
+    }
+
+    @Test("Trickle: the interval doubles up to its maximum while the mesh agrees and resets on disagreement")
+    func trickleInterval() throws {
+        var node = Self.harness(1).nodes[0]
+        let settings = MeshNode.Settings()
+        func intervalEnd(_ actions: [MeshNode.Action]) -> Millis? {
+            for case .scheduleTimer(.interval, let at) in actions { return at }
+            return nil
+        }
+        func beaconAt(_ actions: [MeshNode.Action]) -> Millis? {
+            for case .scheduleTimer(.beacon, let at) in actions { return at }
+            return nil
+        }
+        var now = Fixture.now
+        var actions = node.start(now: now)
+        var expected = settings.beaconIntervalMillis
+        for _ in 0..<(settings.beaconDoublings + 3) {
+            let end = try #require(intervalEnd(actions))
+            let beacon = try #require(beaconAt(actions))
+            #expect(end - now == expected)
+            #expect(((now + expected / 2)..<(now + expected)).contains(beacon), "beacon in the second half")
+            now = end
+            actions = node.timerFired(.interval, now: now)
+            expected = min(expected * 2, settings.maxIntervalMillis)
+        }
+        #expect(expected == settings.maxIntervalMillis)
+        // A disagreeing beacon starts a minimum interval at once.
+        let differing = MeshKey.publicDefault.seal(.beacon(count: 5, digest: .zero), session: 9)
+        let reset = node.receive(differing, from: PeerAddress(host: "p", port: 1, interface: 0), now: now + 10)
+        #expect(intervalEnd(reset) == now + 10 + settings.beaconIntervalMillis)
     }
 
     @Test("the sweep timer forgets expired IDs and asks the shell to delete them")
@@ -479,20 +569,20 @@ struct MeshNodeTests {
             mesh.nodes[Self.b].peerList
                 == [MeshNode.PeerInfo(session: 0xAB, address: mesh.addresses[Self.a], lastSeen: mesh.now)])
         let timeout = MeshNode.Settings().peerTimeoutMillis
-        _ = mesh.nodes[Self.b].timerFired(.beacon, now: mesh.now + timeout - 1)
+        _ = mesh.nodes[Self.b].timerFired(.interval, now: mesh.now + timeout - 1)
         #expect(mesh.nodes[Self.b].peerList.count == 1)
-        _ = mesh.nodes[Self.b].timerFired(.beacon, now: mesh.now + timeout)
+        _ = mesh.nodes[Self.b].timerFired(.interval, now: mesh.now + timeout)
         #expect(mesh.nodes[Self.b].peerList.isEmpty)
     }
 
-    @Test("an incomplete fragment stream times out on the beacon timer and is counted")
+    @Test("an incomplete fragment stream times out at the end of a Trickle interval and is counted")
     func reassemblyTimeout() throws {
         var mesh = Self.harness(2)
         let fragment = MeshKey.publicDefault.seal(.fragment(stream: 1, offset: 0, total: 5_000, chunk: [1]), session: 1)
         #expect(mesh.deliver(fragment, from: Self.a, to: Self.b).isEmpty)
         #expect(mesh.nodes[Self.b].reassemblyBytesHeld == 5_000)
         let timeout = MeshNode.Settings().reassembly.timeoutMillis
-        _ = mesh.nodes[Self.b].timerFired(.beacon, now: mesh.now + timeout)
+        _ = mesh.nodes[Self.b].timerFired(.interval, now: mesh.now + timeout)
         #expect(mesh.nodes[Self.b].reassemblyBytesHeld == 0)
         #expect(mesh.nodes[Self.b].counters["drop.reassembly_timeout"] == 1)
     }

@@ -21,12 +21,12 @@ struct PacketTests {
             .fragment(
                 stream: id.prefix, offset: 0, total: 5_000, chunk: Fixture.bytes(Packet.maxChunkBytes, using: &rng)),
             .fragment(stream: 7, offset: 4_999, total: 5_000, chunk: [0x42]),
-            .inventory(lo: 0, hi: .max, prefixes: []),
-            .inventory(lo: 1_000, hi: 2_000_000, prefixes: prefixes),
-            .inventory(lo: 5, hi: 5, prefixes: [5]),
-            .want([]),
-            .want([id.prefix, 1, .max]),
-            .want(prefixes),
+            .inventory(lo: 0, hi: .max, count: 3, digest: .zero, prefixes: []),
+            .inventory(lo: 1_000, hi: 2_000_000, count: 3, digest: .zero, prefixes: prefixes),
+            .inventory(lo: 5, hi: 5, count: 3, digest: .zero, prefixes: [5]),
+            .want(target: 7, prefixes: []),
+            .want(target: 7, prefixes: [id.prefix, 1, .max]),
+            .want(target: 7, prefixes: prefixes),
         ]
     }()
 
@@ -49,8 +49,8 @@ struct PacketTests {
 
     @Test("every datagram gets a fresh nonce")
     func freshNonce() {
-        let a = Self.key.seal(.want([1]), session: 1)
-        let b = Self.key.seal(.want([1]), session: 1)
+        let a = Self.key.seal(.want(target: 7, prefixes: [1]), session: 1)
+        let b = Self.key.seal(.want(target: 7, prefixes: [1]), session: 1)
         #expect(a != b)
         #expect(a.count == b.count)
     }
@@ -68,7 +68,7 @@ struct PacketTests {
 
     @Test("a wrong magic is refused")
     func wrongMagic() {
-        let datagram = Self.key.seal(.want([1]), session: 1)
+        let datagram = Self.key.seal(.want(target: 7, prefixes: [1]), session: 1)
         for (i, value) in [(0, UInt8(0x46)), (1, UInt8(0x00))] {
             var bad = datagram
             bad[i] = value
@@ -78,14 +78,14 @@ struct PacketTests {
 
     @Test("an unknown datagram version is refused", arguments: [UInt8(0), 2, 255])
     func unknownVersion(version: UInt8) {
-        var datagram = Self.key.seal(.want([1]), session: 1)
+        var datagram = Self.key.seal(.want(target: 7, prefixes: [1]), session: 1)
         datagram[2] = version
         #expect(throws: WireError.unknownVersion(version)) { try Self.key.open(datagram) }
     }
 
     @Test("flipping any single bit of a datagram makes it fail to open")
     func flippedBits() throws {
-        let packets: [Packet] = [.beacon(count: 3, digest: .zero), .want([1, 2, 3])]
+        let packets: [Packet] = [.beacon(count: 3, digest: .zero), .want(target: 7, prefixes: [1, 2, 3])]
         for packet in packets {
             let datagram = Self.key.seal(packet, session: Self.session)
             #expect(try Self.key.open(datagram).packet == packet)  // control
@@ -114,8 +114,8 @@ struct PacketTests {
     func passphraseKeys() throws {
         let again = try #require(MeshKey.fromPassphrase("x", opsLimit: 1, memLimit: 8 * 1024 * 1024))
         let other = try #require(MeshKey.fromPassphrase("y", opsLimit: 1, memLimit: 8 * 1024 * 1024))
-        let datagram = Fixture.otherMeshKey.seal(.want([42]), session: 5)
-        #expect(try again.open(datagram).packet == .want([42]))
+        let datagram = Fixture.otherMeshKey.seal(.want(target: 7, prefixes: [42]), session: 5)
+        #expect(try again.open(datagram).packet == .want(target: 7, prefixes: [42]))
         #expect(throws: WireError.badMAC) { try other.open(datagram) }
     }
 
@@ -131,7 +131,7 @@ struct PacketTests {
     @Test("a datagram too short to hold a header is truncated")
     func shortDatagram() {
         for length in [0, 1, 3, 27, 51] {
-            let bytes = Array(Self.key.seal(.want([]), session: 1).prefix(length))
+            let bytes = Array(Self.key.seal(.want(target: 7, prefixes: []), session: 1).prefix(length))
             #expect(throws: WireError.truncated("datagram")) { try Self.key.open(bytes) }
         }
     }
@@ -139,21 +139,21 @@ struct PacketTests {
     @Test("an inventory with a prefix outside its range is refused")
     func inventoryOutsideRange() throws {
         for prefixes: [UInt64] in [[5], [10, 21], [9, 15], [.max]] {
-            let datagram = Self.key.seal(.inventory(lo: 10, hi: 20, prefixes: prefixes), session: 1)
+            let datagram = Self.key.seal(.inventory(lo: 10, hi: 20, count: 3, digest: .zero, prefixes: prefixes), session: 1)
             #expect(throws: WireError.invalid("inventory prefix outside range")) { try Self.key.open(datagram) }
         }
         // Both bounds are inclusive.
-        let edges = Self.key.seal(.inventory(lo: 10, hi: 20, prefixes: [10, 20]), session: 1)
-        #expect(try Self.key.open(edges).packet == .inventory(lo: 10, hi: 20, prefixes: [10, 20]))
+        let edges = Self.key.seal(.inventory(lo: 10, hi: 20, count: 3, digest: .zero, prefixes: [10, 20]), session: 1)
+        #expect(try Self.key.open(edges).packet == .inventory(lo: 10, hi: 20, count: 3, digest: .zero, prefixes: [10, 20]))
         // An inverted range is refused too.
-        let inverted = Self.key.seal(.inventory(lo: 20, hi: 10, prefixes: []), session: 1)
+        let inverted = Self.key.seal(.inventory(lo: 20, hi: 10, count: 3, digest: .zero, prefixes: []), session: 1)
         #expect(throws: WireError.invalid("inventory range")) { try Self.key.open(inverted) }
     }
 
     @Test("an inventory or want claiming more prefixes than a packet can hold is refused")
     func tooManyPrefixes() {
         let n = UInt16(Packet.maxPrefixesPerPacket + 1)
-        let header: [UInt8] = be(UInt64(0)) + be(UInt64.max)
+        let header: [UInt8] = be(UInt64(0)) + be(UInt64.max) + be(UInt32(3)) + [UInt8](repeating: 0, count: 32)
         // The count alone is refused, whatever follows.
         let inventory = Self.key.sealRaw([4] + be(Self.session) + header + be(n))
         #expect(throws: WireError.oversized("inventory n", Int(n))) { try Self.key.open(inventory) }
@@ -161,19 +161,21 @@ struct PacketTests {
         #expect(throws: WireError.oversized("inventory n", 65_535)) { try Self.key.open(inventoryMax) }
         // A want with one prefix too many still fits in a datagram, so only the count check stops it.
         let prefixes = (0..<UInt64(n)).flatMap { be($0) }
-        let want = Self.key.sealRaw([5] + be(Self.session) + be(n) + prefixes)
+        let want = Self.key.sealRaw([5] + be(Self.session) + be(UInt64(7)) + be(n) + prefixes)
         #expect(want.count <= Packet.maxDatagramBytes)
         #expect(throws: WireError.oversized("want n", Int(n))) { try Self.key.open(want) }
     }
 
     @Test("a count larger than the prefixes present is truncated; extra bytes are trailing")
     func prefixCountMismatch() {
-        let short = Self.key.sealRaw([5] + be(Self.session) + be(UInt16(3)) + be(UInt64(1)))
+        let target = be(UInt64(7))
+        let short = Self.key.sealRaw([5] + be(Self.session) + target + be(UInt16(3)) + be(UInt64(1)))
         #expect(throws: WireError.truncated("want prefixes")) { try Self.key.open(short) }
-        let long = Self.key.sealRaw([5] + be(Self.session) + be(UInt16(1)) + be(UInt64(1)) + [0])
+        let long = Self.key.sealRaw([5] + be(Self.session) + target + be(UInt16(1)) + be(UInt64(1)) + [0])
         #expect(throws: WireError.trailingBytes(1)) { try Self.key.open(long) }
         let inventory = Self.key.sealRaw(
-            [4] + be(Self.session) + be(UInt64(0)) + be(UInt64(9)) + be(UInt16(2)) + be(UInt64(1)))
+            [4] + be(Self.session) + be(UInt64(0)) + be(UInt64(9)) + be(UInt32(2)) + [UInt8](repeating: 0, count: 32)
+                + be(UInt16(2)) + be(UInt64(1)))
         #expect(throws: WireError.truncated("inventory prefixes")) { try Self.key.open(inventory) }
     }
 

@@ -95,13 +95,16 @@ func runMeshScenario(_ a: Daemon, _ b: Daemon, _ c: Daemon) async throws {
     #expect(Set(try await b.inbox().map(\.message_id)).isSuperset(of: inboxBefore))
 }
 
-/// Lets several beacon rounds pass, then checks the inbox has no message twice and did not grow.
+/// Lets several Trickle intervals pass, then checks the inbox has no message twice and did not grow.
 func expectNoDuplicatesAfterSomeRounds(_ d: Daemon) async throws {
     let before = try await d.inbox()
-    let packetsBefore = try await d.status().counters["packets_in", default: 0]
-    // Each beacon round brings at least one packet per peer; 12 packets ≈ several rounds.
-    try await waitUntil("\(d.name) sees more beacon rounds") {
-        try await d.status().counters["packets_in", default: 0] >= packetsBefore + 12
+    func rounds() async throws -> Int64 {
+        let c = try await d.status().counters
+        return c["beacons_sent", default: 0] + c["beacons_suppressed", default: 0]
+    }
+    let roundsBefore = try await rounds()
+    try await waitUntil("\(d.name) sees three more beacon intervals", timeout: 40) {
+        try await rounds() >= roundsBefore + 3
     }
     let after = try await d.inbox()
     #expect(after.count == before.count, "inbox grew after sync: duplicates?")

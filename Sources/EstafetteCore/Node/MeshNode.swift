@@ -1,24 +1,39 @@
-/// The protocol instance of one node: LAN gossip, validation, delivery, anti-entropy. Pure: no sockets, no clock,
-/// no disk. The shell feeds it inputs (`start`, `submit`, `receive`, `timerFired`) and carries out the actions it
+/// The protocol instance of one node: LAN gossip, validation, delivery, repair. Pure: no sockets, no clock, no
+/// disk. The shell feeds it inputs (`start`, `submit`, `receive`, `timerFired`) and carries out the actions it
 /// returns, in order.
 ///
-/// Dissemination: a new envelope is multicast once by its origin. Every `beaconInterval` (±25% jitter) a node
-/// multicasts a beacon with the count and XOR-digest of the envelope IDs it holds. A node that hears a beacon that
-/// differs from its own sends that peer an inventory (pages of sorted 8-byte ID prefixes, each covering a range);
-/// the peer asks (`want`) for what it lacks and pushes what the inventory lacks in that range. This first
-/// anti-entropy costs O(store) per round; range-based reconciliation replaces it later.
+/// Dissemination (see docs/protocol.md):
+/// - A new envelope is multicast once by its origin.
+/// - Beacons (count and XOR-digest of the IDs held) follow a Trickle timer (RFC 6206): the interval doubles from
+///   `beaconIntervalMillis` up to `beaconIntervalMillis << beaconDoublings` while the mesh agrees, a node stays
+///   quiet in an interval where it heard `redundancy` beacons that agree with it, and any disagreement resets the
+///   interval to its minimum.
+/// - Repair, all by multicast with suppression: a node that hears a disagreeing beacon schedules its inventory
+///   (sorted 8-byte ID prefixes, in range pages) after a random delay, and drops it if a node with the same digest
+///   sends one first. A node that learns from an inventory what it lacks schedules a `want` addressed to that
+///   inventory's sender, dropped for prefixes another node asks for first. The addressed node multicasts the
+///   envelopes, at most once per envelope per repair window, so one push repairs every node that lacked it.
 public struct MeshNode: Sendable {
     public struct Settings: Sendable {
-        public var beaconIntervalMillis: Int64 = 3_000
-        public var peerTimeoutMillis: Int64 = 15_000
+        /// Trickle's minimum interval.
+        public var beaconIntervalMillis: Int64 = 1_000
+        /// Trickle's maximum interval is the minimum doubled this many times.
+        public var beaconDoublings = 4
+        /// Trickle's redundancy constant k.
+        public var redundancy = 2
+        /// Random delays for inventories and wants are drawn from [0, repairWindow).
+        public var repairWindowMillis: Int64 = 400
+        public var peerTimeoutMillis: Int64 = 60_000
         public var sweepIntervalMillis: Int64 = 60_000
-        /// Inventory pages sent to one peer per round.
+        /// Inventory pages multicast per repair round.
         public var inventoryPagesPerRound = 32
-        /// Envelopes pushed in answer to one inventory page.
-        public var maxPushPerPage = 128
+        /// Bound on queued wants (prefixes).
+        public var maxPendingWants = 8_192
         public var reassembly = Reassembler.Settings()
 
         public init() {}
+
+        var maxIntervalMillis: Int64 { beaconIntervalMillis << Int64(beaconDoublings) }
     }
 
     public let identity: SigningKeyPair
@@ -28,19 +43,21 @@ public struct MeshNode: Sendable {
     var rng: SplitMix64
 
     /// Unexpired envelope IDs held in the store, with their expiry (Unix seconds).
-    private var index: [EnvelopeID: UInt64] = [:]
-    private var byPrefix: [UInt64: EnvelopeID] = [:]
+    private(set) var index: [EnvelopeID: UInt64] = [:]
+    private(set) var byPrefix: [UInt64: EnvelopeID] = [:]
     private var sortedPrefixCache: [UInt64]? = nil
-    private var digest = EnvelopeID.zero
-    private var peers: [UInt64: PeerState] = [:]
-    private var reassembler: Reassembler
-    public private(set) var counters = Counters()
+    private(set) var digest = EnvelopeID.zero
+    var peers: [UInt64: PeerState] = [:]
+    var reassembler: Reassembler
+    public internal(set) var counters = Counters()
+
+    // Trickle and repair state (MeshNode+Repair.swift).
+    var trickle = TrickleState()
+    var repair = RepairState()
 
     struct PeerState: Sendable {
         var address: PeerAddress
         var lastSeen: Millis
-        var lastInventoryAt: Millis = .min
-        var inventoryCursor = 0
     }
 
     public struct PeerInfo: Sendable, Equatable {
@@ -76,14 +93,16 @@ public struct MeshNode: Sendable {
         public var peers: Int
         public var reassemblyBytes: Int
         public var partialEnvelopes: Int
-        /// Repair work queued (pushes, wants, inventory pages waiting for their timer).
+        /// Repair work queued (wants, recently pushed envelopes, a scheduled inventory).
         public var pendingRepairs: Int
     }
 
     public var stateSize: StateSize {
         StateSize(
             envelopes: index.count, peers: peers.count, reassemblyBytes: reassembler.bytesHeld,
-            partialEnvelopes: reassembler.partialCount, pendingRepairs: 0)
+            partialEnvelopes: reassembler.partialCount,
+            pendingRepairs: repair.pendingWants.count + repair.recentlyPushed.count
+                + (repair.inventoryDue == nil ? 0 : 1))
     }
 
     // MARK: - Inputs
@@ -99,14 +118,13 @@ public struct MeshNode: Sendable {
     /// Starts the timers. Call once.
     public mutating func start(now: Millis) -> [Action] {
         var actions: [Action] = []
-        let firstBeacon = now + Int64.random(in: 0...min(500, settings.beaconIntervalMillis), using: &rng)
-        actions.append(.scheduleTimer(.beacon, at: firstBeacon))
+        startInterval(length: settings.beaconIntervalMillis, now: now, into: &actions)
         actions.append(.scheduleTimer(.sweep, at: now + settings.sweepIntervalMillis))
         return actions
     }
 
     /// A locally made envelope: validated like any other, stored, delivered to ourselves if it is for us, and
-    /// multicast. Throws when it would be dropped (expired, malformed).
+    /// multicast. Throws when it would be dropped (expired, malformed, already held).
     public mutating func submit(_ envelope: Envelope, now: Millis) throws(SubmitError) -> [Action] {
         let bytes = envelope.encoded()
         var actions: [Action] = []
@@ -152,7 +170,7 @@ public struct MeshNode: Sendable {
         }
         switch packet {
         case .beacon(let count, let theirDigest):
-            onBeacon(from: session, count: count, digest: theirDigest, now: now, into: &actions)
+            onBeacon(count: count, digest: theirDigest, now: now, into: &actions)
         case .envelope(let bytes):
             onEnvelopeBytes(bytes, from: address, now: now, into: &actions)
         case .fragment(let stream, let offset, let total, let chunk):
@@ -169,13 +187,12 @@ public struct MeshNode: Sendable {
             case .dropped(let reason):
                 counters.add("drop.\(reason)")
             }
-        case .inventory(let lo, let hi, let prefixes):
-            onInventory(lo: lo, hi: hi, prefixes: prefixes, from: address, into: &actions)
-        case .want(let prefixes):
-            let ids = prefixes.compactMap { byPrefix[$0] }
-            if !ids.isEmpty {
-                actions.append(.sendStored(ids, to: address))
-            }
+        case .inventory(let lo, let hi, let count, let theirDigest, let prefixes):
+            onInventory(
+                from: session, lo: lo, hi: hi, count: count, digest: theirDigest, prefixes: prefixes, now: now,
+                into: &actions)
+        case .want(let target, let prefixes):
+            onWant(target: target, prefixes: prefixes, now: now, into: &actions)
         }
         return actions
     }
@@ -184,14 +201,11 @@ public struct MeshNode: Sendable {
         var actions: [Action] = []
         switch timer {
         case .beacon:
-            let beacon = Packet.beacon(count: UInt32(clamping: index.count), digest: digest)
-            actions.append(.multicast(meshKey.seal(beacon, session: session), except: nil))
-            peers = peers.filter { now - $0.value.lastSeen < settings.peerTimeoutMillis }
-            let expired = reassembler.expire(now: now)
-            if expired > 0 { counters.add("drop.reassembly_timeout", Int64(expired)) }
-            let quarter = max(1, settings.beaconIntervalMillis / 4)
-            let next = now + settings.beaconIntervalMillis + Int64.random(in: -quarter...quarter, using: &rng)
-            actions.append(.scheduleTimer(.beacon, at: next))
+            onBeaconTimer(now: now, into: &actions)
+        case .interval:
+            onIntervalEnd(now: now, into: &actions)
+        case .repair:
+            onRepairTimer(now: now, into: &actions)
         case .sweep:
             let nowSec = UInt64(max(0, now / 1000))
             let expired = index.filter { $0.value <= nowSec }.map(\.key)
@@ -211,64 +225,12 @@ public struct MeshNode: Sendable {
         counters.add("store_failures")
     }
 
-    /// The datagrams that carry a stored envelope, for `.sendStored`.
+    /// The datagrams that carry a stored envelope, for `.sendStored` and `.multicastStored`.
     public func datagrams(forEncoded bytes: [UInt8], id: EnvelopeID) -> [[UInt8]] {
         Fragmenter.packets(for: bytes, id: id).map { meshKey.seal($0, session: session) }
     }
 
-    // MARK: - Handlers
-
-    private mutating func onBeacon(
-        from session: UInt64, count: UInt32, digest theirs: EnvelopeID, now: Millis, into actions: inout [Action]
-    ) {
-        guard theirs != digest || Int(count) != index.count else { return }
-        guard var peer = peers[session] else { return }
-        guard peer.lastInventoryAt == .min || now - peer.lastInventoryAt >= settings.beaconIntervalMillis / 2 else {
-            return
-        }
-        peer.lastInventoryAt = now
-        let prefixes = sortedPrefixes()
-        let perPage = Packet.maxPrefixesPerPacket
-        let pageCount = max(1, (prefixes.count + perPage - 1) / perPage)
-        if peer.inventoryCursor >= pageCount { peer.inventoryCursor = 0 }
-        var page = peer.inventoryCursor
-        for _ in 0..<min(pageCount, settings.inventoryPagesPerRound) {
-            let start = page * perPage
-            let end = min(start + perPage, prefixes.count)
-            let lo: UInt64 = page == 0 ? 0 : prefixes[start]
-            let hi: UInt64 = end >= prefixes.count ? .max : prefixes[end] - 1
-            let slice = start < end ? Array(prefixes[start..<end]) : []
-            actions.append(.unicast(meshKey.seal(.inventory(lo: lo, hi: hi, prefixes: slice), session: self.session),
-                                    to: peer.address))
-            page = (page + 1) % pageCount
-        }
-        peer.inventoryCursor = page
-        peers[session] = peer
-        counters.add("inventory_rounds")
-    }
-
-    private mutating func onInventory(
-        lo: UInt64, hi: UInt64, prefixes: [UInt64], from address: PeerAddress, into actions: inout [Action]
-    ) {
-        let theirs = Set(prefixes)
-        let wants = prefixes.filter { byPrefix[$0] == nil }
-        var i = 0
-        while i < wants.count {
-            let chunk = Array(wants[i..<min(i + Packet.maxPrefixesPerPacket, wants.count)])
-            actions.append(.unicast(meshKey.seal(.want(chunk), session: session), to: address))
-            i += Packet.maxPrefixesPerPacket
-        }
-        let mine = sortedPrefixes()
-        var push: [EnvelopeID] = []
-        var j = lowerBound(mine, lo)
-        while j < mine.count, mine[j] <= hi, push.count < settings.maxPushPerPage {
-            if !theirs.contains(mine[j]), let id = byPrefix[mine[j]] { push.append(id) }
-            j += 1
-        }
-        if !push.isEmpty {
-            actions.append(.sendStored(push, to: address))
-        }
-    }
+    // MARK: - Envelopes
 
     private mutating func onEnvelopeBytes(
         _ bytes: [UInt8], from address: PeerAddress, now: Millis, into actions: inout [Action]
@@ -276,6 +238,7 @@ public struct MeshNode: Sendable {
         switch accept(bytes, now: now) {
         case .accepted(let stored, let message):
             counters.add("envelopes_new")
+            repair.pendingWants[stored.id.prefix] = nil
             actions.append(.store(stored, message: message))
             // Bridge LAN segments: pass a new envelope on to our other interfaces (none when there is one).
             for d in datagrams(forEncoded: bytes, id: stored.id) {
@@ -283,6 +246,9 @@ public struct MeshNode: Sendable {
             }
         case .duplicate:
             counters.add("envelopes_duplicate")
+            // Someone else answered a want we were about to answer: the repair is done.
+            let id = EnvelopeID(ofEncoded: bytes)
+            if repair.recentlyPushed[id] == nil { repair.recentlyPushed[id] = now }
         case .rejected(let reason):
             counters.add("drop.\(reason)")
         }
@@ -294,7 +260,7 @@ public struct MeshNode: Sendable {
         case rejected(String)
     }
 
-    /// Validates an encoded envelope; on success records its ID (only then: dedup state follows authentication).
+    /// Validates an encoded envelope; on success records its ID (only then: dedup state follows validation).
     private mutating func accept(_ bytes: [UInt8], now: Millis) -> Acceptance {
         let envelope: Envelope
         do {
@@ -319,7 +285,7 @@ public struct MeshNode: Sendable {
             } catch {
                 // Addressed to us but forged or tampered with: never shown. It is still held like any envelope,
                 // because the nodes that carry it cannot tell it is bad; refusing it here would leave our
-                // digest different from theirs and re-fetch it every beacon round until it expires.
+                // digest different from theirs and re-fetch it every round until it expires.
                 counters.add("drop.\(error.reason)")
                 message = nil
             }
@@ -353,27 +319,23 @@ public struct MeshNode: Sendable {
         sortedPrefixCache = nil
     }
 
-    private mutating func sortedPrefixes() -> [UInt64] {
+    mutating func sortedPrefixes() -> [UInt64] {
         if let c = sortedPrefixCache { return c }
         let s = byPrefix.keys.sorted()
         sortedPrefixCache = s
         return s
     }
-
-    private func lowerBound(_ a: [UInt64], _ v: UInt64) -> Int {
-        var lo = 0
-        var hi = a.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if a[mid] < v { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
 }
 
 extension MeshNode {
     public enum Timer: Hashable, Sendable {
+        /// Trickle: the moment in the current interval to beacon, unless enough agreeing beacons were heard.
         case beacon
+        /// Trickle: the end of the current interval.
+        case interval
+        /// Queued repair work (an inventory, wants) is due.
+        case repair
+        /// Expired envelopes are forgotten.
         case sweep
     }
 
@@ -383,11 +345,14 @@ extension MeshNode {
         case multicast([UInt8], except: Int?)
         /// Send this datagram to one peer.
         case unicast([UInt8], to: PeerAddress)
-        /// Commit this envelope, with its message when it was for us, in one durable transaction, before carrying
-        /// out any later action. On failure call `storeFailed`.
+        /// Commit this envelope, with its message when it was for us, durably and atomically. Call `storeFailed`
+        /// if that fails.
         case store(StoredEnvelope, message: ReceivedMessage?)
         /// Load these envelopes from the store and send each one's `datagrams(forEncoded:id:)` to the peer.
         case sendStored([EnvelopeID], to: PeerAddress)
+        /// Load these envelopes from the store and multicast each one's `datagrams(forEncoded:id:)` on every
+        /// interface (a repair).
+        case multicastStored([EnvelopeID])
         /// Delete stored envelopes that expired at or before this time (Unix seconds).
         case deleteExpired(upTo: UInt64)
         /// Call `timerFired(timer, now:)` at this time, replacing any earlier schedule of the same timer.

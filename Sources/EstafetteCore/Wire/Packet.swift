@@ -8,16 +8,16 @@
 /// type 1 beacon     count u32 | digest[32]                       (digest = XOR of all unexpired envelope IDs)
 /// type 2 envelope   one encoded envelope (fits one datagram)
 /// type 3 fragment   stream u64 | offset u32 | total u32 | chunk   (stream = first 8 bytes of the envelope ID)
-/// type 4 inventory  range_lo u64 | range_hi u64 | n u16 | n × id-prefix u64   (sorted; every prefix the
-///                   sender holds in [lo, hi])
-/// type 5 want       n u16 | n × id-prefix u64
+/// type 4 inventory  range_lo u64 | range_hi u64 | count u32 | digest[32] | n u16 | n × id-prefix u64
+///                   (sorted; every prefix the sender holds in [lo, hi]; count and digest of its whole store)
+/// type 5 want       target session u64 | n u16 | n × id-prefix u64   (the node asked to multicast them)
 /// ```
 public enum Packet: Hashable, Sendable {
     case beacon(count: UInt32, digest: EnvelopeID)
     case envelope([UInt8])
     case fragment(stream: UInt64, offset: UInt32, total: UInt32, chunk: [UInt8])
-    case inventory(lo: UInt64, hi: UInt64, prefixes: [UInt64])
-    case want([UInt64])
+    case inventory(lo: UInt64, hi: UInt64, count: UInt32, digest: EnvelopeID, prefixes: [UInt64])
+    case want(target: UInt64, prefixes: [UInt64])
 
     public static let magic: [UInt8] = [0x45, 0x53]  // "ES"
     public static let version: UInt8 = 1
@@ -30,7 +30,7 @@ public enum Packet: Hashable, Sendable {
     static let fragmentHeaderBytes = 8 + 4 + 4
     public static let maxChunkBytes = maxPayloadBytes - fragmentHeaderBytes
     /// Most prefixes in one inventory or want packet.
-    public static let maxPrefixesPerPacket = (maxPayloadBytes - 18) / 8
+    public static let maxPrefixesPerPacket = (maxPayloadBytes - (8 + 8 + 4 + 32 + 2)) / 8
 
     var type: UInt8 {
         switch self {
@@ -54,12 +54,15 @@ public enum Packet: Hashable, Sendable {
             out.appendBE(stream)
             out.appendBE(UInt64(offset) << 32 | UInt64(total))
             out += chunk
-        case .inventory(let lo, let hi, let prefixes):
+        case .inventory(let lo, let hi, let count, let digest, let prefixes):
             out.appendBE(lo)
             out.appendBE(hi)
+            out.appendBE(count)
+            out += digest.bytes
             out.appendBE(UInt16(prefixes.count))
             for p in prefixes { out.appendBE(p) }
-        case .want(let prefixes):
+        case .want(let target, let prefixes):
+            out.appendBE(target)
             out.appendBE(UInt16(prefixes.count))
             for p in prefixes { out.appendBE(p) }
         }
@@ -87,9 +90,12 @@ public enum Packet: Hashable, Sendable {
             guard Int(offset) + chunk.count <= Int(total) else { throw .invalid("fragment beyond total") }
             return .fragment(stream: stream, offset: offset, total: total, chunk: chunk)
         case 4:
-            guard let lo = r.readU64(), let hi = r.readU64(), let n = r.readU16() else {
+            guard let lo = r.readU64(), let hi = r.readU64(), let c = r.read(4), let d = r.read(32),
+                let n = r.readU16()
+            else {
                 throw .truncated("inventory")
             }
+            let count = c.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             guard Int(n) <= maxPrefixesPerPacket else { throw .oversized("inventory n", Int(n)) }
             guard lo <= hi else { throw .invalid("inventory range") }
             var prefixes: [UInt64] = []
@@ -100,9 +106,9 @@ public enum Packet: Hashable, Sendable {
                 prefixes.append(p)
             }
             guard r.remaining == 0 else { throw .trailingBytes(r.remaining) }
-            return .inventory(lo: lo, hi: hi, prefixes: prefixes)
+            return .inventory(lo: lo, hi: hi, count: count, digest: EnvelopeID(bytes: d), prefixes: prefixes)
         case 5:
-            guard let n = r.readU16() else { throw .truncated("want") }
+            guard let target = r.readU64(), let n = r.readU16() else { throw .truncated("want") }
             guard Int(n) <= maxPrefixesPerPacket else { throw .oversized("want n", Int(n)) }
             var prefixes: [UInt64] = []
             prefixes.reserveCapacity(Int(n))
@@ -111,7 +117,7 @@ public enum Packet: Hashable, Sendable {
                 prefixes.append(p)
             }
             guard r.remaining == 0 else { throw .trailingBytes(r.remaining) }
-            return .want(prefixes)
+            return .want(target: target, prefixes: prefixes)
         default:
             throw .unknownPacketType(type)
         }

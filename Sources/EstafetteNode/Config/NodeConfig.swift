@@ -11,7 +11,8 @@ public struct NodeConfig: Sendable, Equatable {
     public var lanInterfaces: [String] = []
     /// Private mesh passphrase; nil means the public default mesh key.
     public var meshPassphrase: String? = nil
-    public var beaconIntervalMillis: Int64 = 3_000
+    /// Trickle's minimum beacon interval; the maximum is 16 times as long.
+    public var beaconIntervalMillis: Int64 = 1_000
     /// Lifetime given to messages this node sends, in seconds (at most 7 days).
     public var messageLifetimeSeconds: UInt64 = 7 * 24 * 3600
     public var logLevel: String = "info"

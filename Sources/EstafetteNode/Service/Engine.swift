@@ -37,7 +37,8 @@ public actor Engine {
     public init(identity: SigningKeyPair, meshKey: MeshKey, store: Store, config: NodeConfig, logger: Logger) throws {
         var settings = MeshNode.Settings()
         settings.beaconIntervalMillis = config.beaconIntervalMillis
-        settings.peerTimeoutMillis = max(15_000, 5 * config.beaconIntervalMillis)
+        // A quiet mesh beacons at most every 16 minimum intervals: forget a peer after three of those.
+        settings.peerTimeoutMillis = max(30_000, 3 * (config.beaconIntervalMillis << Int64(settings.beaconDoublings)))
         let session = Sodium.randomUInt64()
         var node = MeshNode(
             identity: identity, meshKey: meshKey, session: session, seed: Sodium.randomUInt64(), settings: settings)
@@ -253,21 +254,12 @@ public actor Engine {
             case .store(let e, let message):
                 enqueue(PendingWrite(envelope: e, message: message, receivedAt: wallClockMillis() / 1000, ticket: nil))
             case .sendStored(let ids, let to):
-                do {
-                    // Not yet committed ones are still in the queue.
-                    var queued: [EnvelopeID: StoredEnvelope] = [:]
-                    if !pending.isEmpty {
-                        let wanted = Set(ids)
-                        for w in pending where wanted.contains(w.envelope.id) { queued[w.envelope.id] = w.envelope }
-                    }
-                    let fromDisk = try store.envelopes(ids.filter { queued[$0] == nil })
-                    for e in Array(queued.values) + fromDisk {
-                        for d in node.datagrams(forEncoded: e.bytes, id: e.id) {
-                            transport?.unicast(d, to: to)
-                        }
-                    }
-                } catch {
-                    logger.error("cannot load envelopes", metadata: ["error": "\(error)"])
+                for e in loadEnvelopes(ids) {
+                    for d in node.datagrams(forEncoded: e.bytes, id: e.id) { transport?.unicast(d, to: to) }
+                }
+            case .multicastStored(let ids):
+                for e in loadEnvelopes(ids) {
+                    for d in node.datagrams(forEncoded: e.bytes, id: e.id) { transport?.multicast(d, except: nil) }
                 }
             case .deleteExpired(let upTo):
                 do {
@@ -279,6 +271,21 @@ public actor Engine {
             case .scheduleTimer(let t, let at):
                 timers[t] = at
             }
+        }
+    }
+
+    /// Envelopes by ID: those still queued for commit, then the store.
+    private func loadEnvelopes(_ ids: [EnvelopeID]) -> [StoredEnvelope] {
+        var queued: [EnvelopeID: StoredEnvelope] = [:]
+        if !pending.isEmpty {
+            let wanted = Set(ids)
+            for w in pending where wanted.contains(w.envelope.id) { queued[w.envelope.id] = w.envelope }
+        }
+        do {
+            return Array(queued.values) + (try store.envelopes(ids.filter { queued[$0] == nil }))
+        } catch {
+            logger.error("cannot load envelopes", metadata: ["error": "\(error)"])
+            return Array(queued.values)
         }
     }
 
