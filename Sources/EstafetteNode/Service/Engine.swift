@@ -25,6 +25,7 @@ public actor Engine {
     private var transport: LANTransport?
     private var timers: [MeshNode.Timer: Millis] = [:]
     private var counters = Counters()
+    private var nextAlertSequence: UInt64
     /// Writes waiting for the next group commit, in order.
     private var pending: [PendingWrite] = []
     /// Wakes the flusher when writes are queued (coalesced).
@@ -44,6 +45,7 @@ public actor Engine {
             identity: identity, meshKey: meshKey, session: session, seed: Sodium.randomUInt64(), settings: settings)
         let now = wallClockMillis()
         node.load(try store.envelopeIndex(), now: now)
+        self.nextAlertSequence = try store.lastAlertSequence(author: identity.publicKey.bytes) + 1
         self.node = node
         self.store = store
         self.config = config
@@ -96,38 +98,39 @@ public actor Engine {
 
     /// Seals a direct message and queues it for the next group commit.
     public func prepareDirect(to recipient: SigningPublicKey, text: String) throws -> Prepared {
-        let now = wallClockMillis()
-        let nowSec = UInt64(now / 1000)
-        let envelope: Envelope
+        let t = times()
         do {
-            envelope = try DirectMessage.seal(
-                text: text, from: identity, to: recipient, createdAt: nowSec,
-                expiresAt: Self.coarseExpiry(nowSec + config.messageLifetimeSeconds))
-        } catch {
-            throw OperationError(code: RPC.ErrorCode.invalidParams, message: "cannot seal message: \(error)")
+            return try prepare(
+                DirectMessage.seal(
+                    text: text, from: identity, to: recipient, createdAt: t.createdAt, expiresAt: t.expiresAt),
+                now: t.now)
+        } catch let e as MessageError {
+            throw OperationError(code: RPC.ErrorCode.invalidParams, message: "cannot seal message: \(e)")
         }
-        return try prepare(envelope, now: now)
     }
 
-    /// Signs an alert and queues it for the next group commit.
+    /// Signs an alert and queues it for the next group commit. Its sequence number becomes durable with it (the
+    /// author's own alerts are kept in its inbox, where the next number is found at start-up).
     public func prepareAlert(text: String) throws -> Prepared {
+        let t = times()
+        do {
+            let prepared = try prepare(
+                Alert.sign(
+                    text: text, by: identity, sequence: nextAlertSequence, createdAt: t.createdAt,
+                    expiresAt: t.expiresAt),
+                now: t.now)
+            nextAlertSequence += 1
+            return prepared
+        } catch let e as MessageError {
+            throw OperationError(code: RPC.ErrorCode.invalidParams, message: "cannot sign alert: \(e)")
+        }
+    }
+
+    /// Now, and the created-at and expiry stamped on a message made now.
+    private func times() -> (now: Millis, createdAt: UInt64, expiresAt: UInt64) {
         let now = wallClockMillis()
         let nowSec = UInt64(now / 1000)
-        let seq: UInt64
-        do {
-            seq = try store.nextAlertSequence()
-        } catch {
-            throw OperationError(code: RPC.ErrorCode.storageFailure, message: "cannot write to the database: \(error)")
-        }
-        let envelope: Envelope
-        do {
-            envelope = try Alert.sign(
-                text: text, by: identity, sequence: seq, createdAt: nowSec,
-                expiresAt: Self.coarseExpiry(nowSec + config.messageLifetimeSeconds))
-        } catch {
-            throw OperationError(code: RPC.ErrorCode.invalidParams, message: "cannot sign alert: \(error)")
-        }
-        return try prepare(envelope, now: now)
+        return (now, nowSec, Self.coarseExpiry(nowSec + config.messageLifetimeSeconds))
     }
 
     /// Waits until a prepared envelope is on disk, then sends it. Throws when it could not be stored.

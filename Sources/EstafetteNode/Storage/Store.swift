@@ -283,14 +283,16 @@ public final class Store: Sendable {
 
     // MARK: - Counters
 
-    /// Allocates the next alert sequence number, durably.
-    public func nextAlertSequence() throws -> UInt64 {
-        try pool.write { db in
-            let current = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'alert_seq'") ?? 0
-            try db.execute(
-                sql: "INSERT INTO meta (key, value) VALUES ('alert_seq', ?) ON CONFLICT(key) DO UPDATE SET value = ?",
-                arguments: [current + 1, current + 1])
-            return UInt64(current + 1)
+    /// The highest sequence number among this author's alerts (0 when none). The author's own alerts are in its
+    /// inbox, committed with their envelopes; `meta.alert_seq` is read too for stores written by version 0.1.0.
+    public func lastAlertSequence(author: [UInt8]) throws -> UInt64 {
+        try pool.read { db in
+            let fromInbox =
+                try Int64.fetchOne(
+                    db, sql: "SELECT MAX(seq) FROM inbox WHERE kind = 'alert' AND sender = ?", arguments: [Data(author)])
+                ?? 0
+            let fromMeta = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'alert_seq'") ?? 0
+            return UInt64(max(0, fromInbox, fromMeta))
         }
     }
 }
