@@ -125,10 +125,13 @@ public struct MeshNode: Sendable {
 
     /// A locally made envelope: validated like any other, stored, delivered to ourselves if it is for us, and
     /// multicast. Throws when it would be dropped (expired, malformed, already held).
-    public mutating func submit(_ envelope: Envelope, now: Millis) throws(SubmitError) -> [Action] {
+    /// `mayBeForUs: false` skips the trial decryption of a direct message the caller addressed to someone else.
+    public mutating func submit(_ envelope: Envelope, now: Millis, mayBeForUs: Bool = true) throws(SubmitError)
+        -> [Action]
+    {
         let bytes = envelope.encoded()
         var actions: [Action] = []
-        switch accept(bytes, now: now) {
+        switch accept(bytes, now: now, tryOpening: mayBeForUs) {
         case .accepted(let stored, let message):
             actions.append(.store(stored, message: message))
             for d in datagrams(forEncoded: bytes, id: stored.id) {
@@ -261,7 +264,7 @@ public struct MeshNode: Sendable {
     }
 
     /// Validates an encoded envelope; on success records its ID (only then: dedup state follows validation).
-    private mutating func accept(_ bytes: [UInt8], now: Millis) -> Acceptance {
+    private mutating func accept(_ bytes: [UInt8], now: Millis, tryOpening: Bool = true) -> Acceptance {
         let envelope: Envelope
         do {
             envelope = try Envelope(decoding: bytes)
@@ -277,6 +280,8 @@ public struct MeshNode: Sendable {
         }
         var message: ReceivedMessage? = nil
         switch envelope.kind {
+        case .direct where !tryOpening:
+            message = nil
         case .direct:
             do {
                 message = try DirectMessage.open(envelope, id: id, with: identity)

@@ -103,7 +103,7 @@ public actor Engine {
             return try prepare(
                 DirectMessage.seal(
                     text: text, from: identity, to: recipient, createdAt: t.createdAt, expiresAt: t.expiresAt),
-                now: t.now)
+                now: t.now, mayBeForUs: recipient == identity.publicKey)
         } catch let e as MessageError {
             throw OperationError(code: RPC.ErrorCode.invalidParams, message: "cannot seal message: \(e)")
         }
@@ -148,10 +148,10 @@ public actor Engine {
     /// Expiry is rounded down to the minute so it says little about when a message was written.
     static func coarseExpiry(_ t: UInt64) -> UInt64 { t - t % 60 }
 
-    private func prepare(_ envelope: Envelope, now: Millis) throws -> Prepared {
+    private func prepare(_ envelope: Envelope, now: Millis, mayBeForUs: Bool = true) throws -> Prepared {
         let actions: [MeshNode.Action]
         do {
-            actions = try node.submit(envelope, now: now)
+            actions = try node.submit(envelope, now: now, mayBeForUs: mayBeForUs)
         } catch {
             throw OperationError(code: RPC.ErrorCode.internalError, message: "envelope rejected: \(error.reason)")
         }
