@@ -111,12 +111,6 @@ public final class Store: Sendable {
         }
     }
 
-    /// Commits one envelope (see `commit(_:)`).
-    @discardableResult
-    public func commit(_ e: StoredEnvelope, message: ReceivedMessage?, receivedAt: Int64) throws -> Bool {
-        try commit([(e, message, receivedAt)])[0]
-    }
-
     public func envelopes(_ ids: [EnvelopeID]) throws -> [StoredEnvelope] {
         try pool.read { db in
             try ids.compactMap { id in
