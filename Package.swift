@@ -82,6 +82,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Benchmarks: an executable that prints its figures (docs/benchmarks.md, scripts/bench.sh).
+        .executableTarget(
+            name: "estafette-bench",
+            dependencies: [
+                "EstafetteCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/estafette-bench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EstafetteCoreTests",
             dependencies: ["EstafetteCore"],
