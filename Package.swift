@@ -87,6 +87,7 @@ let package = Package(
             name: "estafette-bench",
             dependencies: [
                 "EstafetteCore",
+                "CSodium",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/estafette-bench",

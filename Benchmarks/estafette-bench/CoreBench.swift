@@ -67,6 +67,10 @@ enum CoreBench {
             let r = Rate(opsPerSecond: Double(n) / s)
             report("core.direct_100B.pipeline_incl_seal", r)
             Out.value("core.direct_100B.pipeline_incl_seal.vs_crypto_floor", r.opsPerSecond / floor.floor.opsPerSecond, "x", digits: 3)
+            // One thread does both ends here, so the matching crypto-only rate is 1 / (seal + open).
+            Out.value(
+                "core.direct_100B.pipeline_incl_seal.vs_seal_plus_open",
+                (floor.send.microsPerOp + floor.receive.microsPerOp) / r.microsPerOp, "x", digits: 3)
             Out.value(
                 "core.direct_100B.pipeline_incl_seal.overhead_beyond_seal_and_open",
                 r.microsPerOp - floor.send.microsPerOp - floor.receive.microsPerOp, "µs/msg", digits: 2)
@@ -122,6 +126,46 @@ enum CoreBench {
             let s = secondsSince(start)
             try check(p, n: n, messages: 0, "channel envelopes")
             report("core.channel_300_600B.pipeline", Rate(opsPerSecond: Double(n) / s))
+        }
+
+        // 5. Channel envelopes of 2000 bytes: two datagrams each, to isolate fragmentation and reassembly.
+        do {
+            var rng = SplitMix64(seed: 8)
+            let envelopes = (0..<n).map { _ in
+                Envelope(kind: .channel, expiresAt: exp, body: randomBody(&rng, 2000...2000))
+            }
+            var p = CorePipeline(a: ka, b: kb)
+            let start = monoNanos()
+            for e in envelopes { try p.push(e, now: now) }
+            let s = secondsSince(start)
+            try check(p, n: n, messages: 0, "fragmented channel envelopes")
+            report("core.channel_2000B.pipeline", Rate(opsPerSecond: Double(n) / s))
+            Out.int("core.channel_2000B.datagrams_per_message", p.datagrams / n)
+        }
+
+        // 6. What A alone spends to submit a direct message it sealed: validation includes a trial open of
+        // its own envelope (it is not addressed to A, so the outer sealed box fails).
+        do {
+            var a = MeshNode(identity: ka, meshKey: .publicDefault, session: 0xA, seed: 1)
+            let start = monoNanos()
+            for e in sealed100 { blackHole &+= UInt64(try a.submit(e, now: now).count) }
+            let s = secondsSince(start)
+            let direct = Rate(opsPerSecond: Double(n) / s)
+            report("core.direct_100B.submit_only", direct)
+            var rng = SplitMix64(seed: 9)
+            let channel = (0..<n).map { _ in
+                Envelope(kind: .channel, expiresAt: exp, body: randomBody(&rng, 300...300))
+            }
+            var c = MeshNode(identity: ka, meshKey: .publicDefault, session: 0xC, seed: 3)
+            let start2 = monoNanos()
+            for e in channel { blackHole &+= UInt64(try c.submit(e, now: now).count) }
+            let channelRate = Rate(opsPerSecond: Double(n) / secondsSince(start2))
+            report("core.channel_300B.submit_only", channelRate)
+            Out.value(
+                "core.direct_100B.submit_only.extra_vs_channel", direct.microsPerOp - channelRate.microsPerOp,
+                "µs/msg", digits: 2)
+            Out.note("submit of a direct message trial-opens the sender's own envelope (not_for_us): compare "
+                + "crypto.direct.trial_open_not_for_us.100B")
         }
     }
 

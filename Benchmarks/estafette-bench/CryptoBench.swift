@@ -1,3 +1,4 @@
+import CSodium
 import EstafetteCore
 
 /// A measured rate of one operation.
@@ -160,6 +161,66 @@ enum CryptoBench {
                 digits: 0)
             if size == 100 { floor100 = f }
         }
+        try primitives(seconds: seconds)
         return floor100!
+    }
+
+    /// The libsodium calls behind one 100-byte direct message, to see where the time goes.
+    static func primitives(seconds: Double) throws {
+        Out.note("libsodium primitives behind one 100-byte direct message (seal = pk→x25519 + box_easy + box_seal; "
+            + "open = seal_open + is_valid_point + pk→x25519 + box_open_easy)")
+        _ = Sodium.ready
+        let a = SigningKeyPair.deterministic(11)
+        let b = SigningKeyPair.deterministic(12)
+        let edPK = a.publicKey.bytes
+        var xa = [UInt8](repeating: 0, count: 32), xaSK = [UInt8](repeating: 0, count: 32)
+        var xb = [UInt8](repeating: 0, count: 32), xbSK = [UInt8](repeating: 0, count: 32)
+        _ = crypto_box_keypair(&xa, &xaSK)
+        _ = crypto_box_keypair(&xb, &xbSK)
+        let plain = [UInt8](repeating: 0x61, count: 117)
+        let nonce = [UInt8](repeating: 7, count: 24)
+        var boxed = [UInt8](repeating: 0, count: plain.count + crypto_box_macbytes())
+        _ = crypto_box_easy(&boxed, plain, UInt64(plain.count), nonce, xb, xaSK)
+        let padded = [UInt8](repeating: 0x62, count: 256)
+        var sealed = [UInt8](repeating: 0, count: padded.count + crypto_box_sealbytes())
+        _ = crypto_box_seal(&sealed, padded, UInt64(padded.count), xb)
+        let msg = [UInt8](repeating: 0x63, count: 100)
+        let sig = a.sign(msg)
+        _ = b
+
+        report("crypto.primitive.ed25519_is_valid_point", measure(seconds: seconds) {
+            UInt64(crypto_core_ed25519_is_valid_point(edPK))
+        })
+        report("crypto.primitive.ed25519_pk_to_x25519", measure(seconds: seconds) {
+            var out = [UInt8](repeating: 0, count: 32)
+            return UInt64(crypto_sign_ed25519_pk_to_curve25519(&out, edPK)) &+ UInt64(out[0])
+        })
+        report("crypto.primitive.box_easy_117B", measure(seconds: seconds) {
+            var out = [UInt8](repeating: 0, count: plain.count + crypto_box_macbytes())
+            return UInt64(crypto_box_easy(&out, plain, UInt64(plain.count), nonce, xb, xaSK)) &+ UInt64(out[0])
+        })
+        report("crypto.primitive.box_open_easy_117B", try measure(seconds: seconds) {
+            var out = [UInt8](repeating: 0, count: plain.count)
+            guard crypto_box_open_easy(&out, boxed, UInt64(boxed.count), nonce, xa, xbSK) == 0 else {
+                throw BenchError("box_open_easy failed")
+            }
+            return UInt64(out[0])
+        })
+        report("crypto.primitive.box_seal_256B", measure(seconds: seconds) {
+            var out = [UInt8](repeating: 0, count: padded.count + crypto_box_sealbytes())
+            return UInt64(crypto_box_seal(&out, padded, UInt64(padded.count), xb)) &+ UInt64(out[0])
+        })
+        report("crypto.primitive.box_seal_open_256B", try measure(seconds: seconds) {
+            var out = [UInt8](repeating: 0, count: padded.count)
+            guard crypto_box_seal_open(&out, sealed, UInt64(sealed.count), xb, xbSK) == 0 else {
+                throw BenchError("box_seal_open failed")
+            }
+            return UInt64(out[0])
+        })
+        report("crypto.primitive.ed25519_sign_100B", measure(seconds: seconds) { UInt64(a.sign(msg)[0]) })
+        report("crypto.primitive.ed25519_verify_100B", measure(seconds: seconds) {
+            UInt64(crypto_sign_verify_detached(sig, msg, UInt64(msg.count), edPK) + 1)
+        })
+        report("crypto.primitive.randombytes_24B", measure(seconds: seconds) { UInt64(Sodium.randomBytes(24)[0]) })
     }
 }

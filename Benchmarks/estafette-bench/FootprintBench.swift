@@ -105,8 +105,8 @@ struct Injector {
             }
             let inFlight = sent - presumedLost - (stored - base)
             let idle = secondsSince(lastChange)
-            if inFlight > 0, idle > 3 {
-                // Nothing stored for 3 s with datagrams outstanding: they were dropped. Send replacements.
+            if inFlight > 0, idle > 1 {
+                // Nothing stored for 1 s with datagrams outstanding: they were dropped. Send replacements.
                 presumedLost += inFlight
                 lastChange = monoNanos()
                 continue
@@ -117,12 +117,14 @@ struct Injector {
             }
             let need = target - stored - max(0, inFlight)
             let room = maxInFlight - max(0, inFlight)
-            let burst = min(need, room, 128)
+            // Small bursts: the daemon's socket buffer (rmem_default) holds only ~100 such datagrams.
+            let burst = min(need, room, 32)
             if burst > 0 {
                 for _ in 0..<burst {
                     try sender.send(nextDatagram())
                     sent += 1
                 }
+                sleepSeconds(0.001)
             } else {
                 sleepSeconds(0.01)
             }
