@@ -263,6 +263,8 @@ enum E2EBench {
         let lines = (0..<n).map { sendRequest(id: idBase + $0, to: "b", text: sampleText(bytes: o.textBytes, seed: $0)) }
         let ledger = Ledger(n: n)
         let clients = try (0..<o.connections).map { _ in try a.connect() }
+        let statusA0 = try a.status()
+        let statusB0 = try b.status()
         let cpuA0 = cpuSeconds(pid: a.pid)
         let cpuB0 = cpuSeconds(pid: b.pid)
         let ioA0 = try a.io()
@@ -309,6 +311,9 @@ enum E2EBench {
         let ioA = try a.io()
         let ioB = try b.io()
 
+        let statusA1 = try a.status()
+        let statusB1 = try b.status()
+
         let times = notes.times(of: mids)
         let delivered = times.compactMap { $0 }
         guard let tLast = delivered.max() else { throw BenchError("throughput: no message reached B") }
@@ -317,7 +322,9 @@ enum E2EBench {
         let rate = Double(delivered.count) / total
         Out.int("e2e.throughput.messages_sent", n)
         Out.int("e2e.throughput.messages_received", delivered.count)
-        if missing > 0 { Out.note("INCOMPLETE: \(missing) messages never reached B's subscriber") }
+        if missing > 0 {
+            Out.note("INCOMPLETE: \(missing) messages never reached B's subscriber (B counts \(statusB1["messages_delivered"] - statusB0["messages_delivered"]) delivered in this run)")
+        }
         Out.value("e2e.throughput.duration", total, "s", digits: 2)
         Out.value("e2e.throughput.rate", rate, "msg/s", digits: 0)
         Out.value("e2e.throughput.vs_crypto_floor", rate / floor.floor.opsPerSecond, "x", digits: 4)
@@ -330,6 +337,19 @@ enum E2EBench {
         Out.value("e2e.throughput.a_write_bytes_per_message", Double(ioA.writeBytes - ioA0.writeBytes) / Double(n), "B", digits: 0)
         Out.value("e2e.throughput.b_write_bytes_per_message", Double(ioB.writeBytes - ioB0.writeBytes) / Double(n), "B", digits: 0)
         Out.value("e2e.throughput.a_write_syscalls_per_message", Double(ioA.syscw - ioA0.syscw) / Double(n), "", digits: 1)
+        // Datagrams dropped because a daemon's inbound queue (4096) was full, and the repairs that followed.
+        Out.int("e2e.throughput.a_rx_queue_full_drops", statusA1["drop.rx_queue_full"] - statusA0["drop.rx_queue_full"])
+        Out.int("e2e.throughput.b_rx_queue_full_drops", statusB1["drop.rx_queue_full"] - statusB0["drop.rx_queue_full"])
+        Out.int("e2e.throughput.b_envelopes_duplicate", statusB1["envelopes_duplicate"] - statusB0["envelopes_duplicate"])
+        Out.note("A counters during the run: \(counterDelta(statusA0, statusA1))")
+        Out.note("B counters during the run: \(counterDelta(statusB0, statusB1))")
+    }
+
+    static func counterDelta(_ before: Status, _ after: Status) -> String {
+        after.counters.keys.sorted().compactMap { k in
+            let d = after[k] - before[k]
+            return d == 0 ? nil : "\(k)=\(d)"
+        }.joined(separator: " ")
     }
 
     /// (b) Open loop at a fixed offered load: one send every 1/rate s, whatever the replies do.

@@ -69,7 +69,7 @@ func guarded(_ body: () throws -> Void) throws {
     do {
         try body()
         Cleanup.runAll()
-        Out.note("done in \(fmt(secondsSince(start), 0)) s")
+        Out.note("done in \(fmt(secondsSince(start), 0)) s; load average now \(loadAverage())")
     } catch {
         Cleanup.runAll()
         FileHandle.standardError.write(Data("estafette-bench: error: \(error)\n".utf8))
@@ -86,6 +86,12 @@ func printHeader() {
         .split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "?"
     let date = ISO8601DateFormatter().string(from: Date())
     Out.note("estafette-bench \(date); \(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)); Linux \(release)")
+    Out.note("load average at start \(loadAverage()) (other work on the machine skews every figure)")
+}
+
+func loadAverage() -> String {
+    ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?")
+        .split(separator: " ").prefix(3).joined(separator: " ")
 }
 
 struct CryptoCommand: ParsableCommand {

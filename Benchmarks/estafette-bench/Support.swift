@@ -161,7 +161,6 @@ func waitFor(_ what: String, timeout: Double, interval: Double = 0.05, _ conditi
 /// Daemons are also started with a parent-death signal, so they die even if this process crashes.
 enum Cleanup {
     private static let state = Locked<(pids: Set<Int32>, dirs: [String])>(([], []))
-    nonisolated(unsafe) private static var signalSources: [any DispatchSourceSignal] = []
 
     static func track(pid: Int32) { state.with { _ = $0.pids.insert(pid) } }
     static func untrack(pid: Int32) { state.with { _ = $0.pids.remove(pid) } }
@@ -183,18 +182,28 @@ enum Cleanup {
     }
 
     /// On SIGINT, SIGTERM or SIGHUP: clean up, then exit with 128 + signal.
+    ///
+    /// The signals are blocked in this thread (and so in every thread started later) and taken by one thread in
+    /// `sigwait`, which then runs ordinary code: no work in a signal handler. Call before starting any thread.
     static func installSignalHandlers() {
+        var set = sigset_t()
+        sigemptyset(&set)
         for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig, SIG_IGN)
-            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            src.setEventHandler {
-                FileHandle.standardError.write(Data("estafette-bench: signal \(sig), stopping daemons\n".utf8))
-                runAll()
-                exit(128 + sig)
-            }
-            src.resume()
-            signalSources.append(src)
+            signal(sig, SIG_DFL)  // a background job starts with SIGINT ignored, and ignored signals never arrive
+            sigaddset(&set, sig)
         }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        let waitSet = set
+        let t = Thread {
+            var s = waitSet
+            var sig: Int32 = 0
+            guard sigwait(&s, &sig) == 0 else { return }
+            FileHandle.standardError.write(Data("estafette-bench: signal \(sig): stopping daemons, removing temp dirs\n".utf8))
+            runAll()
+            _exit(128 + sig)
+        }
+        t.name = "signals"
+        t.start()
     }
 }
 
