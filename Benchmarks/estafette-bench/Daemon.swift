@@ -104,6 +104,76 @@ func cpuSeconds(pid: Int32) -> Double {
     return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
+/// A child process started with `posix_spawn` from the calling thread.
+///
+/// Not Foundation's `Process`: the daemons are started through `setpriv --pdeathsig KILL`, and a parent-death
+/// signal fires when the *thread* that spawned the child ends. Spawning from the main thread (which lives as long
+/// as the benchmark) is the only way to be sure it fires when, and only when, the benchmark dies.
+final class Child: @unchecked Sendable {
+    let pid: pid_t
+    private let lock = NSLock()
+    private var status: Int32? = nil
+
+    /// Starts `path` with `arguments`; stdout and stderr append to `logPath`, stdin is /dev/null. The child gets an
+    /// empty signal mask and default signal handlers (this process blocks SIGINT/SIGTERM/SIGHUP for `sigwait`).
+    init(path: String, arguments: [String], logPath: String) throws {
+        var fa = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fa)
+        defer { posix_spawn_file_actions_destroy(&fa) }
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&fa, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&fa, 1, 2)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, sig) }
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] =
+            ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &fa, &attr, argv, envp)
+        guard rc == 0 else { throw BenchError("cannot start \(path): \(String(cString: strerror(rc)))") }
+        self.pid = pid
+    }
+
+    /// Collects the exit status if the child has ended (non-blocking).
+    private func reap(blocking: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard status == nil else { return }
+        var st: Int32 = 0
+        let r = waitpid(pid, &st, blocking ? 0 : WNOHANG)
+        if r == pid { status = st }
+    }
+
+    var isRunning: Bool {
+        reap(blocking: false)
+        return lock.withLock { status == nil }
+    }
+
+    func waitUntilExit() { reap(blocking: true) }
+
+    /// The exit code, or 128 + signal when killed by a signal (like a shell); nil while running.
+    var exitCode: Int32? {
+        lock.withLock {
+            guard let st = status else { return nil }
+            let sig = st & 0x7F
+            return sig == 0 ? (st >> 8) & 0xFF : 128 + sig
+        }
+    }
+}
+
 /// One release `estafetted` with its own config, data dir and socket, on loopback multicast.
 final class Daemon: @unchecked Sendable {
     let name: String
@@ -113,9 +183,9 @@ final class Daemon: @unchecked Sendable {
     let configPath: String
     let group: String
     let port: Int
-    private var process: Process?
+    private var process: Child?
     var logPath: String { dir + "/daemon.log" }
-    var pid: Int32 { process?.processIdentifier ?? -1 }
+    var pid: Int32 { process?.pid ?? -1 }
 
     init(name: String, root: String, group: String, port: Int, logLevel: String = "info") throws {
         self.name = name
@@ -148,30 +218,20 @@ final class Daemon: @unchecked Sendable {
     func start(timeout: Double = 60) throws -> Double {
         precondition(process == nil, "\(name) already started")
         let daemon = try Binaries.daemon()
-        let p = Process()
         // setpriv --pdeathsig: the daemon is killed if the benchmark dies without cleaning up.
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        p.arguments = ["--pdeathsig", "KILL", "--", daemon, "--config", configPath]
-        if !FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") {
-            p.executableURL = URL(fileURLWithPath: daemon)
-            p.arguments = ["--config", configPath]
-        }
-        if !FileManager.default.fileExists(atPath: logPath) {
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        p.standardError = log
-        p.standardOutput = log
-        p.standardInput = FileHandle.nullDevice
+        let setpriv = "/usr/bin/setpriv"
+        let useSetpriv = FileManager.default.isExecutableFile(atPath: setpriv)
         let t0 = monoNanos()
-        try p.run()
+        let p = try Child(
+            path: useSetpriv ? setpriv : daemon,
+            arguments: (useSetpriv ? ["--pdeathsig", "KILL", "--", daemon] : []) + ["--config", configPath],
+            logPath: logPath)
         process = p
-        Cleanup.track(pid: p.processIdentifier)
+        Cleanup.track(pid: p.pid)
         do {
             try waitFor("\(name) to answer on \(socket)", timeout: timeout) {
                 guard p.isRunning else {
-                    throw BenchError("\(name) exited with status \(p.terminationStatus) at start-up")
+                    throw BenchError("\(name) exited with status \(p.exitCode ?? -1) at start-up")
                 }
                 guard let c = try? LineClient(path: socket) else { return false }
                 return (try? c.callObject("node.status", timeout: 5)) != nil
@@ -182,21 +242,21 @@ final class Daemon: @unchecked Sendable {
         return secondsSince(t0)
     }
 
-    /// SIGTERM and a clean exit; SIGKILL after `timeout` seconds. Returns the exit status.
+    /// SIGTERM and a clean exit; SIGKILL after `timeout` seconds. Returns the exit code (128 + signal if killed).
     @discardableResult
     func stop(timeout: Double = 20) -> Int32 {
         guard let p = process else { return 0 }
         process = nil
-        defer { Cleanup.untrack(pid: p.processIdentifier) }
-        if p.isRunning { kill(p.processIdentifier, SIGTERM) }
+        defer { Cleanup.untrack(pid: p.pid) }
+        if p.isRunning { kill(p.pid, SIGTERM) }
         let start = monoNanos()
         while p.isRunning, secondsSince(start) < timeout { sleepSeconds(0.02) }
         if p.isRunning {
             Out.note("\(name) did not stop within \(fmt(timeout, 0)) s of SIGTERM; killed")
-            kill(p.processIdentifier, SIGKILL)
+            kill(p.pid, SIGKILL)
             p.waitUntilExit()
         }
-        return p.terminationStatus
+        return p.exitCode ?? -1
     }
 
     var isRunning: Bool { process?.isRunning ?? false }
@@ -211,7 +271,7 @@ final class Daemon: @unchecked Sendable {
     func connect() throws -> LineClient { try LineClient(path: socket) }
 
     func call(_ method: String, _ params: [String: Any] = [:], timeout: Double = 30) throws -> [String: Any] {
-        guard isRunning else { throw BenchError("\(name) is not running; log tail:\n\(logTail())") }
+        try ensureRunning()
         return try connect().callObject(method, params, timeout: timeout)
     }
 
@@ -222,8 +282,23 @@ final class Daemon: @unchecked Sendable {
         return id
     }
 
-    func memory() throws -> Memory { try Memory(pid: pid) }
-    func io() throws -> IOCounters { try IOCounters(pid: pid) }
+    func memory() throws -> Memory {
+        try ensureRunning()
+        return try Memory(pid: pid)
+    }
+
+    func io() throws -> IOCounters {
+        try ensureRunning()
+        return try IOCounters(pid: pid)
+    }
+
+    /// Throws, with the exit status and the log tail, when the daemon has died.
+    func ensureRunning() throws {
+        guard let p = process else { throw BenchError("\(name) is not started") }
+        guard p.isRunning else {
+            throw BenchError("\(name) died (exit code \(p.exitCode ?? -1)); log tail:\n\(logTail(40))")
+        }
+    }
 
     /// Sizes of the SQLite files (main, -wal, -shm), in bytes.
     func databaseFiles() -> [(String, Int)] {

@@ -11,7 +11,7 @@ final class MulticastSender {
     var destination = sockaddr_in()
 
     init(group: String, port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw BenchError("UDP socket(): \(String(cString: strerror(errno)))") }
         var ifaddr = in_addr(s_addr: inet_addr("127.0.0.1"))
         var ttl: UInt8 = 1
