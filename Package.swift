@@ -82,6 +82,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Benchmarks: an executable that prints its figures (docs/benchmarks.md, scripts/bench.sh).
+        .executableTarget(
+            name: "estafette-bench",
+            dependencies: [
+                "EstafetteCore",
+                "CSodium",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/estafette-bench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EstafetteCoreTests",
             dependencies: ["EstafetteCore"],

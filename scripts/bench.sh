@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the release daemon and benchmark, enables multicast on loopback, and runs every benchmark.
+#   scripts/bench.sh                          # estafette-bench all
+#   scripts/bench.sh e2e --messages 20000     # any subcommand and options (estafette-bench --help)
+# Figures go to stdout (and, with BENCH_OUT=file, to that file too); progress to stderr.
+# Needs root for `ip link set lo multicast on` (skipped when the flag is already set).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+swift build -c release --product estafetted >&2
+swift build -c release --product estafette-bench >&2
+
+if ! ip link show lo | grep -q MULTICAST; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "bench: loopback needs the MULTICAST flag; run as root or: sudo ip link set lo multicast on" >&2
+        exit 1
+    fi
+    ip link set lo multicast on
+fi
+
+bin="$(swift build -c release --show-bin-path)"
+if [ $# -eq 0 ]; then set -- all; fi
+"$bin/estafette-bench" "$@" | tee ${BENCH_OUT:+"$BENCH_OUT"}
