@@ -59,14 +59,18 @@ struct MeshNodeTests {
             expiresAt: Fixture.expiry, text: "meet at noon", sequence: nil)
         #expect(mesh.storeLog[Self.b] == [MeshHarness.Stored(envelope: stored, message: expected)])
         #expect(mesh.storeLog[Self.c] == [MeshHarness.Stored(envelope: stored, message: nil)])
-        // B's actions: store, then the bridge multicast that skips the interface the envelope came in on.
-        let bActions = mesh.actionLog[Self.b]
-        #expect(bActions.count == 2)
-        #expect(bActions.first == .store(stored, message: expected))
-        if case .multicast(_, let except) = bActions.last {
+        // B has one interface: it stores and passes nothing on.
+        #expect(mesh.actionLog[Self.b] == [.store(stored, message: expected)])
+        // A node bridging several interfaces passes a new envelope on to all but the one it came in on.
+        var bridge = Self.harness(3).nodes[Self.b]
+        bridge.bridgesInterfaces = true
+        let bridged = bridge.receive(
+            MeshKey.publicDefault.seal(.envelope(bytes), session: 1), from: mesh.addresses[Self.a], now: mesh.now)
+        #expect(bridged.first == .store(stored, message: expected))
+        if case .multicast(_, let except) = bridged.last {
             #expect(except == MeshHarness.interface)
         } else {
-            Issue.record("expected a multicast, got \(String(describing: bActions.last))")
+            Issue.record("expected a multicast, got \(String(describing: bridged.last))")
         }
         for i in [Self.b, Self.c] {
             #expect(mesh.nodes[i].holds(id))

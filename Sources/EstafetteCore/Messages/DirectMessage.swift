@@ -28,6 +28,15 @@ public enum DirectMessage {
         text: String, from sender: SigningKeyPair, to recipient: SigningPublicKey, createdAt: UInt64,
         expiresAt: UInt64
     ) throws(MessageError) -> Envelope {
+        var cache = KeyCache(capacity: 1)
+        return try seal(text: text, from: sender, to: recipient, createdAt: createdAt, expiresAt: expiresAt, keys: &cache)
+    }
+
+    /// As `seal(text:from:to:createdAt:expiresAt:)`, converting the recipient's key through `keys`.
+    public static func seal(
+        text: String, from sender: SigningKeyPair, to recipient: SigningPublicKey, createdAt: UInt64,
+        expiresAt: UInt64, keys: inout KeyCache
+    ) throws(MessageError) -> Envelope {
         let textBytes = Array(text.utf8)
         guard textBytes.count <= MessageLimits.maxTextBytes else { throw .textTooLong(textBytes.count) }
         var plain: [UInt8] = []
@@ -38,7 +47,7 @@ public enum DirectMessage {
         plain += textBytes
         let recipientX: BoxPublicKey
         do {
-            recipientX = try recipient.boxPublicKey()
+            recipientX = try keys.resolve(recipient).box
         } catch {
             throw .invalidKey
         }
@@ -66,6 +75,14 @@ public enum DirectMessage {
     public static func open(_ envelope: Envelope, id: EnvelopeID, with me: SigningKeyPair) throws(MessageError)
         -> ReceivedMessage
     {
+        var cache = KeyCache(capacity: 1)
+        return try open(envelope, id: id, with: me, keys: &cache)
+    }
+
+    /// As `open(_:id:with:)`, validating and converting the sender's key through `keys`.
+    public static func open(
+        _ envelope: Envelope, id: EnvelopeID, with me: SigningKeyPair, keys: inout KeyCache
+    ) throws(MessageError) -> ReceivedMessage {
         guard envelope.kind == .direct else { throw .wrongKind }
         let padded: [UInt8]
         do {
@@ -84,8 +101,9 @@ public enum DirectMessage {
         let sender: SigningPublicKey
         let senderX: BoxPublicKey
         do {
-            sender = try SigningPublicKey(validating: senderBytes)
-            senderX = try sender.boxPublicKey()
+            let entry = try keys.resolve(senderBytes)
+            sender = entry.key
+            senderX = entry.box
         } catch {
             throw .invalidKey
         }

@@ -49,6 +49,11 @@ public struct MeshNode: Sendable {
     private(set) var digest = EnvelopeID.zero
     var peers: [UInt64: PeerState] = [:]
     var reassembler: Reassembler
+    /// Senders' keys, validated and converted once.
+    var keys = KeyCache()
+    /// Whether new envelopes from the network are passed on to the node's other interfaces (set by the shell
+    /// when it has more than one).
+    public var bridgesInterfaces = false
     public internal(set) var counters = Counters()
 
     // Trickle and repair state (MeshNode+Repair.swift).
@@ -109,10 +114,13 @@ public struct MeshNode: Sendable {
 
     /// Loads the IDs already in the store (at start-up). Expired ones are ignored.
     public mutating func load(_ entries: [(id: EnvelopeID, expiresAt: UInt64)], now: Millis) {
-        let nowSec = UInt64(max(0, now / 1000))
-        for e in entries where e.expiresAt > nowSec {
-            insertIndex(e.id, expiresAt: e.expiresAt)
-        }
+        for e in entries { load(e.id, expiresAt: e.expiresAt, now: now) }
+    }
+
+    /// Loads one ID already in the store (at start-up, streaming from the database). Ignored when expired.
+    public mutating func load(_ id: EnvelopeID, expiresAt: UInt64, now: Millis) {
+        guard expiresAt > UInt64(max(0, now / 1000)) else { return }
+        insertIndex(id, expiresAt: expiresAt)
     }
 
     /// Starts the timers. Call once.
@@ -243,9 +251,11 @@ public struct MeshNode: Sendable {
             counters.add("envelopes_new")
             repair.pendingWants[stored.id.prefix] = nil
             actions.append(.store(stored, message: message))
-            // Bridge LAN segments: pass a new envelope on to our other interfaces (none when there is one).
-            for d in datagrams(forEncoded: bytes, id: stored.id) {
-                actions.append(.multicast(d, except: address.interface))
+            // Bridge LAN segments: pass a new envelope on to our other interfaces.
+            if bridgesInterfaces {
+                for d in datagrams(forEncoded: bytes, id: stored.id) {
+                    actions.append(.multicast(d, except: address.interface))
+                }
             }
         case .duplicate:
             counters.add("envelopes_duplicate")
@@ -284,7 +294,7 @@ public struct MeshNode: Sendable {
             message = nil
         case .direct:
             do {
-                message = try DirectMessage.open(envelope, id: id, with: identity)
+                message = try DirectMessage.open(envelope, id: id, with: identity, keys: &keys)
             } catch let e where e == .notForUs {
                 message = nil  // someone else's: carry it
             } catch {

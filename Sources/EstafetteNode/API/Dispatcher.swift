@@ -64,6 +64,7 @@ struct Dispatcher: Sendable {
                 let p = try decode(MessagesSendParams.self, params)
                 let recipient = try resolveRecipient(p.to)
                 try checkText(p.text)
+                // The engine validates and converts the key once per identity.
                 let prepared = try await operation { try await engine.prepareDirect(to: recipient, text: p.text) }
                 throw Deferred(prepared: prepared)
             case RPC.Method.alertsPost:
@@ -222,17 +223,14 @@ struct Dispatcher: Sendable {
         }
     }
 
-    /// A contact name, else a textual ID. Names never start with the ID prefix, so the two cannot be confused.
-    func resolveRecipient(_ to: String) throws(RPCErrorObject) -> SigningPublicKey {
+    /// A contact name, else a textual ID, as key bytes. Names never start with the ID prefix, so the two cannot
+    /// be confused.
+    func resolveRecipient(_ to: String) throws(RPCErrorObject) -> [UInt8] {
         if let key = try storage({ try engine.store.contactKey(name: to) }) {
-            do {
-                return try SigningPublicKey(validating: key)
-            } catch {
-                throw RPCErrorObject(code: RPC.ErrorCode.badID, message: "contact '\(to)' holds an invalid key")
-            }
+            return key
         }
         if to.lowercased().hasPrefix(PublicID.prefix) {
-            return try parseID(to)
+            return try parseID(to).bytes
         }
         throw RPCErrorObject(
             code: RPC.ErrorCode.unknownContact,

@@ -26,6 +26,8 @@ public actor Engine {
     private var timers: [MeshNode.Timer: Millis] = [:]
     private var counters = Counters()
     private var nextAlertSequence: UInt64
+    /// Recipients' keys, validated and converted once.
+    private var keys = KeyCache()
     /// Writes waiting for the next group commit, in order.
     private var pending: [PendingWrite] = []
     /// Wakes the flusher when writes are queued (coalesced).
@@ -44,7 +46,7 @@ public actor Engine {
         var node = MeshNode(
             identity: identity, meshKey: meshKey, session: session, seed: Sodium.randomUInt64(), settings: settings)
         let now = wallClockMillis()
-        node.load(try store.envelopeIndex(), now: now)
+        try store.forEachEnvelope { id, expiresAt in node.load(id, expiresAt: expiresAt, now: now) }
         self.nextAlertSequence = try store.lastAlertSequence(author: identity.publicKey.bytes) + 1
         self.node = node
         self.store = store
@@ -60,6 +62,7 @@ public actor Engine {
 
     func attach(_ transport: LANTransport?) {
         self.transport = transport
+        node.bridgesInterfaces = (transport?.interfaces.count ?? 0) > 1
     }
 
     func start() {
@@ -97,12 +100,19 @@ public actor Engine {
     }
 
     /// Seals a direct message and queues it for the next group commit.
-    public func prepareDirect(to recipient: SigningPublicKey, text: String) throws -> Prepared {
+    public func prepareDirect(to recipientKey: [UInt8], text: String) throws -> Prepared {
         let t = times()
+        let recipient: SigningPublicKey
+        do {
+            recipient = try keys.resolve(recipientKey).key
+        } catch {
+            throw OperationError(code: RPC.ErrorCode.badID, message: "the recipient's key is not a valid public key")
+        }
         do {
             return try prepare(
                 DirectMessage.seal(
-                    text: text, from: identity, to: recipient, createdAt: t.createdAt, expiresAt: t.expiresAt),
+                    text: text, from: identity, to: recipient, createdAt: t.createdAt, expiresAt: t.expiresAt,
+                    keys: &keys),
                 now: t.now, mayBeForUs: recipient == identity.publicKey)
         } catch let e as MessageError {
             throw OperationError(code: RPC.ErrorCode.invalidParams, message: "cannot seal message: \(e)")

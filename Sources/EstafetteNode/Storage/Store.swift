@@ -69,12 +69,15 @@ public final class Store: Sendable {
 
     // MARK: - Envelopes
 
-    public func envelopeIndex() throws -> [(id: EnvelopeID, expiresAt: UInt64)] {
+    /// Calls `body` with the ID and expiry of every stored envelope, streaming (no array of the whole store:
+    /// a relay's start-up must not double its memory).
+    public func forEachEnvelope(_ body: (EnvelopeID, UInt64) -> Void) throws {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, expires_at FROM envelope").map { row in
-                let id: Data = row["id"]
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, expires_at FROM envelope")
+            while let row = try rows.next() {
                 let exp: Int64 = row["expires_at"]
-                return (EnvelopeID(bytes: Array(id)), UInt64(max(0, exp)))
+                let id = try row.withUnsafeData(atIndex: 0) { data in data.map { EnvelopeID(bytes: Array($0)) } }
+                if let id { body(id, UInt64(max(0, exp))) }
             }
         }
     }

@@ -122,16 +122,23 @@ final class LANTransport: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(
             of: InboundDatagram.self, bufferingPolicy: .bufferingNewest(inboundQueueLimit))
         let counters = NIOLockedValueBox<[String: Int64]>([:])
+        // Our own multicasts come back through the loop (so other daemons on this host hear them): drop them by
+        // source address before they take a place in the queue.
+        let ownSources = NIOLockedValueBox<Set<SocketAddress>>([])
         let loop = MultiThreadedEventLoopGroup.singleton
 
         @Sendable func handler(interface: Int?) -> DatagramHandler {
-            DatagramHandler(continuation: continuation, interfaces: interfaces, fixedInterface: interface, counters: counters)
+            DatagramHandler(
+                continuation: continuation, interfaces: interfaces, fixedInterface: interface, counters: counters,
+                ownSources: ownSources)
         }
 
         let recvChannel = try await DatagramBootstrap(group: loop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.init(rawValue: SO_REUSEPORT)), value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: receiveBufferBytes))
+            // Room for bursts while the engine is busy (the kernel caps it at net.core.rmem_max).
+            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(handler(interface: nil)) }
             }
@@ -148,6 +155,7 @@ final class LANTransport: Sendable {
                     }
                     .bind(host: host, port: 0).get()
                 sendChannels.append(ch)
+                if let local = ch.localAddress { ownSources.withLockedValue { _ = $0.insert(local) } }
                 let sop = ch as! any SocketOptionProvider
                 guard let addr = iface.ipv4 else { throw LANError(description: "\(iface.name) has no IPv4 address") }
                 try await sop.setIPMulticastIF(addr).get()
@@ -222,20 +230,26 @@ final class DatagramHandler: ChannelInboundHandler {
     /// The interface of a per-interface socket; nil for the shared group socket (the subnet decides).
     let fixedInterface: Int?
     let counters: NIOLockedValueBox<[String: Int64]>
+    let ownSources: NIOLockedValueBox<Set<SocketAddress>>
 
     init(
         continuation: AsyncStream<InboundDatagram>.Continuation, interfaces: [LANInterface], fixedInterface: Int?,
-        counters: NIOLockedValueBox<[String: Int64]>
+        counters: NIOLockedValueBox<[String: Int64]>, ownSources: NIOLockedValueBox<Set<SocketAddress>>
     ) {
         self.continuation = continuation
         self.interfaces = interfaces
         self.fixedInterface = fixedInterface
         self.counters = counters
+        self.ownSources = ownSources
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let env = unwrapInboundIn(data)
         let remote = env.remoteAddress
+        if ownSources.withLockedValue({ $0.contains(remote) }) {
+            counters.withLockedValue { $0["own_packets", default: 0] += 1 }
+            return
+        }
         let iface = fixedInterface ?? interfaces.firstIndex(where: { $0.contains(remote) }) ?? 0
         let peer = PeerAddress(host: remote.ipAddress ?? "?", port: remote.port ?? 0, interface: iface)
         let d = InboundDatagram(bytes: Array(env.data.readableBytesView), from: peer)
