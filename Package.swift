@@ -82,6 +82,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Deterministic network simulator: many MeshNodes on a virtual clock and a seeded lossy network.
+        .target(
+            name: "EstafetteSim",
+            dependencies: ["EstafetteCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EstafetteSimTests",
+            dependencies: ["EstafetteSim"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EstafetteCoreTests",
             dependencies: ["EstafetteCore"],
