@@ -52,6 +52,7 @@ public struct Simulation {
     var metrics: Metrics
     var failure: SimFailure?
     public private(set) var convergedAt: Millis?
+    var endAt: Millis?
 
     public init(_ config: SimConfig) {
         self.config = config
@@ -99,8 +100,7 @@ public struct Simulation {
     public mutating func run() -> SimResult {
         let settleFrom = config.settleFrom
         let deadline = settleFrom + config.convergenceBoundMillis
-        var endAt: Millis? = nil
-        while let next = queue.nextTime {
+        while failure == nil, let next = queue.nextTime {
             if let endAt, next > endAt {
                 now = endAt
                 break
@@ -109,18 +109,7 @@ public struct Simulation {
                 now = deadline
                 break
             }
-            let (time, event) = queue.pop()!
-            now = time
-            process(event)
-            if failure != nil { break }
-            if convergedAt == nil, missing == 0, now >= settleFrom, injected == envelopeCount,
-                faultsApplied == config.faults.count
-            {
-                convergedAt = now
-                checkConverged()
-                if failure != nil { break }
-                endAt = now + config.tailMillis
-            }
+            step()
         }
         if failure == nil, convergedAt == nil {
             fail("not converged within \(formatMillis(config.convergenceBoundMillis)) of virtual time after "
@@ -131,6 +120,30 @@ public struct Simulation {
         finished.finish(sim: self, settleFrom: settleFrom)
         metrics = finished
         return SimResult(metrics: metrics, failure: failure)
+    }
+
+    /// Processes every event due at or before `time` (virtual Unix ms), then stops with the clock at `time`, so a
+    /// test can look at the nodes mid-run. Returns the failure, if an invariant failed. `run()` carries on.
+    @discardableResult
+    public mutating func run(until time: Millis) -> SimFailure? {
+        while failure == nil, let next = queue.nextTime, next <= time {
+            step()
+        }
+        if failure == nil { now = max(now, time) }
+        return failure
+    }
+
+    /// Processes the next event, then notes convergence.
+    mutating func step() {
+        guard let (time, event) = queue.pop() else { return }
+        now = time
+        process(event)
+        guard failure == nil, convergedAt == nil, missing == 0, now >= config.settleFrom, injected == envelopeCount,
+            faultsApplied == config.faults.count
+        else { return }
+        convergedAt = now
+        endAt = now + config.tailMillis
+        checkConverged()
     }
 
     mutating func process(_ event: Event) {
