@@ -31,6 +31,9 @@ public struct Metrics: Sendable, Equatable {
     public var transmissions: [[Int]]
     /// Per segment, datagrams carrying an envelope (a fragment of one of n counts 1/n).
     public var envelopeTransmissions: [Double]
+    /// (datagram, receiver) pairs that reached the loss draw (not blocked by a partition).
+    public var linkAttempts = 0
+    /// Datagrams handed to a running node (duplicates included).
     public var deliveries = 0
     public var lost = 0
     public var duplicated = 0
@@ -124,7 +127,8 @@ public struct Metrics: Sendable, Equatable {
         }
         out.append(("datagrams.total", "\(transmissions.joined().reduce(0, +))"))
         out += [
-            ("deliveries", "\(deliveries)"), ("lost", "\(lost)"), ("duplicated", "\(duplicated)"),
+            ("link_attempts", "\(linkAttempts)"), ("deliveries", "\(deliveries)"), ("lost", "\(lost)"),
+            ("duplicated", "\(duplicated)"),
             ("blocked_by_partition", "\(blocked)"), ("to_node_not_running", "\(notRunning)"),
             ("misrouted", "\(misrouted)"), ("send_stored_missing", "\(sendStoredMissing)"), ("stores", "\(stores)"),
             ("messages_delivered", "\(messagesDelivered)"),

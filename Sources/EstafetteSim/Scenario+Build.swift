@@ -43,11 +43,12 @@ extension ScenarioOptions {
             let before = max(1, resolvedEnvelopes / 4)
             for k in 0..<resolvedEnvelopes {
                 if k < before {
-                    workload.add(at: start + workload.rng.millis(in: 0...10_000), node: workload.rng.int(in: 0...(n - 1)),
-                                 lifetime: lifetime)
+                    let at = start + workload.rng.millis(in: 0...10_000)
+                    workload.add(at: at, node: workload.rng.int(in: 0...(n - 1)), lifetime: lifetime)
                 } else {
                     let at = away + 10_000 + workload.rng.millis(in: 0...(86_400_000 - 20_000))
-                    workload.add(at: at, node: workload.rng.int(in: 1...(n - 1)), lifetime: k % 2 == 0 ? 3_600 : lifetime)
+                    let node = workload.rng.int(in: 1...(n - 1))
+                    workload.add(at: at, node: node, lifetime: k % 2 == 0 ? 3_600 : lifetime)
                 }
             }
             config.faults = [

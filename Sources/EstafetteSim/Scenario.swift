@@ -89,7 +89,8 @@ public struct ScenarioOptions: Sendable, Equatable {
             throw ScenarioError("--lifetime must be between 60 and \(Envelope.maxLifetimeSeconds) seconds")
         }
         if scenario == .absentNode, resolvedLifetime <= 86_400 {
-            throw ScenarioError("absent-node needs --lifetime above a day (86400), so the long-lived envelopes outlive the absence")
+            throw ScenarioError(
+                "absent-node needs --lifetime above a day (86400), so the long-lived envelopes outlive the absence")
         }
         guard (bound ?? 1) >= 1 else { throw ScenarioError("--bound must be at least 1 second") }
     }

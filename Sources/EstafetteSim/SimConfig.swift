@@ -39,7 +39,9 @@ public struct SimConfig: Sendable {
 
     /// Convergence is measured from the later of the last injection and the last partition change.
     public var settleFrom: Millis {
-        max(injections.map(\.at).max() ?? Self.epoch, faults.map(\.at).max() ?? Self.epoch, Self.epoch + bootSpreadMillis)
+        max(
+            injections.map(\.at).max() ?? Self.epoch, faults.map(\.at).max() ?? Self.epoch,
+            Self.epoch + bootSpreadMillis)
     }
 
     /// The identity of node `node` in a run with this seed (alerts are signed with it).

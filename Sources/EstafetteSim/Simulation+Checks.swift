@@ -92,7 +92,8 @@ extension Simulation {
             case .neverStoredExpired(let node, let expiredBy):
                 for (e, injection) in config.injections.enumerated()
                 where Millis(injection.expiresAt) * 1000 <= expiredBy && everStored(node: node, envelope: e) {
-                    fail("node n\(node) stored envelope #\(e), which expired before t=\(formatMillis(expiredBy - SimConfig.epoch))")
+                    let before = formatMillis(expiredBy - SimConfig.epoch)
+                    fail("node n\(node) stored envelope #\(e), which expired before t=\(before)")
                     break
                 }
             }

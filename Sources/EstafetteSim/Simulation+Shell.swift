@@ -60,6 +60,7 @@ extension Simulation {
             return
         }
         let model = config.link
+        metrics.linkAttempts += 1
         if net.chance(model.loss) {
             metrics.lost += 1
             return

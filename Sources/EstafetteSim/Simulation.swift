@@ -76,7 +76,8 @@ public struct Simulation {
         self.live = Array(repeating: false, count: envelopeCount)
         self.metrics = Metrics(config: config)
         for (e, injection) in config.injections.enumerated() {
-            precondition(envelopeIndex.updateValue(e, forKey: injection.id) == nil, "workload injects envelope \(e) twice")
+            let earlier = envelopeIndex.updateValue(e, forKey: injection.id)
+            precondition(earlier == nil, "workload injects envelope \(e) twice")
             precondition((0..<n).contains(injection.node), "injection \(e) at a node that does not exist")
         }
 

@@ -41,8 +41,9 @@ public struct WorkloadBuilder {
     public mutating func channel(at: Millis, node: Int, lifetimeSeconds: UInt64) {
         let large = rng.chance(largeShare)
         let bodyBytes = large ? rng.int(in: 1500...4000) : rng.int(in: 200...900)
-        let envelope = Envelope(
-            kind: .channel, expiresAt: Self.seconds(at) + lifetimeSeconds, tag: rng.bytes(8), body: rng.bytes(bodyBytes))
+        let tag = rng.bytes(8)
+        let body = rng.bytes(bodyBytes)
+        let envelope = Envelope(kind: .channel, expiresAt: Self.seconds(at) + lifetimeSeconds, tag: tag, body: body)
         injections.append(Injection(at: at, node: node, envelope: envelope, alertText: nil))
     }
 

@@ -9,7 +9,7 @@ struct SimCommand: ParsableCommand {
         abstract: "Run Estafette mesh nodes on a deterministic simulated network.",
         discussion: """
             Every random choice comes from --seed, so a run replays event for event. A failing run prints its seed \
-            and the command that replays it. Scenarios: \(ScenarioName.allCases.map(\.rawValue).joined(separator: ", ")).
+            and the command that replays it. Scenarios: \(scenarioList).
             """)
 
     @Option(help: "The scenario to run.")
@@ -45,7 +45,7 @@ struct SimCommand: ParsableCommand {
     func validate() throws {
         guard ScenarioName(rawValue: scenario) != nil else {
             throw ValidationError(
-                "unknown scenario '\(scenario)'; one of: \(ScenarioName.allCases.map(\.rawValue).joined(separator: ", "))")
+                "unknown scenario '\(scenario)'; one of: \(scenarioList)")
         }
         if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1") }
         do {
@@ -102,6 +102,8 @@ struct SimCommand: ParsableCommand {
         if failed > 0 { throw ExitCode.failure }
     }
 }
+
+let scenarioList = ScenarioName.allCases.map(\.rawValue).joined(separator: ", ")
 
 /// The seeds of a sweep (SplitMix64, so `--seeds K --seed S` lists the same K seeds every time).
 struct SplitMix64Sweep {

@@ -9,8 +9,7 @@ import Testing
         let options = ScenarioOptions(.lossyLAN, seed: 601, nodes: 30, loss: 0.3, envelopes: 10)
         let (_, result) = try runExpectingSuccess(options)
         let m = result.metrics
-        let arrived = m.deliveries + m.notRunning - m.duplicated
-        let share = Double(m.lost) / Double(m.lost + arrived)
+        let share = Double(m.lost) / Double(m.linkAttempts)
         #expect(abs(share - 0.3) < 0.03, options.note("lost share \(share)"))
         #expect(m.blocked == 0 && m.misrouted == 0, options.note())
     }
