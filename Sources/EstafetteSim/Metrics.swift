@@ -44,6 +44,8 @@ public struct Metrics: Sendable, Equatable {
     public var stores = 0
     public var messagesDelivered = 0
     public var peaks: [Peak]
+    /// Per envelope, virtual ms from its injection until every node held it (nil if that never happened).
+    public var spreadMillis: [Millis?]
     /// Sum over nodes of the core's own counters, for a few names.
     public var nodeCounters: [String: Int64] = [:]
 
@@ -57,6 +59,7 @@ public struct Metrics: Sendable, Equatable {
         transmissions = Array(repeating: Array(repeating: 0, count: DatagramKind.allCases.count), count: segments)
         envelopeTransmissions = Array(repeating: 0, count: segments)
         peaks = Array(repeating: Peak(), count: nodes)
+        spreadMillis = Array(repeating: nil, count: envelopes)
     }
 
     mutating func noteTransmission(_ kind: DatagramKind, share: Double, segment: Int) {
@@ -124,6 +127,13 @@ public struct Metrics: Sendable, Equatable {
             }
             out.append(("envelope_tx_per_envelope.seg\(s)", fixed(envelopeTransmissions[s] / perEnvelope)))
             out.append(("control_per_envelope.seg\(s)", fixed(Double(controlTransmissions(segment: s)) / perEnvelope)))
+        }
+        let spreads = spreadMillis.compactMap { $0 }.sorted()
+        out.append(("spread_ms.complete", "\(spreads.count)"))
+        if !spreads.isEmpty {
+            out.append(("spread_ms.median", "\(spreads[spreads.count / 2])"))
+            out.append(("spread_ms.p90", "\(spreads[min(spreads.count - 1, spreads.count * 9 / 10)])"))
+            out.append(("spread_ms.max", "\(spreads.last!)"))
         }
         out.append(("datagrams.total", "\(transmissions.joined().reduce(0, +))"))
         out += [

@@ -36,6 +36,9 @@ extension Simulation {
         heldList[n].append(e)
         holders[e] += 1
         if live[e] { missing -= 1 }
+        if holders[e] == nodes.count, metrics.spreadMillis[e] == nil {
+            metrics.spreadMillis[e] = now - injection.at
+        }
         metrics.stores += 1
 
         if let message {
