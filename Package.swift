@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "estafetted", targets: ["estafetted"]),
         .executable(name: "estafette", targets: ["estafette"]),
         .library(name: "EstafetteCore", targets: ["EstafetteCore"]),
+        .executable(name: "estafette-sim", targets: ["estafette-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -91,6 +92,25 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/estafette-bench",
+            swiftSettings: swiftSettings
+        ),
+        // Deterministic network simulator: many MeshNodes on a virtual clock and a seeded lossy network.
+        .target(
+            name: "EstafetteSim",
+            dependencies: ["EstafetteCore"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "estafette-sim",
+            dependencies: [
+                "EstafetteSim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EstafetteSimTests",
+            dependencies: ["EstafetteSim"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,7 +1,7 @@
 @testable import EstafetteCore
 
 /// Runs a few `MeshNode`s in-process on one LAN segment (interface 0): it carries out their actions, routing
-/// `.multicast` to every other present node and `.unicast` to the addressed one, executing `.store` into an
+/// `.multicast` and `.multicastStored` to every other present node, executing `.store` into an
 /// in-memory store and `.sendStored`/`.multicastStored` through `datagrams(forEncoded:id:)`. Beacon, interval
 /// and sweep timers are fired by the test; repair timers by `advance(by:)` (and `fireBeacons()`).
 struct MeshHarness {
@@ -120,19 +120,9 @@ struct MeshHarness {
                 for j in nodes.indices where j != i {
                     queue.append(Delivery(from: i, to: j, datagram: datagram))
                 }
-            case .unicast(let datagram, let address):
-                queue.append(Delivery(from: i, to: node(at: address), datagram: datagram))
             case .store(let stored, let message):
                 stores[i][stored.id] = stored
                 storeLog[i].append(Stored(envelope: stored, message: message))
-            case .sendStored(let ids, let address):
-                let to = node(at: address)
-                for id in ids {
-                    guard let stored = stores[i][id] else { continue }
-                    for datagram in nodes[i].datagrams(forEncoded: stored.bytes, id: id) {
-                        queue.append(Delivery(from: i, to: to, datagram: datagram))
-                    }
-                }
             case .multicastStored(let ids):
                 for id in ids {
                     guard let stored = stores[i][id] else { continue }
@@ -150,13 +140,6 @@ struct MeshHarness {
                 break  // the test fires beacon, interval and sweep timers itself
             }
         }
-    }
-
-    private func node(at address: PeerAddress) -> Int {
-        guard let j = addresses.firstIndex(of: address) else {
-            preconditionFailure("unicast to an address no node has: \(address)")
-        }
-        return j
     }
 
     // MARK: - Queries

@@ -4,6 +4,9 @@ struct TrickleState: Sendable {
     var intervalStart: Millis = 0
     /// Agreeing beacons heard in this interval.
     var heard = 0
+    /// When this node last beaconed: it never stays silent longer than the maximum interval, so that quiet
+    /// nodes remain visible as peers.
+    var lastBeaconAt: Millis = .min
 }
 
 struct RepairState: Sendable {
@@ -33,10 +36,12 @@ extension MeshNode {
     }
 
     mutating func onBeaconTimer(now: Millis, into actions: inout [Action]) {
-        guard trickle.heard < settings.redundancy else {
+        let recentlyHeardFrom = trickle.lastBeaconAt != .min && now - trickle.lastBeaconAt < settings.maxIntervalMillis
+        guard trickle.heard < settings.redundancy || !recentlyHeardFrom else {
             counters.add("beacons_suppressed")
             return
         }
+        trickle.lastBeaconAt = now
         let beacon = Packet.beacon(count: UInt32(clamping: envelopeCount), digest: digest)
         actions.append(.multicast(meshKey.seal(beacon, session: session), except: nil))
         counters.add("beacons_sent")

@@ -6,8 +6,9 @@
 /// - A new envelope is multicast once by its origin.
 /// - Beacons (count and XOR-digest of the IDs held) follow a Trickle timer (RFC 6206): the interval doubles from
 ///   `beaconIntervalMillis` up to `beaconIntervalMillis << beaconDoublings` while the mesh agrees, a node stays
-///   quiet in an interval where it heard `redundancy` beacons that agree with it, and any disagreement resets the
-///   interval to its minimum.
+///   quiet in an interval where it heard `redundancy` beacons that agree with it (but never for longer than the
+///   maximum interval, so that every node stays visible as a peer), and any disagreement resets the interval to
+///   its minimum.
 /// - Repair, all by multicast with suppression: a node that hears a disagreeing beacon schedules its inventory
 ///   (sorted 8-byte ID prefixes, in range pages) after a random delay, and drops it if a node with the same digest
 ///   sends one first. A node that learns from an inventory what it lacks schedules a `want` addressed to that
@@ -236,7 +237,7 @@ public struct MeshNode: Sendable {
         counters.add("store_failures")
     }
 
-    /// The datagrams that carry a stored envelope, for `.sendStored` and `.multicastStored`.
+    /// The datagrams that carry a stored envelope, for `.multicastStored`.
     public func datagrams(forEncoded bytes: [UInt8], id: EnvelopeID) -> [[UInt8]] {
         Fragmenter.packets(for: bytes, id: id).map { meshKey.seal($0, session: session) }
     }
@@ -358,13 +359,9 @@ extension MeshNode {
     public enum Action: Sendable, Equatable {
         /// Send this datagram to the mesh group on every LAN interface except the one numbered `except`.
         case multicast([UInt8], except: Int?)
-        /// Send this datagram to one peer.
-        case unicast([UInt8], to: PeerAddress)
         /// Commit this envelope, with its message when it was for us, durably and atomically. Call `storeFailed`
         /// if that fails.
         case store(StoredEnvelope, message: ReceivedMessage?)
-        /// Load these envelopes from the store and send each one's `datagrams(forEncoded:id:)` to the peer.
-        case sendStored([EnvelopeID], to: PeerAddress)
         /// Load these envelopes from the store and multicast each one's `datagrams(forEncoded:id:)` on every
         /// interface (a repair).
         case multicastStored([EnvelopeID])

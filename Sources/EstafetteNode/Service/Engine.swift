@@ -262,14 +262,8 @@ public actor Engine {
             switch action {
             case .multicast(let bytes, let except):
                 transport?.multicast(bytes, except: except)
-            case .unicast(let bytes, let to):
-                transport?.unicast(bytes, to: to)
             case .store(let e, let message):
                 enqueue(PendingWrite(envelope: e, message: message, receivedAt: wallClockMillis() / 1000, ticket: nil))
-            case .sendStored(let ids, let to):
-                for e in loadEnvelopes(ids) {
-                    for d in node.datagrams(forEncoded: e.bytes, id: e.id) { transport?.unicast(d, to: to) }
-                }
             case .multicastStored(let ids):
                 for e in loadEnvelopes(ids) {
                     for d in node.datagrams(forEncoded: e.bytes, id: e.id) { transport?.multicast(d, except: nil) }

@@ -189,16 +189,6 @@ final class LANTransport: Sendable {
         return n
     }
 
-    func unicast(_ bytes: [UInt8], to peer: PeerAddress) {
-        guard peer.interface >= 0, peer.interface < sendChannels.count,
-            let addr = try? SocketAddress(ipAddress: peer.host, port: peer.port)
-        else {
-            counters.withLockedValue { $0["send_errors", default: 0] += 1 }
-            return
-        }
-        write(sendChannels[peer.interface], bytes, to: addr)
-    }
-
     private func write(_ ch: any Channel, _ bytes: [UInt8], to addr: SocketAddress) {
         let env = AddressedEnvelope(remoteAddress: addr, data: ByteBuffer(bytes: bytes))
         let counters = self.counters

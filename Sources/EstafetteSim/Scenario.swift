@@ -1,0 +1,102 @@
+import EstafetteCore
+
+/// The named scenarios. Each is `(seed, nodes, faults, workload)`; a run of one is replayed from its options.
+public enum ScenarioName: String, CaseIterable, Sendable {
+    /// Every node on lossy LANs; envelopes injected at random nodes over 10 s.
+    case lossyLAN = "lossy-lan"
+    /// Two halves that cannot hear each other receive different envelopes, then the partition heals.
+    case partitionHeal = "partition-heal"
+    /// Node 0 is partitioned away for a simulated day while envelopes, some short-lived, are injected elsewhere.
+    case absentNode = "absent-node"
+    /// Envelopes with a short lifetime injected steadily for four lifetimes; memory per node must stay bounded.
+    case flood
+}
+
+/// A scenario's options, as the `estafette-sim` command takes them; nil means the scenario's default.
+public struct ScenarioOptions: Sendable, Equatable {
+    public var scenario: ScenarioName
+    public var seed: UInt64
+    public var nodes: Int?
+    public var loss: Double?
+    public var envelopes: Int?
+    public var segments: Int?
+    public var duplicate: Double?
+    /// Envelope lifetime in seconds (for absent-node: the long-lived envelopes').
+    public var lifetime: Int?
+    /// Seconds of virtual time allowed for convergence after the last injection or partition change.
+    public var bound: Int?
+
+    public init(
+        _ scenario: ScenarioName, seed: UInt64, nodes: Int? = nil, loss: Double? = nil, envelopes: Int? = nil,
+        segments: Int? = nil, duplicate: Double? = nil, lifetime: Int? = nil, bound: Int? = nil
+    ) {
+        self.scenario = scenario
+        self.seed = seed
+        self.nodes = nodes
+        self.loss = loss
+        self.envelopes = envelopes
+        self.segments = segments
+        self.duplicate = duplicate
+        self.lifetime = lifetime
+        self.bound = bound
+    }
+
+    struct Defaults {
+        var nodes: Int
+        var loss: Double
+        var envelopes: Int
+        var lifetime: Int
+    }
+
+    var defaults: Defaults {
+        switch scenario {
+        case .lossyLAN: return Defaults(nodes: 200, loss: 0.2, envelopes: 50, lifetime: 3_600)
+        case .partitionHeal: return Defaults(nodes: 200, loss: 0.05, envelopes: 40, lifetime: 3_600)
+        case .absentNode: return Defaults(nodes: 8, loss: 0.05, envelopes: 40, lifetime: 2 * 86_400)
+        case .flood: return Defaults(nodes: 10, loss: 0.05, envelopes: 1_200, lifetime: 600)
+        }
+    }
+
+    public var resolvedNodes: Int { nodes ?? defaults.nodes }
+    public var resolvedLoss: Double { loss ?? defaults.loss }
+    public var resolvedEnvelopes: Int { envelopes ?? defaults.envelopes }
+    public var resolvedLifetime: Int { lifetime ?? defaults.lifetime }
+
+    /// The command that replays this run exactly (at the same commit).
+    public var replayCommand: String {
+        var parts = [
+            "swift run -c release estafette-sim", "--scenario \(scenario.rawValue)", "--nodes \(resolvedNodes)",
+            "--loss \(resolvedLoss)", "--envelopes \(resolvedEnvelopes)",
+        ]
+        if let segments { parts.append("--segments \(segments)") }
+        if let duplicate { parts.append("--duplicate \(duplicate)") }
+        if let lifetime { parts.append("--lifetime \(lifetime)") }
+        if let bound { parts.append("--bound \(bound)") }
+        parts.append("--seed \(seed)")
+        return parts.joined(separator: " ")
+    }
+
+    /// Checks the options make sense; the message says which does not.
+    public func validate() throws(ScenarioError) {
+        guard resolvedNodes >= 2 else { throw ScenarioError("--nodes must be at least 2") }
+        guard (0...1).contains(resolvedLoss), resolvedLoss < 1 else { throw ScenarioError("--loss must be in 0..<1") }
+        guard (0...1).contains(duplicate ?? 0) else { throw ScenarioError("--duplicate must be in 0...1") }
+        guard resolvedEnvelopes >= 1 else { throw ScenarioError("--envelopes must be at least 1") }
+        guard (1...resolvedNodes).contains(segments ?? 1) else {
+            throw ScenarioError("--segments must be between 1 and the number of nodes")
+        }
+        guard (60...Int(Envelope.maxLifetimeSeconds)).contains(resolvedLifetime) else {
+            throw ScenarioError("--lifetime must be between 60 and \(Envelope.maxLifetimeSeconds) seconds")
+        }
+        if scenario == .absentNode, resolvedLifetime <= 86_400 {
+            throw ScenarioError(
+                "absent-node needs --lifetime above a day (86400), so the long-lived envelopes outlive the absence")
+        }
+        guard (bound ?? 1) >= 1 else { throw ScenarioError("--bound must be at least 1 second") }
+    }
+}
+
+public struct ScenarioError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
