@@ -7,6 +7,12 @@ import NIOConcurrencyHelpers
 import Glibc
 #endif
 
+#if os(Linux)
+/// glibc's `malloc_trim` (declared in <malloc.h>, which the Glibc module does not export).
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
+
 /// Wall clock in milliseconds since the Unix epoch.
 func wallClockMillis() -> Millis {
     var ts = timespec()
@@ -30,6 +36,8 @@ public actor Engine {
     private var keys = KeyCache()
     /// Writes waiting for the next group commit, in order.
     private var pending: [PendingWrite] = []
+    /// LAN readers waiting for the commit queue to drain.
+    private var roomWaiters: [CheckedContinuation<Void, Never>] = []
     /// Wakes the flusher when writes are queued (coalesced).
     private let kick: AsyncStream<Void>.Continuation
     let kicks: AsyncStream<Void>
@@ -82,6 +90,18 @@ public actor Engine {
 
     func receive(_ d: InboundDatagram) {
         perform(node.receive(d.bytes, from: d.from, now: wallClockMillis()))
+    }
+
+    /// Writes queued beyond this make the LAN reader wait for the disk (the socket queue then fills and drops,
+    /// counted, and repair brings the rest later): memory stays bounded however slow the SD card is.
+    static let maxPendingWrites = 2_048
+
+    /// Returns once the commit queue is below its bound.
+    func waitForRoomInQueue() async {
+        while pending.count >= Self.maxPendingWrites {
+            counters.add("receive_waits_for_disk")
+            await withCheckedContinuation { roomWaiters.append($0) }
+        }
     }
 
     // MARK: - Local operations (API)
@@ -220,6 +240,12 @@ public actor Engine {
     }
 
     private func committed(_ batch: [PendingWrite], _ result: Result<[Bool], any Error>) {
+        defer {
+            let waiters = roomWaiters
+            roomWaiters.removeAll()
+            for w in waiters { w.resume() }
+            if batch.count >= 1_000 { releaseFreedMemory() }
+        }
         switch result {
         case .success(let fresh):
             counters.add("envelopes_stored", Int64(batch.count))
@@ -279,6 +305,13 @@ public actor Engine {
                 timers[t] = at
             }
         }
+    }
+
+    /// Gives memory freed after a burst back to the system (glibc keeps freed heap otherwise).
+    private func releaseFreedMemory() {
+        #if os(Linux)
+        _ = glibcMallocTrim(0)
+        #endif
     }
 
     /// Envelopes by ID: those still queued for commit, then the store.

@@ -91,7 +91,10 @@ public struct NodeService: Service, CustomStringConvertible {
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for await d in transport.inbound { await engine.receive(d) }
+                        for await d in transport.inbound {
+                            await engine.receive(d)
+                            await engine.waitForRoomInQueue()
+                        }
                     }
                     group.addTask { try await self.waitForChange(from: signature) }
                     try await group.next()
