@@ -49,7 +49,7 @@ import Testing
     /// virtual time, and never stores the envelopes that expired while it was away.
     @Test(.timeLimit(.minutes(3)))
     func absentNodeCatchesUpWithoutResurrectingExpired() throws {
-        let options = ScenarioOptions(.absentNode, seed: 301, nodes: 5, envelopes: 24)
+        let options = ScenarioOptions(.absentNode, seed: 301, nodes: 20, envelopes: 24)
         let config = try options.makeConfig()
         let back = config.faults.last!.at
         let (simulation, result) = try runExpectingSuccess(options)
