@@ -171,7 +171,7 @@ public actor Engine {
             throw OperationError(
                 code: RPC.ErrorCode.storageFailure, message: "cannot write to the database; the message was not sent")
         }
-        await performFollowUps(p.followUps)
+        await perform(p.followUps)
         return p.id
     }
 
@@ -191,10 +191,6 @@ public actor Engine {
         let ticket = CommitTicket()
         enqueue(PendingWrite(envelope: stored, message: message, receivedAt: now / 1000, ticket: ticket))
         return Prepared(id: stored.id, ticket: ticket, followUps: Array(actions.dropFirst()))
-    }
-
-    private func performFollowUps(_ actions: [MeshNode.Action]) {
-        perform(actions)
     }
 
     // MARK: - Group commit
