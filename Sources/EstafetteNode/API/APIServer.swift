@@ -239,24 +239,25 @@ func respond(to line: ByteBuffer, dispatcher: Dispatcher) async -> Reply {
         return fail(replyID, RPC.ErrorCode.invalidRequest, "\"method\" must be a string")
     }
     let isNotification = id == nil
-    do throws(Dispatcher.NotYet) {
-        let result = try await dispatcher.handle(method: method, params: obj["params"])
+    let answer: Dispatcher.Answer
+    do {
+        answer = try await dispatcher.handle(method: method, params: obj["params"])
+    } catch {
+        return isNotification ? .none : fail(replyID, error.code, error.message)
+    }
+    switch answer {
+    case .now(let result):
         if isNotification { return .none }
         return .now(encodeLine(RPCResponse(id: replyID, result: result)), subscribe: method == RPC.Method.subscribe)
-    } catch {
-        switch error {
-        case .error(let e):
-            return isNotification ? .none : fail(replyID, e.code, e.message)
-        case .deferred(let prepared):
-            return .later {
-                let response: RPCResponse
-                do throws(RPCErrorObject) {
-                    response = RPCResponse(id: replyID, result: try await dispatcher.finish(prepared))
-                } catch {
-                    response = RPCResponse(id: replyID, error: error)
-                }
-                return isNotification ? nil : encodeLine(response)
+    case .afterCommit(let prepared):
+        return .later {
+            let response: RPCResponse
+            do throws(RPCErrorObject) {
+                response = RPCResponse(id: replyID, result: try await dispatcher.finish(prepared))
+            } catch {
+                response = RPCResponse(id: replyID, error: error)
             }
+            return isNotification ? nil : encodeLine(response)
         }
     }
 }

@@ -13,18 +13,16 @@ struct Dispatcher: Sendable {
         RPC.Method.subscribe, RPC.Method.peersList,
     ]
 
-    /// What a request that did not answer at once is waiting for.
-    enum NotYet: Error {
-        case error(RPCErrorObject)
-        /// A send queued for the next group commit: answer once `Engine.complete` returns.
-        case deferred(Engine.Prepared)
+    /// The answer to a request: now, or (for a send) once its group commit is done, without holding up the
+    /// requests behind it.
+    enum Answer: Sendable {
+        case now(JSONValue)
+        case afterCommit(Engine.Prepared)
+
+        static func from<T: Encodable>(_ value: T) throws -> Answer { .now(try JSONValue.from(value)) }
     }
 
-    private struct Deferred: Error {
-        let prepared: Engine.Prepared
-    }
-
-    /// The answer to a finished request.
+    /// The answer to a send, once it is durable.
     func finish(_ prepared: Engine.Prepared) async throws(RPCErrorObject) -> JSONValue {
         let id = try await operation { try await engine.complete(prepared) }
         do {
@@ -34,105 +32,105 @@ struct Dispatcher: Sendable {
         }
     }
 
-    /// Answers a request now, or throws `.deferred` for a send that completes after the group commit (the caller
-    /// answers it without holding up the requests behind it), or `.error`.
-    func handle(method: String, params: JSONValue?) async throws(NotYet) -> JSONValue {
+    func handle(method: String, params: JSONValue?) async throws(RPCErrorObject) -> Answer {
         do {
-            switch method {
-            case RPC.Method.nodeStatus:
-                return try .from(await engine.status())
-            case RPC.Method.identityShow:
-                let id = engine.identityID
-                return try .from(IdentityInfo(id: id.description, fingerprint: id.fingerprint))
-            case RPC.Method.contactsAdd:
-                return try .from(try addContact(try decode(ContactsAddParams.self, params)))
-            case RPC.Method.contactsList:
-                let list = try storage { try engine.store.contacts() }
-                return try .from(
-                    ContactsList(contacts: list.compactMap { c in
-                        (try? SigningPublicKey(validating: c.key)).map {
-                            Contact(name: c.name, id: PublicID(key: $0).description)
-                        }
-                    }))
-            case RPC.Method.contactsRemove:
-                let p = try decode(ContactsRemoveParams.self, params)
-                guard try storage({ try engine.store.removeContact(name: p.name) }) else {
-                    throw RPCErrorObject(code: RPC.ErrorCode.unknownContact, message: "no contact named '\(p.name)'")
-                }
-                return try .from(OK())
-            case RPC.Method.messagesSend:
-                let p = try decode(MessagesSendParams.self, params)
-                let recipient = try resolveRecipient(p.to)
-                try checkText(p.text)
-                // The engine validates and converts the key once per identity.
-                let prepared = try await operation { try await engine.prepareDirect(to: recipient, text: p.text) }
-                throw Deferred(prepared: prepared)
-            case RPC.Method.alertsPost:
-                let p = try decode(AlertsPostParams.self, params)
-                try checkText(p.text)
-                let prepared = try await operation { try await engine.prepareAlert(text: p.text) }
-                throw Deferred(prepared: prepared)
-            case RPC.Method.alertsFollow:
-                let p = try decode(AlertsFollowParams.self, params)
-                let key = try parseID(p.id)
-                try storage { try engine.store.follow(key: key.bytes, at: wallClockMillis() / 1000) }
-                return try .from(OK())
-            case RPC.Method.alertsUnfollow:
-                let p = try decode(AlertsFollowParams.self, params)
-                let key = try parseID(p.id)
-                _ = try storage { try engine.store.unfollow(key: key.bytes) }
-                return try .from(OK())
-            case RPC.Method.alertsFollowing:
-                let keys = try storage { try engine.store.followed() }
-                return try .from(
-                    AlertsFollowing(following: keys.compactMap { k in
-                        (try? SigningPublicKey(validating: k)).map { PublicID(key: $0).description }
-                    }))
-            case RPC.Method.inboxList:
-                let p = try decode(InboxListParams.self, params)
-                let limit = p.limit ?? 100
-                guard (1...1000).contains(limit) else {
-                    throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "limit must be between 1 and 1000")
-                }
-                let rows = try storage {
-                    try engine.store.inbox(limit: limit, since: p.since, unreadOnly: p.unread ?? false)
-                }
-                return try .from(InboxList(messages: rows.map(InboxItem.init)))
-            case RPC.Method.inboxMarkRead:
-                let p = try decode(InboxMarkReadParams.self, params)
-                guard p.message_ids.count <= 1000 else {
-                    throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "at most 1000 message_ids at once")
-                }
-                var ids: [EnvelopeID] = []
-                for s in p.message_ids {
-                    guard let id = EnvelopeID(hex: s) else {
-                        throw RPCErrorObject(
-                            code: RPC.ErrorCode.invalidParams,
-                            message: "'\(s.prefix(80))' is not a message_id (64 hex digits)")
-                    }
-                    ids.append(id)
-                }
-                let n = try storage { try engine.store.markRead(ids) }
-                return try .from(MarkedRead(marked: n))
-            case RPC.Method.subscribe:
-                _ = try decode(Empty.self, params)
-                return try .from(Subscribed(subscribed: true))
-            case RPC.Method.peersList:
-                let peers = await engine.peers().map {
-                    Peer(session: hex64($0.session), address: $0.address.description, last_seen: $0.lastSeen / 1000)
-                }
-                return try .from(PeersList(peers: peers))
-            default:
-                throw RPCErrorObject(
-                    code: RPC.ErrorCode.methodNotFound,
-                    message: "unknown method '\(method.prefix(80))'; known methods: \(Self.methods.joined(separator: ", "))")
-            }
+            return try await answer(method: method, params: params)
         } catch let e as RPCErrorObject {
-            throw .error(e)
-        } catch let d as Deferred {
-            throw .deferred(d.prepared)
+            throw e
         } catch {
-            throw .error(RPCErrorObject(code: RPC.ErrorCode.internalError, message: "internal error: \(error)"))
+            throw RPCErrorObject(code: RPC.ErrorCode.internalError, message: "internal error: \(error)")
+        }
+    }
+
+    private func answer(method: String, params: JSONValue?) async throws -> Answer {
+        switch method {
+        case RPC.Method.nodeStatus:
+            return try .from(await engine.status())
+        case RPC.Method.identityShow:
+            let id = engine.identityID
+            return try .from(IdentityInfo(id: id.description, fingerprint: id.fingerprint))
+        case RPC.Method.contactsAdd:
+            return try .from(try addContact(try decode(ContactsAddParams.self, params)))
+        case RPC.Method.contactsList:
+            let list = try storage { try engine.store.contacts() }
+            return try .from(
+                ContactsList(contacts: list.compactMap { c in
+                    (try? SigningPublicKey(validating: c.key)).map {
+                        Contact(name: c.name, id: PublicID(key: $0).description)
+                    }
+                }))
+        case RPC.Method.contactsRemove:
+            let p = try decode(ContactsRemoveParams.self, params)
+            guard try storage({ try engine.store.removeContact(name: p.name) }) else {
+                throw RPCErrorObject(code: RPC.ErrorCode.unknownContact, message: "no contact named '\(p.name)'")
+            }
+            return try .from(OK())
+        case RPC.Method.messagesSend:
+            let p = try decode(MessagesSendParams.self, params)
+            let recipient = try resolveRecipient(p.to)
+            try checkText(p.text)
+            // The engine validates and converts the key once per identity.
+            let prepared = try await operation { try await engine.prepareDirect(to: recipient, text: p.text) }
+            return .afterCommit(prepared)
+        case RPC.Method.alertsPost:
+            let p = try decode(AlertsPostParams.self, params)
+            try checkText(p.text)
+            let prepared = try await operation { try await engine.prepareAlert(text: p.text) }
+            return .afterCommit(prepared)
+        case RPC.Method.alertsFollow:
+            let p = try decode(AlertsFollowParams.self, params)
+            let key = try parseID(p.id)
+            try storage { try engine.store.follow(key: key.bytes, at: wallClockMillis() / 1000) }
+            return try .from(OK())
+        case RPC.Method.alertsUnfollow:
+            let p = try decode(AlertsFollowParams.self, params)
+            let key = try parseID(p.id)
+            _ = try storage { try engine.store.unfollow(key: key.bytes) }
+            return try .from(OK())
+        case RPC.Method.alertsFollowing:
+            let keys = try storage { try engine.store.followed() }
+            return try .from(
+                AlertsFollowing(following: keys.compactMap { k in
+                    (try? SigningPublicKey(validating: k)).map { PublicID(key: $0).description }
+                }))
+        case RPC.Method.inboxList:
+            let p = try decode(InboxListParams.self, params)
+            let limit = p.limit ?? 100
+            guard (1...1000).contains(limit) else {
+                throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "limit must be between 1 and 1000")
+            }
+            let rows = try storage {
+                try engine.store.inbox(limit: limit, since: p.since, unreadOnly: p.unread ?? false)
+            }
+            return try .from(InboxList(messages: rows.map(InboxItem.init)))
+        case RPC.Method.inboxMarkRead:
+            let p = try decode(InboxMarkReadParams.self, params)
+            guard p.message_ids.count <= 1000 else {
+                throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "at most 1000 message_ids at once")
+            }
+            var ids: [EnvelopeID] = []
+            for s in p.message_ids {
+                guard let id = EnvelopeID(hex: s) else {
+                    throw RPCErrorObject(
+                        code: RPC.ErrorCode.invalidParams,
+                        message: "'\(s.prefix(80))' is not a message_id (64 hex digits)")
+                }
+                ids.append(id)
+            }
+            let n = try storage { try engine.store.markRead(ids) }
+            return try .from(MarkedRead(marked: n))
+        case RPC.Method.subscribe:
+            _ = try decode(Empty.self, params)
+            return try .from(Subscribed(subscribed: true))
+        case RPC.Method.peersList:
+            let peers = await engine.peers().map {
+                Peer(session: hex64($0.session), address: $0.address.description, last_seen: $0.lastSeen / 1000)
+            }
+            return try .from(PeersList(peers: peers))
+        default:
+            throw RPCErrorObject(
+                code: RPC.ErrorCode.methodNotFound,
+                message: "unknown method '\(method.prefix(80))'; known methods: \(Self.methods.joined(separator: ", "))")
         }
     }
 
