@@ -104,13 +104,14 @@ let package = Package(
             name: "estafette-sim",
             dependencies: [
                 "EstafetteSim",
+                "EstafetteCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EstafetteSimTests",
-            dependencies: ["EstafetteSim"],
+            dependencies: ["EstafetteSim", "EstafetteCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

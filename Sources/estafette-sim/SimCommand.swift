@@ -1,4 +1,5 @@
 import ArgumentParser
+import EstafetteCore
 import EstafetteSim
 
 /// Runs one simulated scenario, or sweeps random seeds, and prints the metrics as `key: value` lines.
@@ -83,7 +84,8 @@ struct SimCommand: ParsableCommand {
     }
 
     private func sweep(_ count: Int) throws {
-        var rng = SplitMix64Sweep(seed: seed ?? UInt64.random(in: .min ... .max))
+        // SplitMix64, so `--seeds K --seed S` lists the same K seeds every time.
+        var rng = SplitMix64(seed: seed ?? UInt64.random(in: .min ... .max))
         var failed = 0
         for i in 0..<count {
             let options = options(seed: rng.next())
@@ -105,18 +107,6 @@ struct SimCommand: ParsableCommand {
 
 let scenarioList = ScenarioName.allCases.map(\.rawValue).joined(separator: ", ")
 
-/// The seeds of a sweep (SplitMix64, so `--seeds K --seed S` lists the same K seeds every time).
-struct SplitMix64Sweep {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func printError(_ text: String) {
     var stderr = StandardError()

@@ -1,3 +1,4 @@
+import EstafetteCore
 import Testing
 
 @testable import EstafetteSim
@@ -17,7 +18,7 @@ import Testing
 
     @Test func manyEventsComeOutSorted() {
         var queue = EventQueue<Int>()
-        var rng = SplitMixForTests(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for i in 0..<5_000 { queue.push(i, at: Int64(rng.next() % 100)) }
         var last: (Int64, Int) = (-1, -1)
         var popped = 0
@@ -30,14 +31,3 @@ import Testing
     }
 }
 
-struct SplitMixForTests {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
