@@ -64,10 +64,6 @@ public final class Store: Sendable {
                         pk BLOB PRIMARY KEY NOT NULL,
                         followed_at INTEGER NOT NULL
                     );
-                    CREATE TABLE meta (
-                        key TEXT PRIMARY KEY NOT NULL,
-                        value INTEGER NOT NULL
-                    );
                     """)
         }
         return m
@@ -287,15 +283,14 @@ public final class Store: Sendable {
     // MARK: - Counters
 
     /// The highest sequence number among this author's alerts (0 when none). The author's own alerts are in its
-    /// inbox, committed with their envelopes; `meta.alert_seq` is read too for stores written by version 0.1.0.
+    /// inbox, committed in the same transaction as their envelopes, so the number is durable with the alert.
     public func lastAlertSequence(author: [UInt8]) throws -> UInt64 {
         try pool.read { db in
-            let fromInbox =
+            let last =
                 try Int64.fetchOne(
                     db, sql: "SELECT MAX(seq) FROM inbox WHERE kind = 'alert' AND sender = ?", arguments: [Data(author)])
                 ?? 0
-            let fromMeta = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'alert_seq'") ?? 0
-            return UInt64(max(0, fromInbox, fromMeta))
+            return UInt64(max(0, last))
         }
     }
 }
