@@ -161,7 +161,8 @@ struct MeshNodeTests {
         for i in [Self.a, Self.b] {
             #expect(mesh.nodes[i].storeDigest == mesh.nodes[Self.c].storeDigest)
         }
-        #expect(mesh.nodes[Self.c].counters["inventory_rounds"] >= 1)
+        // The nodes holding more published their inventories; C learnt from them what it lacked.
+        #expect(mesh.nodes[Self.a].counters["inventory_rounds"] + mesh.nodes[Self.b].counters["inventory_rounds"] >= 1)
 
         // Now in sync: another round only exchanges beacons.
         let before = mesh.delivered.count
@@ -269,8 +270,21 @@ struct MeshNodeTests {
         }
         #expect(packets.contains(.want(target: sender, prefixes: [unknown])))
         #expect(packets.filter { if case .want = $0 { true } else { false } }.count == 1)
-        // Our own inventory goes out too (our digest differs from the sender's).
-        #expect(packets.contains { if case .inventory = $0 { true } else { false } })
+        // The sender holds more than we do (2 > 1): we are the one missing things, so ours is not sent.
+        #expect(!packets.contains { if case .inventory = $0 { true } else { false } })
+
+        // From a node holding less (and differently), our own inventory goes out too.
+        var other = Self.harness(2)
+        _ = try other.nodes[Self.b].submit(x, now: other.now)
+        let smaller = MeshKey.publicDefault.seal(
+            .inventory(lo: 0, hi: .max, count: 1, digest: .zero, prefixes: [unknown]), session: sender)
+        _ = other.nodes[Self.b].receive(smaller, from: other.addresses[Self.a], now: other.now)
+        let fired2 = other.nodes[Self.b].timerFired(.repair, now: other.now + window)
+        let packets2 = try fired2.compactMap { action -> Packet? in
+            guard case .multicast(let d, nil) = action else { return nil }
+            return try Self.open(d)
+        }
+        #expect(packets2.contains { if case .inventory = $0 { true } else { false } })
     }
 
     @Test("a want heard from another node suppresses our own want for the same prefixes")

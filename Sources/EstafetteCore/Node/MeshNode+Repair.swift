@@ -149,6 +149,12 @@ extension MeshNode {
             }
             return
         }
+        if Int(count) > envelopeCount, repair.inventoryDue != nil {
+            // A node that holds more than we do is publishing: we are most likely the one missing things. Ours
+            // waits; if we also hold something it lacks, the next disagreeing beacon brings our turn.
+            repair.inventoryDue = nil
+            counters.add("inventories_deferred")
+        }
         // Ask the sender for what we lack; what it lacks, it will learn from inventories like ours.
         for p in prefixes where byPrefix[p] == nil && repair.pendingWants[p] == nil {
             guard repair.pendingWants.count < settings.maxPendingWants else {
@@ -159,8 +165,9 @@ extension MeshNode {
             repair.pendingWants[p] = (sender, due)
             scheduleRepairTimer(at: due, into: &actions)
         }
-        // Our digest differs: make sure our side is published too (suppressed if someone like us does it).
-        scheduleInventory(now: now, into: &actions)
+        // Our digest differs: unless the sender holds more than we do, make sure our side is published too
+        // (suppressed if a node holding what we hold does it first).
+        if Int(count) <= envelopeCount { scheduleInventory(now: now, into: &actions) }
     }
 
     mutating func onWant(target: UInt64, prefixes: [UInt64], now: Millis, into actions: inout [Action]) {
