@@ -39,6 +39,14 @@ struct MeshNodeTests {
         try MeshKey.publicDefault.open(datagram).packet
     }
 
+    /// The packets of the datagrams multicast on every interface (`except: nil`), as repair sends them.
+    static func packetsToAll(_ actions: [MeshNode.Action]) throws -> [Packet] {
+        try actions.compactMap { action -> Packet? in
+            guard case .multicast(let d, nil) = action else { return nil }
+            return try open(d)
+        }
+    }
+
     // MARK: - Dissemination
 
     @Test("a direct message from A reaches B's store with its text; C carries it unread")
@@ -264,10 +272,7 @@ struct MeshNodeTests {
         #expect(!actions.contains { if case .multicast = $0 { true } else { false } }, "wants wait for their delay")
         let window = MeshNode.Settings().repairWindowMillis
         let fired = mesh.nodes[Self.b].timerFired(.repair, now: mesh.now + window)
-        let packets = try fired.compactMap { action -> Packet? in
-            guard case .multicast(let d, nil) = action else { return nil }
-            return try Self.open(d)
-        }
+        let packets = try Self.packetsToAll(fired)
         #expect(packets.contains(.want(target: sender, prefixes: [unknown])))
         #expect(packets.filter { if case .want = $0 { true } else { false } }.count == 1)
         // The sender holds more than we do (2 > 1): we are the one missing things, so ours is not sent.
@@ -280,10 +285,7 @@ struct MeshNodeTests {
             .inventory(lo: 0, hi: .max, count: 1, digest: .zero, prefixes: [unknown]), session: sender)
         _ = other.nodes[Self.b].receive(smaller, from: other.addresses[Self.a], now: other.now)
         let fired2 = other.nodes[Self.b].timerFired(.repair, now: other.now + window)
-        let packets2 = try fired2.compactMap { action -> Packet? in
-            guard case .multicast(let d, nil) = action else { return nil }
-            return try Self.open(d)
-        }
+        let packets2 = try Self.packetsToAll(fired2)
         #expect(packets2.contains { if case .inventory = $0 { true } else { false } })
     }
 
@@ -298,12 +300,7 @@ struct MeshNodeTests {
         _ = mesh.nodes[Self.b].receive(other, from: mesh.addresses[Self.a], now: mesh.now + 1)
         #expect(mesh.nodes[Self.b].counters["wants_suppressed"] == 1)
         let fired = mesh.nodes[Self.b].timerFired(.repair, now: mesh.now + MeshNode.Settings().repairWindowMillis)
-        let wants = try fired.compactMap { action -> Packet? in
-            guard case .multicast(let d, nil) = action else { return nil }
-            let packet = try Self.open(d)
-            if case .want = packet { return packet }
-            return nil
-        }
+        let wants = try Self.packetsToAll(fired).filter { if case .want = $0 { true } else { false } }
         #expect(wants.isEmpty)
     }
 
