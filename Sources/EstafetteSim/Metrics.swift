@@ -90,7 +90,12 @@ public struct Metrics: Sendable, Equatable {
         convergenceMillis = sim.convergedAt.map { $0 - settleFrom }
         virtualMillis = sim.now - SimConfig.epoch
         trace = sim.traceHash
-        for name in ["packets_in", "envelopes_new", "envelopes_duplicate", "inventory_rounds", "envelopes_expired"] {
+        let names = [
+            "packets_in", "envelopes_new", "envelopes_duplicate", "inventory_rounds", "envelopes_expired",
+            "repair_bursts", "bursts_deferred", "repairs_suppressed", "coded_sent", "whole_repairs_sent",
+            "coded_useful", "coded_redundant", "envelopes_decoded", "wants_sent", "wants_suppressed",
+        ]
+        for name in names {
             nodeCounters[name] = (0..<nodes).reduce(0) { $0 + sim.node($1).counters[name] }
         }
         for n in 0..<nodes {
@@ -106,7 +111,7 @@ public struct Metrics: Sendable, Equatable {
     public func controlTransmissions(segment s: Int) -> Int {
         transmissions[s].enumerated().reduce(0) { sum, item in
             let kind = DatagramKind(rawValue: item.offset)!
-            return kind == .envelope || kind == .fragment ? sum : sum + item.element
+            return kind == .envelope || kind == .fragment || kind == .coded ? sum : sum + item.element
         }
     }
 

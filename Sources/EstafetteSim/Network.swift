@@ -85,7 +85,7 @@ public struct FaultChange: Sendable, Equatable {
 
 /// What kind of datagram was sent, read by opening it with the mesh key (the simulator knows the key).
 public enum DatagramKind: Int, CaseIterable, Sendable {
-    case beacon, envelope, fragment, inventory, want, other
+    case beacon, envelope, fragment, inventory, want, coded, other
 
     public var name: String {
         switch self {
@@ -94,12 +94,14 @@ public enum DatagramKind: Int, CaseIterable, Sendable {
         case .fragment: return "fragment"
         case .inventory: return "inventory"
         case .want: return "want"
+        case .coded: return "coded"
         case .other: return "other"
         }
     }
 
     /// The kind of a datagram and how much of an envelope it carries (1 for a whole one, 1/n for one of n
-    /// fragments, 0 for control traffic). `if case` rather than `switch`, so new packet types count as `other`.
+    /// fragments or their parity, 1 for a coded combination of envelopes, 0 for control traffic). `if case` rather
+    /// than `switch`, so new packet types count as `other`.
     static func classify(_ datagram: [UInt8], key: MeshKey) -> (kind: DatagramKind, envelopeShare: Double) {
         guard let (_, packet) = try? key.open(datagram) else { return (.other, 0) }
         if case .beacon = packet { return (.beacon, 0) }
@@ -108,8 +110,14 @@ public enum DatagramKind: Int, CaseIterable, Sendable {
             let pieces = max(1, (Int(total) + Packet.maxChunkBytes - 1) / Packet.maxChunkBytes)
             return (.fragment, 1 / Double(pieces))
         }
+        if case .parity(_, let total, _) = packet {
+            // Counted like one more fragment of the envelope.
+            let pieces = max(1, (Int(total) + Packet.maxChunkBytes - 1) / Packet.maxChunkBytes)
+            return (.fragment, 1 / Double(pieces))
+        }
         if case .inventory = packet { return (.inventory, 0) }
         if case .want = packet { return (.want, 0) }
+        if case .coded = packet { return (.coded, 1) }
         return (.other, 0)
     }
 }

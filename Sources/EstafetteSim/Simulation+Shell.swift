@@ -15,15 +15,11 @@ extension Simulation {
                 }
             case .store(let stored, let message):
                 onStore(stored, message: message, at: n)
-            case .multicastStored(let ids):
-                for id in ids {
-                    guard let e = envelopeIndex[id], storeState[n * envelopeCount + e] == 1 else {
-                        metrics.sendStoredMissing += 1
-                        continue
-                    }
-                    for datagram in nodes[n].datagrams(forEncoded: config.injections[e].encoded, id: id) {
-                        execute([.multicast(datagram, except: nil)], at: n)
-                    }
+            case .multicastRepair(let burst):
+                let found = storedEnvelopes(at: n, burst.ids)
+                metrics.sendStoredMissing += burst.ids.count - found.count
+                for datagram in nodes[n].datagrams(for: burst, envelopes: found) {
+                    execute([.multicast(datagram, except: nil)], at: n)
                 }
             case .deleteExpired(let upTo):
                 deleteExpired(at: n, upTo: upTo)
@@ -31,6 +27,11 @@ extension Simulation {
                 schedule(timer, at: at, node: n)
             }
         }
+    }
+
+    /// The envelopes among `ids` that node `n` holds, as its store would return them.
+    func storedEnvelopes(at n: Int, _ ids: [EnvelopeID]) -> [StoredEnvelope] {
+        StoreView(sim: self).envelopes(at: n, ids)
     }
 
     /// The fate of one datagram between one sender and one receiver: blocked by a partition, lost, or delivered
@@ -85,5 +86,28 @@ extension Simulation {
             if live[e] { missing += 1 }  // deleted before it expired: the node lacks it again
         }
         heldList[n] = kept
+    }
+}
+
+/// What the simulated stores hold, read without holding on to the whole simulation (the node being run is
+/// mutated while this is alive).
+struct StoreView {
+    let index: [EnvelopeID: Int]
+    let state: [UInt8]
+    let injections: [Injection]
+
+    init(sim: Simulation) {
+        index = sim.envelopeIndex
+        state = sim.storeState
+        injections = sim.config.injections
+    }
+
+    func envelopes(at n: Int, _ ids: [EnvelopeID]) -> [StoredEnvelope] {
+        ids.compactMap { id in
+            guard let e = index[id], state[n * injections.count + e] == 1 else { return nil }
+            let injection = injections[e]
+            return StoredEnvelope(
+                id: id, kind: injection.envelope.kind, expiresAt: injection.expiresAt, bytes: injection.encoded)
+        }
     }
 }

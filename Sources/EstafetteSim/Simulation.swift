@@ -164,7 +164,14 @@ public struct Simulation {
             metrics.deliveries += 1
             trace.add(time: now, kind: .deliver, node: to, aux: UInt64(datagram.count) | UInt64(from32) << 16)
             let from = PeerAddress(host: hostNames[Int(from32)], port: Int(fromInterface), interface: Int(toInterface))
-            execute(nodes[to].receive(datagram, from: from, now: now), at: to)
+            let actions: [MeshNode.Action]
+            do {
+                // The store lookup reads a snapshot of the store (copy-on-write: nothing is copied, and the
+                // snapshot is gone before the actions change the store).
+                let store = StoreView(sim: self)
+                actions = nodes[to].receive(datagram, from: from, now: now, stored: { store.envelopes(at: to, $0) })
+            }
+            execute(actions, at: to)
             notePeak(to)
         case .timer(let n32, let t32, let generation):
             let n = Int(n32)

@@ -1,8 +1,8 @@
 @testable import EstafetteCore
 
 /// Runs a few `MeshNode`s in-process on one LAN segment (interface 0): it carries out their actions, routing
-/// `.multicast` and `.multicastStored` to every other present node, executing `.store` into an
-/// in-memory store and `.sendStored`/`.multicastStored` through `datagrams(forEncoded:id:)`. Beacon, interval
+/// `.multicast` and `.multicastRepair` to every other present node, executing `.store` into an
+/// in-memory store and `.multicastRepair` through `datagrams(for:envelopes:)`. Beacon, interval
 /// and sweep timers are fired by the test; repair timers by `advance(by:)` (and `fireBeacons()`).
 struct MeshHarness {
     struct Stored: Equatable {
@@ -92,7 +92,9 @@ struct MeshHarness {
     @discardableResult
     mutating func deliver(_ datagram: [UInt8], from: Int, to: Int) -> [MeshNode.Action] {
         delivered.append(Delivery(from: from, to: to, datagram: datagram))
-        let actions = nodes[to].receive(datagram, from: addresses[from], now: now)
+        let store = stores[to]
+        let actions = nodes[to].receive(
+            datagram, from: addresses[from], now: now, stored: { ids in ids.compactMap { store[$0] } })
         execute(actions, at: to)
         return actions
     }
@@ -123,13 +125,11 @@ struct MeshHarness {
             case .store(let stored, let message):
                 stores[i][stored.id] = stored
                 storeLog[i].append(Stored(envelope: stored, message: message))
-            case .multicastStored(let ids):
-                for id in ids {
-                    guard let stored = stores[i][id] else { continue }
-                    for datagram in nodes[i].datagrams(forEncoded: stored.bytes, id: id) {
-                        for j in nodes.indices where j != i {
-                            queue.append(Delivery(from: i, to: j, datagram: datagram))
-                        }
+            case .multicastRepair(let burst):
+                let found = burst.ids.compactMap { stores[i][$0] }
+                for datagram in nodes[i].datagrams(for: burst, envelopes: found) {
+                    for j in nodes.indices where j != i {
+                        queue.append(Delivery(from: i, to: j, datagram: datagram))
                     }
                 }
             case .deleteExpired(let upTo):

@@ -199,7 +199,7 @@ struct MeshNodeTests {
         #expect(mesh.nodes[Self.b].storeDigest == mesh.nodes[Self.a].storeDigest)
     }
 
-    @Test("a differing beacon schedules an inventory within the repair window, at most once per beacon interval")
+    @Test("a differing beacon schedules an inventory within the repair window, at most once per repair interval")
     func beaconAnswer() throws {
         var mesh = Self.harness(2)
         let envelope = Self.carried(1)
@@ -227,11 +227,11 @@ struct MeshNodeTests {
             try Self.open(datagram)
                 == .inventory(lo: 0, hi: .max, count: UInt32(count), digest: digest, prefixes: [id.prefix]))
 
-        // Another differing beacon soon after schedules nothing; one a beacon interval later does.
+        // Another differing beacon soon after schedules nothing; one a repair interval later does.
         let soon = mesh.nodes[Self.b].receive(emptyBeacon, from: mesh.addresses[Self.a], now: due + 1)
         #expect(!soon.contains(where: { if case .scheduleTimer(.repair, _) = $0 { true } else { false } }))
         let later = mesh.nodes[Self.b].receive(
-            emptyBeacon, from: mesh.addresses[Self.a], now: due + settings.beaconIntervalMillis)
+            emptyBeacon, from: mesh.addresses[Self.a], now: due + settings.repairIntervalMillis)
         #expect(later.contains(where: { if case .scheduleTimer(.repair, _) = $0 { true } else { false } }))
 
         // A beacon that matches our own store schedules nothing.
@@ -273,57 +273,130 @@ struct MeshNodeTests {
         let window = MeshNode.Settings().repairWindowMillis
         let fired = mesh.nodes[Self.b].timerFired(.repair, now: mesh.now + window)
         let packets = try Self.packetsToAll(fired)
-        #expect(packets.contains(.want(target: sender, prefixes: [unknown])))
+        #expect(packets.contains(.want(target: sender, need: 1, prefixes: [unknown])))
         #expect(packets.filter { if case .want = $0 { true } else { false } }.count == 1)
         // The sender holds more than we do (2 > 1): we are the one missing things, so ours is not sent.
         #expect(!packets.contains { if case .inventory = $0 { true } else { false } })
 
-        // From a node holding less (and differently), our own inventory goes out too.
+        // A node holding less (and differently) started this round: ours goes out in the next one, when a
+        // differing beacon comes after the repair interval.
         var other = Self.harness(2)
         _ = try other.nodes[Self.b].submit(x, now: other.now)
         let smaller = MeshKey.publicDefault.seal(
             .inventory(lo: 0, hi: .max, count: 1, digest: .zero, prefixes: [unknown]), session: sender)
         _ = other.nodes[Self.b].receive(smaller, from: other.addresses[Self.a], now: other.now)
         let fired2 = other.nodes[Self.b].timerFired(.repair, now: other.now + window)
-        let packets2 = try Self.packetsToAll(fired2)
+        #expect(!(try Self.packetsToAll(fired2)).contains { if case .inventory = $0 { true } else { false } })
+        let interval = MeshNode.Settings().repairIntervalMillis
+        let beacon = MeshKey.publicDefault.seal(.beacon(count: 1, digest: .zero), session: sender)
+        let next = other.nodes[Self.b].receive(beacon, from: other.addresses[Self.a], now: other.now + interval)
+        guard case .scheduleTimer(.repair, let due) = next.last else {
+            Issue.record("expected our inventory to be scheduled, got \(next)")
+            return
+        }
+        let packets2 = try Self.packetsToAll(other.nodes[Self.b].timerFired(.repair, now: due))
         #expect(packets2.contains { if case .inventory = $0 { true } else { false } })
     }
 
-    @Test("a want heard from another node suppresses our own want for the same prefixes")
+    @Test("a want heard from another node suppresses ours when it lists what we lack and needs at least as much")
     func wantSuppression() throws {
         var mesh = Self.harness(2)
         let unknown: UInt64 = 0x99
         let inventory = MeshKey.publicDefault.seal(
             .inventory(lo: 0, hi: .max, count: 1, digest: .zero, prefixes: [unknown]), session: 0xAAAA)
         _ = mesh.nodes[Self.b].receive(inventory, from: mesh.addresses[Self.a], now: mesh.now)
-        let other = MeshKey.publicDefault.seal(.want(target: 0xAAAA, prefixes: [unknown]), session: 0xBBBB)
+        let other = MeshKey.publicDefault.seal(.want(target: 0xAAAA, need: 1, prefixes: [unknown]), session: 0xBBBB)
         _ = mesh.nodes[Self.b].receive(other, from: mesh.addresses[Self.a], now: mesh.now + 1)
-        #expect(mesh.nodes[Self.b].counters["wants_suppressed"] == 1)
         let fired = mesh.nodes[Self.b].timerFired(.repair, now: mesh.now + MeshNode.Settings().repairWindowMillis)
         let wants = try Self.packetsToAll(fired).filter { if case .want = $0 { true } else { false } }
         #expect(wants.isEmpty)
+        #expect(mesh.nodes[Self.b].counters["wants_suppressed"] == 1)
+
+        // We lack two; the want we heard lists one of them with a need of one: ours lists the other, need two.
+        var next = Self.harness(2)
+        let two = MeshKey.publicDefault.seal(
+            .inventory(lo: 0, hi: .max, count: 2, digest: .zero, prefixes: [0x10, 0x20]), session: 0xAAAA)
+        _ = next.nodes[Self.b].receive(two, from: next.addresses[Self.a], now: next.now)
+        let partial = MeshKey.publicDefault.seal(.want(target: 0xAAAA, need: 1, prefixes: [0x10]), session: 0xBBBB)
+        _ = next.nodes[Self.b].receive(partial, from: next.addresses[Self.a], now: next.now + 1)
+        let sent = try Self.packetsToAll(
+            next.nodes[Self.b].timerFired(.repair, now: next.now + MeshNode.Settings().repairWindowMillis))
+        #expect(sent == [.want(target: 0xAAAA, need: 2, prefixes: [0x20])])
     }
 
-    @Test("a want addressed to us is answered by multicasting what we hold, once per repair window")
+    @Test("wants addressed to us are collected for a repair window, then answered by one burst for the largest need")
     func wantAnswer() throws {
         var mesh = Self.harness(2)
-        let x = Self.carried(1)
-        _ = try mesh.nodes[Self.b].submit(x, now: mesh.now)
-        let xid = EnvelopeID(ofEncoded: x.encoded())
+        let envelopes = (1...3).map { Self.carried($0) }
+        mesh.absent = [Self.a]
+        for e in envelopes { try mesh.submit(e, at: Self.b) }
+        mesh.absent = []
+        let ids = envelopes.map { EnvelopeID(ofEncoded: $0.encoded()) }
         let me = mesh.nodes[Self.b].session
-        let want = MeshKey.publicDefault.seal(.want(target: me, prefixes: [xid.prefix, 42]), session: 1)
-        #expect(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: mesh.now) == [.multicastStored([xid])])
-        // The same want again within the window: one push repairs everyone, so no second one.
-        #expect(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: mesh.now + 1).isEmpty)
         let window = MeshNode.Settings().repairWindowMillis
+
+        let first = MeshKey.publicDefault.seal(.want(target: me, need: 1, prefixes: [ids[0].prefix, 42]), session: 1)
         #expect(
-            mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: mesh.now + window)
-                == [.multicastStored([xid])])
-        // Addressed to another node, or for unknown prefixes: nothing.
-        let elsewhere = MeshKey.publicDefault.seal(.want(target: me &+ 1, prefixes: [xid.prefix]), session: 1)
+            mesh.nodes[Self.b].receive(first, from: mesh.addresses[Self.a], now: mesh.now)
+                == [.scheduleTimer(.repair, at: mesh.now + window)], "nothing is sent before the window ends")
+        let second = MeshKey.publicDefault.seal(
+            .want(target: me, need: 2, prefixes: [ids[1].prefix, ids[2].prefix]), session: 2)
+        #expect(mesh.nodes[Self.b].receive(second, from: mesh.addresses[Self.a], now: mesh.now + 10).isEmpty)
+        let fired = mesh.nodes[Self.b].timerFired(.repair, now: mesh.now + window)
+        guard fired.count == 1, case .multicastRepair(let burst) = fired[0] else {
+            Issue.record("expected one repair burst, got \(fired)")
+            return
+        }
+        #expect(burst.ids == ids.sorted())
+        #expect(burst.need == 2)
+        // Two losses per receiver, three envelopes: two coded packets, each combining all three.
+        let stored = ids.map { mesh.stores[Self.b][$0]! }
+        let packets = try mesh.nodes[Self.b].datagrams(for: burst, envelopes: stored).map(Self.open)
+        #expect(packets.count == 2)
+        for p in packets {
+            guard case .coded(let members, let coefficients, _) = p else {
+                Issue.record("expected a coded packet, got \(p)")
+                continue
+            }
+            #expect(members == ids.map(\.prefix).sorted())
+            #expect(coefficients.count == 3 && !coefficients.contains(0))
+        }
+        // A need that covers the whole burst sends the envelopes themselves.
+        let whole = mesh.nodes[Self.b].datagrams(
+            for: RepairBurst(ids: burst.ids, need: 3, seed: 1), envelopes: stored)
+        #expect(try whole.map(Self.open) == stored.sorted { ($0.bytes.count, $0.id) < ($1.bytes.count, $1.id) }.map {
+            .envelope($0.bytes)
+        })
+
+        // Addressed to another node (we sent no inventory), or for prefixes we do not hold: nothing.
+        let elsewhere = MeshKey.publicDefault.seal(.want(target: me &+ 1, need: 1, prefixes: [ids[0].prefix]), session: 1)
         #expect(mesh.nodes[Self.b].receive(elsewhere, from: mesh.addresses[Self.a], now: mesh.now + 3 * window).isEmpty)
-        let unknown = MeshKey.publicDefault.seal(.want(target: me, prefixes: [42]), session: 1)
-        #expect(mesh.nodes[Self.b].receive(unknown, from: mesh.addresses[Self.a], now: mesh.now).isEmpty)
+        let unknown = MeshKey.publicDefault.seal(.want(target: me, need: 1, prefixes: [42]), session: 1)
+        #expect(mesh.nodes[Self.b].receive(unknown, from: mesh.addresses[Self.a], now: mesh.now + 3 * window).isEmpty)
+    }
+
+    @Test("nodes that each lack different envelopes are all repaired by one coded burst")
+    func codedRepair() throws {
+        var mesh = MeshHarness(identities: [Fixture.alice, Fixture.bob, Fixture.carol, Fixture.dave])
+        var ids: [EnvelopeID] = []
+        // Node 0 holds six envelopes; each of nodes 1, 2 and 3 was away for a different two.
+        for (k, away) in [1, 1, 2, 2, 3, 3].enumerated() {
+            mesh.absent = [away]
+            let e = Self.carried(100 + k)
+            try mesh.submit(e, at: 0)
+            ids.append(EnvelopeID(ofEncoded: e.encoded()))
+        }
+        mesh.absent = []
+        for n in 1...3 { #expect(mesh.nodes[n].envelopeCount == 4) }
+
+        mesh.fireBeacons()
+        for n in 1...3 {
+            #expect(Set(mesh.storedIDs(n)) == Set(ids), "node \(n) holds all six")
+            #expect(mesh.nodes[n].counters["envelopes_decoded"] == 2, "node \(n) solved its two from coded packets")
+        }
+        // Two coded packets did the work of six envelopes sent whole.
+        #expect(mesh.nodes[0].counters["coded_sent"] == 2)
+        #expect(mesh.nodes[0].counters["whole_repairs_sent"] == 0)
     }
 
     // MARK: - Validation
@@ -405,13 +478,13 @@ struct MeshNodeTests {
     func dropCounters() throws {
         var mesh = Self.harness(2)
         let key = MeshKey.publicDefault
-        var wrongMagic = key.seal(.want(target: 7, prefixes: []), session: 1)
+        var wrongMagic = key.seal(.want(target: 7, need: 1, prefixes: []), session: 1)
         wrongMagic[0] = 0x58
-        var wrongVersion = key.seal(.want(target: 7, prefixes: []), session: 1)
+        var wrongVersion = key.seal(.want(target: 7, need: 1, prefixes: []), session: 1)
         wrongVersion[2] = 9
         let inputs: [[UInt8]] = [
-            Fixture.otherMeshKey.seal(.want(target: 7, prefixes: [1]), session: 1),
-            flippingBit(100, of: key.seal(.want(target: 7, prefixes: [1]), session: 1)),
+            Fixture.otherMeshKey.seal(.want(target: 7, need: 1, prefixes: [1]), session: 1),
+            flippingBit(100, of: key.seal(.want(target: 7, need: 1, prefixes: [1]), session: 1)),
             wrongMagic,
             wrongVersion,
             [UInt8](repeating: 0, count: 10),

@@ -24,9 +24,9 @@ struct PacketTests {
             .inventory(lo: 0, hi: .max, count: 3, digest: .zero, prefixes: []),
             .inventory(lo: 1_000, hi: 2_000_000, count: 3, digest: .zero, prefixes: prefixes),
             .inventory(lo: 5, hi: 5, count: 3, digest: .zero, prefixes: [5]),
-            .want(target: 7, prefixes: []),
-            .want(target: 7, prefixes: [id.prefix, 1, .max]),
-            .want(target: 7, prefixes: prefixes),
+            .want(target: 7, need: 1, prefixes: []),
+            .want(target: 7, need: 1, prefixes: [id.prefix, 1, .max]),
+            .want(target: 7, need: 1, prefixes: prefixes),
         ]
     }()
 
@@ -49,8 +49,8 @@ struct PacketTests {
 
     @Test("every datagram gets a fresh nonce")
     func freshNonce() {
-        let a = Self.key.seal(.want(target: 7, prefixes: [1]), session: 1)
-        let b = Self.key.seal(.want(target: 7, prefixes: [1]), session: 1)
+        let a = Self.key.seal(.want(target: 7, need: 1, prefixes: [1]), session: 1)
+        let b = Self.key.seal(.want(target: 7, need: 1, prefixes: [1]), session: 1)
         #expect(a != b)
         #expect(a.count == b.count)
     }
@@ -68,7 +68,7 @@ struct PacketTests {
 
     @Test("a wrong magic is refused")
     func wrongMagic() {
-        let datagram = Self.key.seal(.want(target: 7, prefixes: [1]), session: 1)
+        let datagram = Self.key.seal(.want(target: 7, need: 1, prefixes: [1]), session: 1)
         for (i, value) in [(0, UInt8(0x46)), (1, UInt8(0x00))] {
             var bad = datagram
             bad[i] = value
@@ -78,14 +78,14 @@ struct PacketTests {
 
     @Test("an unknown datagram version is refused", arguments: [UInt8(0), 2, 255])
     func unknownVersion(version: UInt8) {
-        var datagram = Self.key.seal(.want(target: 7, prefixes: [1]), session: 1)
+        var datagram = Self.key.seal(.want(target: 7, need: 1, prefixes: [1]), session: 1)
         datagram[2] = version
         #expect(throws: WireError.unknownVersion(version)) { try Self.key.open(datagram) }
     }
 
     @Test("flipping any single bit of a datagram makes it fail to open")
     func flippedBits() throws {
-        let packets: [Packet] = [.beacon(count: 3, digest: .zero), .want(target: 7, prefixes: [1, 2, 3])]
+        let packets: [Packet] = [.beacon(count: 3, digest: .zero), .want(target: 7, need: 1, prefixes: [1, 2, 3])]
         for packet in packets {
             let datagram = Self.key.seal(packet, session: Self.session)
             #expect(try Self.key.open(datagram).packet == packet)  // control
@@ -114,8 +114,8 @@ struct PacketTests {
     func passphraseKeys() throws {
         let again = try #require(MeshKey.fromPassphrase("x", opsLimit: 1, memLimit: 8 * 1024 * 1024))
         let other = try #require(MeshKey.fromPassphrase("y", opsLimit: 1, memLimit: 8 * 1024 * 1024))
-        let datagram = Fixture.otherMeshKey.seal(.want(target: 7, prefixes: [42]), session: 5)
-        #expect(try again.open(datagram).packet == .want(target: 7, prefixes: [42]))
+        let datagram = Fixture.otherMeshKey.seal(.want(target: 7, need: 1, prefixes: [42]), session: 5)
+        #expect(try again.open(datagram).packet == .want(target: 7, need: 1, prefixes: [42]))
         #expect(throws: WireError.badMAC) { try other.open(datagram) }
     }
 
@@ -131,7 +131,7 @@ struct PacketTests {
     @Test("a datagram too short to hold a header is truncated")
     func shortDatagram() {
         for length in [0, 1, 3, 27, 51] {
-            let bytes = Array(Self.key.seal(.want(target: 7, prefixes: []), session: 1).prefix(length))
+            let bytes = Array(Self.key.seal(.want(target: 7, need: 1, prefixes: []), session: 1).prefix(length))
             #expect(throws: WireError.truncated("datagram")) { try Self.key.open(bytes) }
         }
     }
@@ -161,14 +161,14 @@ struct PacketTests {
         #expect(throws: WireError.oversized("inventory n", 65_535)) { try Self.key.open(inventoryMax) }
         // A want with one prefix too many still fits in a datagram, so only the count check stops it.
         let prefixes = (0..<UInt64(n)).flatMap { be($0) }
-        let want = Self.key.sealRaw([5] + be(Self.session) + be(UInt64(7)) + be(n) + prefixes)
+        let want = Self.key.sealRaw([5] + be(Self.session) + be(UInt64(7)) + be(UInt16(1)) + be(n) + prefixes)
         #expect(want.count <= Packet.maxDatagramBytes)
         #expect(throws: WireError.oversized("want n", Int(n))) { try Self.key.open(want) }
     }
 
     @Test("a count larger than the prefixes present is truncated; extra bytes are trailing")
     func prefixCountMismatch() {
-        let target = be(UInt64(7))
+        let target = be(UInt64(7)) + be(UInt16(1))  // and the need
         let short = Self.key.sealRaw([5] + be(Self.session) + target + be(UInt16(3)) + be(UInt64(1)))
         #expect(throws: WireError.truncated("want prefixes")) { try Self.key.open(short) }
         let long = Self.key.sealRaw([5] + be(Self.session) + target + be(UInt16(1)) + be(UInt64(1)) + [0])
@@ -196,7 +196,16 @@ struct PacketTests {
             ([4] + s + be(UInt64(0)), .truncated("inventory")),
             ([5] + s + [0], .truncated("want")),
             ([0] + s, .unknownPacketType(0)),
-            ([6] + s, .unknownPacketType(6)),
+            ([5] + s + be(UInt64(7)) + [0], .truncated("want")),
+            ([6] + s, .truncated("coded")),
+            ([6] + s + [0], .oversized("coded n", 0)),
+            ([6] + s + [UInt8(CodedRepair.maxMembers + 1)], .oversized("coded n", CodedRepair.maxMembers + 1)),
+            ([6] + s + [2] + be(UInt64(9)) + be(UInt64(9)), .invalid("coded members not ascending")),
+            ([6] + s + [1] + be(UInt64(9)), .truncated("coded coefficients")),
+            ([6] + s + [1] + be(UInt64(9)) + [0] + [UInt8](repeating: 1, count: 20), .invalid("coded coefficient zero")),
+            ([6] + s + [1] + be(UInt64(9)) + [1] + [1, 2], .truncated("coded payload")),
+            ([7] + s + be(UInt64(1)), .truncated("parity")),
+            ([8] + s, .unknownPacketType(8)),
             ([255] + s + [1, 2, 3], .unknownPacketType(255)),
             // The datagram minimum guarantees a full type and session, so a short plaintext is a short datagram.
             ([1, 0, 0], .truncated("datagram")),
@@ -211,7 +220,7 @@ struct PacketTests {
         var rng = SplitMix64(seed: 0x9A_CE7)
         var accepted = 0
         for _ in 0..<20_000 {
-            let type = UInt8.random(in: 0...6, using: &rng)
+            let type = UInt8.random(in: 0...8, using: &rng)
             let length = Int.random(in: 0...60, using: &rng)
             var payload = Fixture.bytes(length, using: &rng)
             // Small counts make the list types reachable.

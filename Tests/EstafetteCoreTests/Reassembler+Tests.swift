@@ -41,14 +41,20 @@ struct ReassemblerTests {
         #expect(Fragmenter.packets(for: small, id: EnvelopeID(ofEncoded: small)) == [.envelope(small)])
         let exact = [UInt8](repeating: 1, count: Packet.maxPayloadBytes)
         #expect(Fragmenter.packets(for: exact, id: .zero) == [.envelope(exact)])
-        #expect(Fragmenter.packets(for: exact + [1], id: .zero).count == 2)
+        #expect(Fragmenter.packets(for: exact + [1], id: .zero).count == 3, "two fragments and their parity")
     }
 
-    @Test("a 20 KB envelope fragments into datagrams of at most maxDatagramBytes that tile it")
+    @Test("a 20 KB envelope fragments into datagrams of at most maxDatagramBytes that tile it, then a parity")
     func fragments() throws {
         let packets = Fragmenter.packets(for: Self.big, id: Self.bigID)
         let pieces = Self.pieces(packets)
-        #expect(pieces.count == packets.count)
+        #expect(pieces.count == packets.count - 1)
+        guard case .parity(let stream, let total, let parity) = packets.last else {
+            Issue.record("the last packet is not the parity: \(String(describing: packets.last))")
+            return
+        }
+        #expect(stream == Self.bigID.prefix && total == UInt32(Self.big.count))
+        #expect(parity.count == Packet.maxChunkBytes)
         #expect(pieces.count == (Self.big.count + Packet.maxChunkBytes - 1) / Packet.maxChunkBytes)
         var expectedOffset: UInt32 = 0
         for piece in pieces {
@@ -74,14 +80,62 @@ struct ReassemblerTests {
 
     // MARK: - Reassembly
 
+    @Test("the parity rebuilds any one lost fragment; two lost wait for more")
+    func parityRebuilds() throws {
+        let packets = Fragmenter.packets(for: Self.big, id: Self.bigID)
+        let pieces = Self.pieces(packets)
+        guard case .parity(_, _, let parity) = packets.last else {
+            Issue.record("no parity")
+            return
+        }
+        for lost in pieces.indices {
+            var r = Reassembler()
+            for (i, p) in pieces.enumerated() where i != lost {
+                #expect(r.add(session: 1, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0) == .pending)
+            }
+            let outcome = r.addParity(
+                session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), parity: parity, now: 0)
+            #expect(outcome == .complete(Self.big), "fragment \(lost) lost")
+            #expect(r.partialCount == 0 && r.bytesHeld == 0)
+        }
+        // Parity first, then all but one fragment: complete at the last of them.
+        var first = Reassembler()
+        #expect(
+            first.addParity(session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), parity: parity, now: 0)
+                == .pending)
+        var last: Reassembler.Outcome = .pending
+        for p in pieces.dropFirst() {
+            last = first.add(session: 1, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0)
+        }
+        #expect(last == .complete(Self.big))
+        // Two lost: the parity cannot help.
+        var two = Reassembler()
+        for p in pieces.dropFirst(2) {
+            _ = two.add(session: 1, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0)
+        }
+        #expect(
+            two.addParity(session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), parity: parity, now: 0)
+                == .pending)
+    }
+
+    @Test("a parity of the wrong length, or for an envelope that fits one datagram, is refused on the wire")
+    func parityLength() {
+        let key = MeshKey.publicDefault
+        let short = key.seal(.parity(stream: 1, total: 5_000, chunk: [1, 2, 3]), session: 1)
+        #expect(throws: WireError.invalid("parity length")) { try key.open(short) }
+        let small = key.seal(
+            .parity(stream: 1, total: 100, chunk: [UInt8](repeating: 0, count: Packet.maxChunkBytes)), session: 1)
+        #expect(throws: WireError.invalid("parity length")) { try key.open(small) }
+    }
+
     @Test(
         "fragments reassemble in any order, with duplicates, to the same bytes", arguments: [1, 2, 3, 4, 5] as [UInt64])
     func shuffledAndDuplicated(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         // Through the wire: seal, open, and only then reassemble.
-        var pieces: [Piece] = try Fragmenter.packets(for: Self.big, id: Self.bigID).map {
+        var pieces: [Piece] = try Fragmenter.packets(for: Self.big, id: Self.bigID).flatMap {
             let (_, packet) = try MeshKey.publicDefault.open(MeshKey.publicDefault.seal($0, session: 9))
-            return Self.pieces([packet])[0]
+            return Self.pieces([packet])  // the parity is left out: every fragment comes
         }
         pieces.shuffle(using: &rng)
         let last = pieces.removeLast()

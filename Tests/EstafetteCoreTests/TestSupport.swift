@@ -11,6 +11,7 @@ enum Fixture {
     static let alice = SigningKeyPair.deterministic(1)
     static let bob = SigningKeyPair.deterministic(2)
     static let carol = SigningKeyPair.deterministic(3)
+    static let dave = SigningKeyPair.deterministic(4)
     static let mallory = SigningKeyPair.deterministic(666)
 
     /// A private mesh key, cheap to derive (Argon2id at its minimum cost).

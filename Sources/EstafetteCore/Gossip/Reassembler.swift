@@ -23,6 +23,8 @@ public struct Reassembler: Sendable {
         var pieces: [UInt32: [UInt8]] = [:]
         var received = 0
         let startedAt: Int64
+        /// The XOR of all chunks (zero-padded), when the parity fragment came.
+        var parity: [UInt8]? = nil
     }
 
     public enum Outcome: Equatable, Sendable {
@@ -49,15 +51,7 @@ public struct Reassembler: Sendable {
         session: UInt64, stream: UInt64, offset: UInt32, total: UInt32, chunk: [UInt8], now: Int64
     ) -> Outcome {
         let key = Key(session: session, stream: stream)
-        if partials[key] == nil {
-            guard streamsPerPeer[session, default: 0] < settings.maxStreamsPerPeer else {
-                return .dropped("reassembly_peer_limit")
-            }
-            guard bytesHeld + Int(total) <= settings.maxTotalBytes else { return .dropped("reassembly_memory_limit") }
-            partials[key] = Partial(total: Int(total), startedAt: now)
-            streamsPerPeer[session, default: 0] += 1
-            bytesHeld += Int(total)
-        }
+        if let refused = open(key, total: total, now: now) { return refused }
         var p = partials[key]!
         guard p.total == Int(total) else { return .dropped("fragment_inconsistent") }
         if p.pieces[offset] != nil { return .pending }  // duplicate fragment
@@ -67,6 +61,42 @@ public struct Reassembler: Sendable {
         }
         p.pieces[offset] = chunk
         p.received += chunk.count
+        return settle(key, p)
+    }
+
+    /// The parity fragment of a stream: with it, any one missing chunk is rebuilt.
+    public mutating func addParity(session: UInt64, stream: UInt64, total: UInt32, parity: [UInt8], now: Int64)
+        -> Outcome
+    {
+        let key = Key(session: session, stream: stream)
+        if let refused = open(key, total: total, now: now) { return refused }
+        var p = partials[key]!
+        guard p.total == Int(total) else { return .dropped("fragment_inconsistent") }
+        guard p.parity == nil else { return .pending }
+        p.parity = parity
+        return settle(key, p)
+    }
+
+    /// Starts a partial for a new stream, within the bounds; returns why not if it cannot.
+    private mutating func open(_ key: Key, total: UInt32, now: Int64) -> Outcome? {
+        guard partials[key] == nil else { return nil }
+        guard streamsPerPeer[key.session, default: 0] < settings.maxStreamsPerPeer else {
+            return .dropped("reassembly_peer_limit")
+        }
+        guard bytesHeld + Int(total) <= settings.maxTotalBytes else { return .dropped("reassembly_memory_limit") }
+        partials[key] = Partial(total: Int(total), startedAt: now)
+        streamsPerPeer[key.session, default: 0] += 1
+        bytesHeld += Int(total)
+        return nil
+    }
+
+    /// Completes the envelope if every chunk is there, or all but one and the parity; otherwise keeps waiting.
+    private mutating func settle(_ key: Key, _ partial: Partial) -> Outcome {
+        var p = partial
+        if p.received < p.total, let parity = p.parity, let (offset, chunk) = Self.rebuild(p, parity: parity) {
+            p.pieces[offset] = chunk
+            p.received += chunk.count
+        }
         guard p.received >= p.total else {
             partials[key] = p
             return .pending
@@ -81,6 +111,25 @@ public struct Reassembler: Sendable {
         }
         guard out.count == p.total else { return .dropped("fragment_overlap") }
         return .complete(out)
+    }
+
+    /// The one missing chunk, from the parity, when the chunks present are exactly the Fragmenter's but one.
+    static func rebuild(_ p: Partial, parity: [UInt8]) -> (UInt32, [UInt8])? {
+        let size = Packet.maxChunkBytes
+        let expected = stride(from: 0, to: p.total, by: size).map { UInt32($0) }
+        guard p.pieces.count == expected.count - 1 else { return nil }
+        var missing: UInt32? = nil
+        for offset in expected {
+            guard let chunk = p.pieces[offset] else {
+                missing = offset
+                continue
+            }
+            guard chunk.count == min(size, p.total - Int(offset)) else { return nil }
+        }
+        guard let missing else { return nil }
+        var x = parity
+        for chunk in p.pieces.values { GF256.addScaled(chunk, times: 1, into: &x) }
+        return (missing, Array(x.prefix(min(size, p.total - Int(missing)))))
     }
 
     /// Drops partial envelopes older than the timeout; returns how many.
@@ -114,6 +163,10 @@ public enum Fragmenter {
                     chunk: Array(encoded[offset..<end])))
             offset = end
         }
+        // One parity fragment: any single lost fragment is rebuilt from the others.
+        var parity = [UInt8](repeating: 0, count: Packet.maxChunkBytes)
+        for case .fragment(_, _, _, let chunk) in out { GF256.addScaled(chunk, times: 1, into: &parity) }
+        out.append(.parity(stream: id.prefix, total: UInt32(encoded.count), chunk: parity))
         return out
     }
 }

@@ -12,8 +12,11 @@
 /// - Repair, all by multicast with suppression: a node that hears a disagreeing beacon schedules its inventory
 ///   (sorted 8-byte ID prefixes, in range pages) after a random delay, and drops it if a node with the same digest
 ///   sends one first. A node that learns from an inventory what it lacks schedules a `want` addressed to that
-///   inventory's sender, dropped for prefixes another node asks for first. The addressed node multicasts the
-///   envelopes, at most once per envelope per repair window, so one push repairs every node that lacked it.
+///   inventory's sender, saying how many it lacks (`need`) and listing those nobody has asked for yet; it stays
+///   silent when the wants it heard already cover its list and its need. The addressed node collects the wants
+///   for one repair window, then multicasts one burst: `need` random linear combinations of the wanted envelopes
+///   (`CodedRepair`), or the envelopes themselves when that is no more. Each receiver solves for the few it lacks
+///   (`CodedDecoder`), so one coded packet repairs a different loss at every receiver.
 public struct MeshNode: Sendable {
     public struct Settings: Sendable {
         /// Trickle's minimum interval.
@@ -24,6 +27,9 @@ public struct MeshNode: Sendable {
         public var redundancy = 2
         /// Random delays for inventories and wants are drawn from [0, repairWindow).
         public var repairWindowMillis: Int64 = 400
+        /// A node starts a repair round (its inventory) at most this often, and not within this long of an
+        /// inventory from a node holding at least as much.
+        public var repairIntervalMillis: Int64 = 4000
         public var peerTimeoutMillis: Int64 = 60_000
         public var sweepIntervalMillis: Int64 = 60_000
         /// Inventory pages multicast per repair round.
@@ -107,7 +113,7 @@ public struct MeshNode: Sendable {
         StateSize(
             envelopes: index.count, peers: peers.count, reassemblyBytes: reassembler.bytesHeld,
             partialEnvelopes: reassembler.partialCount,
-            pendingRepairs: repair.pendingWants.count + repair.recentlyPushed.count
+            pendingRepairs: repair.wanted.count + (repair.burst?.ids.count ?? 0) + repair.decoder.rows.count
                 + (repair.inventoryDue == nil ? 0 : 1))
     }
 
@@ -146,6 +152,7 @@ public struct MeshNode: Sendable {
             for d in datagrams(forEncoded: bytes, id: stored.id) {
                 actions.append(.multicast(d, except: nil))
             }
+            learnForDecoding(stored, from: nil, now: now, into: &actions)
         case .duplicate:
             throw SubmitError(reason: "duplicate")
         case .rejected(let reason):
@@ -158,8 +165,12 @@ public struct MeshNode: Sendable {
         public let reason: String
     }
 
-    /// One datagram from the LAN.
-    public mutating func receive(_ datagram: [UInt8], from address: PeerAddress, now: Millis) -> [Action] {
+    /// One datagram from the LAN. `stored` returns the stored envelopes among the IDs it is given: a coded
+    /// repair packet combines envelopes, and the ones this node holds are subtracted to solve for the others.
+    public mutating func receive(
+        _ datagram: [UInt8], from address: PeerAddress, now: Millis,
+        stored: ([EnvelopeID]) -> [StoredEnvelope] = { _ in [] }
+    ) -> [Action] {
         var actions: [Action] = []
         counters.add("packets_in")
         let session: UInt64
@@ -185,28 +196,46 @@ public struct MeshNode: Sendable {
             onBeacon(count: count, digest: theirDigest, now: now, into: &actions)
         case .envelope(let bytes):
             onEnvelopeBytes(bytes, from: address, now: now, into: &actions)
+        case .fragment(let stream, _, _, _) where byPrefix[stream] != nil,
+            .parity(let stream, _, _) where byPrefix[stream] != nil:
+            counters.add("fragments_for_held")  // a piece of an envelope we hold: nothing to assemble
         case .fragment(let stream, let offset, let total, let chunk):
-            switch reassembler.add(session: session, stream: stream, offset: offset, total: total, chunk: chunk, now: now)
-            {
-            case .complete(let bytes):
-                guard EnvelopeID(ofEncoded: bytes).prefix == stream else {
-                    counters.add("drop.fragment_mismatch")
-                    break
-                }
-                onEnvelopeBytes(bytes, from: address, now: now, into: &actions)
-            case .pending:
-                break
-            case .dropped(let reason):
-                counters.add("drop.\(reason)")
-            }
+            let outcome = reassembler.add(
+                session: session, stream: stream, offset: offset, total: total, chunk: chunk, now: now)
+            onReassembly(outcome, stream: stream, from: address, now: now, into: &actions)
+        case .parity(let stream, let total, let chunk):
+            let outcome = reassembler.addParity(session: session, stream: stream, total: total, parity: chunk, now: now)
+            onReassembly(outcome, stream: stream, from: address, now: now, into: &actions)
         case .inventory(let lo, let hi, let count, let theirDigest, let prefixes):
             onInventory(
                 from: session, lo: lo, hi: hi, count: count, digest: theirDigest, prefixes: prefixes, now: now,
                 into: &actions)
-        case .want(let target, let prefixes):
-            onWant(target: target, prefixes: prefixes, now: now, into: &actions)
+        case .want(let target, let need, let prefixes):
+            onWant(target: target, need: need, prefixes: prefixes, now: now, into: &actions)
+        case .coded(let members, let coefficients, let payload):
+            onCoded(
+                members: members, coefficients: coefficients, payload: payload, from: address, now: now,
+                stored: stored, into: &actions)
         }
         return actions
+    }
+
+    private mutating func onReassembly(
+        _ outcome: Reassembler.Outcome, stream: UInt64, from address: PeerAddress, now: Millis,
+        into actions: inout [Action]
+    ) {
+        switch outcome {
+        case .complete(let bytes):
+            guard EnvelopeID(ofEncoded: bytes).prefix == stream else {
+                counters.add("drop.fragment_mismatch")
+                return
+            }
+            onEnvelopeBytes(bytes, from: address, now: now, into: &actions)
+        case .pending:
+            break
+        case .dropped(let reason):
+            counters.add("drop.\(reason)")
+        }
     }
 
     public mutating func timerFired(_ timer: Timer, now: Millis) -> [Action] {
@@ -244,13 +273,12 @@ public struct MeshNode: Sendable {
 
     // MARK: - Envelopes
 
-    private mutating func onEnvelopeBytes(
+    mutating func onEnvelopeBytes(
         _ bytes: [UInt8], from address: PeerAddress, now: Millis, into actions: inout [Action]
     ) {
         switch accept(bytes, now: now) {
         case .accepted(let stored, let message):
             counters.add("envelopes_new")
-            repair.pendingWants[stored.id.prefix] = nil
             actions.append(.store(stored, message: message))
             // Bridge LAN segments: pass a new envelope on to our other interfaces.
             if bridgesInterfaces {
@@ -258,11 +286,11 @@ public struct MeshNode: Sendable {
                     actions.append(.multicast(d, except: address.interface))
                 }
             }
+            learnForDecoding(stored, from: address, now: now, into: &actions)
         case .duplicate:
             counters.add("envelopes_duplicate")
-            // Someone else answered a want we were about to answer: the repair is done.
-            let id = EnvelopeID(ofEncoded: bytes)
-            if repair.recentlyPushed[id] == nil { repair.recentlyPushed[id] = now }
+            // Someone else is repairing it: our burst need not.
+            if repair.burst != nil { noteRepairHeard([EnvelopeID(ofEncoded: bytes).prefix]) }
         case .rejected(let reason):
             counters.add("drop.\(reason)")
         }
@@ -362,9 +390,9 @@ extension MeshNode {
         /// Commit this envelope, with its message when it was for us, durably and atomically. Call `storeFailed`
         /// if that fails.
         case store(StoredEnvelope, message: ReceivedMessage?)
-        /// Load these envelopes from the store and multicast each one's `datagrams(forEncoded:id:)` on every
-        /// interface (a repair).
-        case multicastStored([EnvelopeID])
+        /// A repair: load the burst's envelopes from the store and multicast `datagrams(for:envelopes:)` on
+        /// every interface.
+        case multicastRepair(RepairBurst)
         /// Delete stored envelopes that expired at or before this time (Unix seconds).
         case deleteExpired(upTo: UInt64)
         /// Call `timerFired(timer, now:)` at this time, replacing any earlier schedule of the same timer.

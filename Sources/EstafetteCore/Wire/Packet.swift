@@ -10,14 +10,21 @@
 /// type 3 fragment   stream u64 | offset u32 | total u32 | chunk   (stream = first 8 bytes of the envelope ID)
 /// type 4 inventory  range_lo u64 | range_hi u64 | count u32 | digest[32] | n u16 | n × id-prefix u64
 ///                   (sorted; every prefix the sender holds in [lo, hi]; count and digest of its whole store)
-/// type 5 want       target session u64 | n u16 | n × id-prefix u64   (the node asked to multicast them)
+/// type 5 want       target session u64 | need u16 | n u16 | n × id-prefix u64
+///                   (the node asked to repair them; need = how many the asking node lacks, listed or not)
+/// type 6 coded      n u8 | n × id-prefix u64 (strictly ascending) | n × coefficient u8 (non-zero) | payload
+///                   (payload = Σ coefficient·member over GF(2⁸), members zero-padded; see CodedRepair)
+/// type 7 parity     stream u64 | total u32 | chunk   (XOR of the envelope's fragment chunks, each zero-padded to
+///                   the first one's length: a receiver missing one fragment rebuilds it)
 /// ```
 public enum Packet: Hashable, Sendable {
     case beacon(count: UInt32, digest: EnvelopeID)
     case envelope([UInt8])
     case fragment(stream: UInt64, offset: UInt32, total: UInt32, chunk: [UInt8])
     case inventory(lo: UInt64, hi: UInt64, count: UInt32, digest: EnvelopeID, prefixes: [UInt64])
-    case want(target: UInt64, prefixes: [UInt64])
+    case want(target: UInt64, need: UInt16, prefixes: [UInt64])
+    case coded(members: [UInt64], coefficients: [UInt8], payload: [UInt8])
+    case parity(stream: UInt64, total: UInt32, chunk: [UInt8])
 
     public static let magic: [UInt8] = [0x45, 0x53]  // "ES"
     public static let version: UInt8 = 1
@@ -31,6 +38,8 @@ public enum Packet: Hashable, Sendable {
     public static let maxChunkBytes = maxPayloadBytes - fragmentHeaderBytes
     /// Most prefixes in one inventory or want packet.
     public static let maxPrefixesPerPacket = (maxPayloadBytes - (8 + 8 + 4 + 32 + 2)) / 8
+    /// The shortest payload a coded packet may carry: an envelope header.
+    static let minCodedPayloadBytes = Envelope.headerBytes
 
     var type: UInt8 {
         switch self {
@@ -39,6 +48,8 @@ public enum Packet: Hashable, Sendable {
         case .fragment: return 3
         case .inventory: return 4
         case .want: return 5
+        case .coded: return 6
+        case .parity: return 7
         }
     }
 
@@ -61,10 +72,20 @@ public enum Packet: Hashable, Sendable {
             out += digest.bytes
             out.appendBE(UInt16(prefixes.count))
             for p in prefixes { out.appendBE(p) }
-        case .want(let target, let prefixes):
+        case .want(let target, let need, let prefixes):
             out.appendBE(target)
+            out.appendBE(need)
             out.appendBE(UInt16(prefixes.count))
             for p in prefixes { out.appendBE(p) }
+        case .parity(let stream, let total, let chunk):
+            out.appendBE(stream)
+            out.appendBE(total)
+            out += chunk
+        case .coded(let members, let coefficients, let payload):
+            out.append(UInt8(members.count))
+            for p in members { out.appendBE(p) }
+            out += coefficients
+            out += payload
         }
         return out
     }
@@ -108,7 +129,9 @@ public enum Packet: Hashable, Sendable {
             guard r.remaining == 0 else { throw .trailingBytes(r.remaining) }
             return .inventory(lo: lo, hi: hi, count: count, digest: EnvelopeID(bytes: d), prefixes: prefixes)
         case 5:
-            guard let target = r.readU64(), let n = r.readU16() else { throw .truncated("want") }
+            guard let target = r.readU64(), let need = r.readU16(), let n = r.readU16() else {
+                throw .truncated("want")
+            }
             guard Int(n) <= maxPrefixesPerPacket else { throw .oversized("want n", Int(n)) }
             var prefixes: [UInt64] = []
             prefixes.reserveCapacity(Int(n))
@@ -117,7 +140,31 @@ public enum Packet: Hashable, Sendable {
                 prefixes.append(p)
             }
             guard r.remaining == 0 else { throw .trailingBytes(r.remaining) }
-            return .want(target: target, prefixes: prefixes)
+            return .want(target: target, need: need, prefixes: prefixes)
+        case 6:
+            guard let n = r.readU8() else { throw .truncated("coded") }
+            guard n >= 1, Int(n) <= CodedRepair.maxMembers else { throw .oversized("coded n", Int(n)) }
+            var members: [UInt64] = []
+            members.reserveCapacity(Int(n))
+            for _ in 0..<n {
+                guard let p = r.readU64() else { throw .truncated("coded members") }
+                guard members.last.map({ $0 < p }) ?? true else { throw .invalid("coded members not ascending") }
+                members.append(p)
+            }
+            guard let coefficients = r.read(Int(n)) else { throw .truncated("coded coefficients") }
+            guard !coefficients.contains(0) else { throw .invalid("coded coefficient zero") }
+            let payload = r.rest()
+            guard payload.count >= minCodedPayloadBytes else { throw .truncated("coded payload") }
+            return .coded(members: members, coefficients: coefficients, payload: payload)
+        case 7:
+            guard let stream = r.readU64(), let t = r.read(4) else { throw .truncated("parity") }
+            let total = t.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            let chunk = r.rest()
+            guard Int(total) <= Envelope.maxEncodedBytes else { throw .oversized("parity total", Int(total)) }
+            guard Int(total) > maxChunkBytes, chunk.count == maxChunkBytes else {
+                throw .invalid("parity length")
+            }
+            return .parity(stream: stream, total: total, chunk: chunk)
         default:
             throw .unknownPacketType(type)
         }

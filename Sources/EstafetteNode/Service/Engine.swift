@@ -89,7 +89,7 @@ public actor Engine {
     }
 
     func receive(_ d: InboundDatagram) {
-        perform(node.receive(d.bytes, from: d.from, now: wallClockMillis()))
+        perform(node.receive(d.bytes, from: d.from, now: wallClockMillis(), stored: { loadEnvelopes($0) }))
     }
 
     /// Writes queued beyond this make the LAN reader wait for the disk (the socket queue then fills and drops,
@@ -286,9 +286,9 @@ public actor Engine {
                 transport?.multicast(bytes, except: except)
             case .store(let e, let message):
                 enqueue(PendingWrite(envelope: e, message: message, receivedAt: wallClockMillis() / 1000, ticket: nil))
-            case .multicastStored(let ids):
-                for e in loadEnvelopes(ids) {
-                    for d in node.datagrams(forEncoded: e.bytes, id: e.id) { transport?.multicast(d, except: nil) }
+            case .multicastRepair(let burst):
+                for d in node.datagrams(for: burst, envelopes: loadEnvelopes(burst.ids)) {
+                    transport?.multicast(d, except: nil)
                 }
             case .deleteExpired(let upTo):
                 do {
