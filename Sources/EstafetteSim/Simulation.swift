@@ -59,9 +59,12 @@ public struct Simulation {
         let n = config.nodeCount
         var seeds = SplitMix64.stream(config.seed, 1)
         self.nodes = (0..<n).map { i in
-            MeshNode(
+            var node = MeshNode(
                 identity: SimConfig.identity(seed: config.seed, node: i), meshKey: config.meshKey,
                 session: seeds.next(), seed: seeds.next(), settings: config.settings)
+            // As the daemon does for a node with several LAN interfaces: new envelopes cross the bridge.
+            node.bridgesInterfaces = config.topology.interfaces[i].count > 1
+            return node
         }
         self.net = SplitMix64.stream(config.seed, 3)
         self.now = SimConfig.epoch

@@ -266,7 +266,7 @@ public struct MeshNode: Sendable {
         counters.add("store_failures")
     }
 
-    /// The datagrams that carry a stored envelope, for `.multicastStored`.
+    /// The datagrams that carry an envelope: one, or its fragments and their parity.
     public func datagrams(forEncoded bytes: [UInt8], id: EnvelopeID) -> [[UInt8]] {
         Fragmenter.packets(for: bytes, id: id).map { meshKey.seal($0, session: session) }
     }
