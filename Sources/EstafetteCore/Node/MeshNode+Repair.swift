@@ -111,6 +111,7 @@ extension MeshNode {
         let expired = reassembler.expire(now: now)
         if expired > 0 { counters.add("drop.reassembly_timeout", Int64(expired)) }
         repair.asked = repair.asked.filter { now - $0.value < 3 * settings.repairWindowMillis }
+        repair.offerHeardAt = repair.offerHeardAt.filter { now - $0.value < roundMillis }
         let stale = repair.decoder.expire(now: now)
         if stale > 0 { counters.add("drop.coded_timeout", Int64(stale)) }
         startInterval(length: min(trickle.interval * 2, settings.maxIntervalMillis), now: now, into: &actions)
