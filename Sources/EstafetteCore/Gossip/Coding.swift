@@ -176,11 +176,6 @@ struct CodedDecoder: Sendable {
         rows.values.reduce(0) { $0 + ($1.coefficients.keys.allSatisfy(unknowns.contains) ? 1 : 0) }
     }
 
-    /// Whether some row mentions this unknown.
-    func mentions(_ prefix: UInt64) -> Bool {
-        rows.values.contains { $0.coefficients[prefix] != nil }
-    }
-
     /// Adds a combination over unknowns only (the caller has subtracted the members it holds).
     mutating func add(_ coefficients: [UInt64: UInt8], payload: [UInt8], now: Millis) -> Outcome {
         var row = Row(coefficients: coefficients.filter { $0.value != 0 }, payload: payload, receivedAt: now)

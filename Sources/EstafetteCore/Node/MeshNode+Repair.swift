@@ -433,10 +433,7 @@ extension MeshNode {
     /// The envelope at the start of `padded`, if exactly one is there followed only by zeros.
     static func unpadded(_ padded: [UInt8]) -> [UInt8]? {
         var buf = ByteBuffer(bytes: padded)
-        guard let envelope = try? buf.readEnvelope(), buf.readableBytesView.allSatisfy({ $0 == 0 }) else {
-            return nil
-        }
-        _ = envelope
+        guard (try? buf.readEnvelope()) != nil, buf.readableBytesView.allSatisfy({ $0 == 0 }) else { return nil }
         return Array(padded[..<(padded.count - buf.readableBytes)])
     }
 }
