@@ -37,6 +37,12 @@ struct RepairState: Sendable {
     var bestInventoryHeard: (offer: Offer, at: Millis)? = nil
     /// When each node we may ask last sent an inventory (entries only for nodes in `wanted`).
     var offerHeardAt: [UInt64: Millis] = [:]
+    /// When each node last sent an inventory, for a round's length: an inventory sender collects the wants
+    /// addressed to the other senders of its own round, not those of a later round.
+    var inventoryHeardAt: [UInt64: Millis] = [:]
+    /// The prefixes of our last burst, and when it went: wants for them that arrive within a repair window
+    /// crossed it on the way (their senders had not received it yet) and are not answered again.
+    var lastBurst: (prefixes: Set<UInt64>, at: Millis)? = nil
     /// Prefixes we asked for (or heard asked for), and when: not asked again until the burst had time to come.
     var asked: [UInt64: Millis] = [:]
     /// The repair we will multicast when the wants addressed to us have had a repair window to arrive.
@@ -112,6 +118,7 @@ extension MeshNode {
         if expired > 0 { counters.add("drop.reassembly_timeout", Int64(expired)) }
         repair.asked = repair.asked.filter { now - $0.value < 3 * settings.repairWindowMillis }
         repair.offerHeardAt = repair.offerHeardAt.filter { now - $0.value < roundMillis }
+        repair.inventoryHeardAt = repair.inventoryHeardAt.filter { now - $0.value < roundMillis }
         let stale = repair.decoder.expire(now: now)
         if stale > 0 { counters.add("drop.coded_timeout", Int64(stale)) }
         startInterval(length: min(trickle.interval * 2, settings.maxIntervalMillis), now: now, into: &actions)
@@ -195,6 +202,7 @@ extension MeshNode {
             } else if !ids.isEmpty {
                 counters.add("repair_bursts")
                 counters.add("envelopes_repaired", Int64(ids.count))
+                repair.lastBurst = (Set(ids.map(\.prefix)), now)
                 actions.append(.multicastRepair(RepairBurst(ids: ids, need: burst.need, seed: rng.next())))
             }
         }
@@ -269,6 +277,7 @@ extension MeshNode {
         repair.lastInventoryAt = max(repair.lastInventoryAt, now)
         let offer = Offer(session: sender, count: count)
         repair.offerHeardAt[sender] = now
+        repair.inventoryHeardAt[sender] = now
         if let best = repair.bestInventoryHeard, now - best.at < settings.repairIntervalMillis,
             !offer.isBetter(than: best.offer)
         {
@@ -317,18 +326,28 @@ extension MeshNode {
     }
 
     mutating func onWant(target: UInt64, need: UInt16, prefixes: [UInt64], now: Millis, into actions: inout [Action]) {
+        // A want means a round is in progress, even if its inventory did not reach us: an inventory of ours
+        // now would start a second round, whose wants the first round's senders would not answer.
+        repair.lastInventoryAt = max(repair.lastInventoryAt, now)
+        if repair.inventoryDue != nil {
+            repair.inventoryDue = nil
+            counters.add("inventories_deferred")
+        }
         if target != session, repair.wantsDue != nil {
             // Another node asked: the round's burst will cover what it listed, for as many losses as it needs.
             for p in prefixes where repair.wanted[p] != nil { repair.heardWants.prefixes.insert(p) }
             repair.heardWants.need = max(repair.heardWants.need, Int(need))
         }
-        // Wants addressed to us, or to anyone while we are one of the round's inventory senders (the best of
-        // those answers them all), are collected for one repair window into one burst.
-        let inRound = repair.ownInventory.map { now - $0.at < roundMillis } ?? false
-        guard target == session || inRound else { return }
+        // Wants addressed to us, or to another inventory sender of our round (the best of us answers them
+        // all), are collected for one repair window into one burst.
+        guard target == session || isRoundPeer(target, now: now) else { return }
         var burst = repair.burst ?? Burst(due: now + settings.repairWindowMillis)
         for p in prefixes {
             guard let id = byPrefix[p] else { continue }
+            if let last = repair.lastBurst, now - last.at < settings.repairWindowMillis, last.prefixes.contains(p) {
+                counters.add("wants_crossed_burst")
+                continue
+            }
             guard burst.ids.count < settings.maxPendingWants else {
                 counters.add("drop.repair_queue_full")
                 break
@@ -340,6 +359,14 @@ extension MeshNode {
         burst.need = max(burst.need, need == 0 ? prefixes.count : Int(need))
         if repair.burst == nil { scheduleRepairTimer(at: burst.due, into: &actions) }
         repair.burst = burst
+    }
+
+    /// Whether `sender` sent an inventory in the same round as ours (within a repair window of it).
+    func isRoundPeer(_ sender: UInt64, now: Millis) -> Bool {
+        guard let own = repair.ownInventory, now - own.at < roundMillis,
+            let theirs = repair.inventoryHeardAt[sender]
+        else { return false }
+        return abs(theirs - own.at) < settings.repairWindowMillis
     }
 
     // MARK: - Coded repair

@@ -198,7 +198,10 @@ public struct MeshNode: Sendable {
             onEnvelopeBytes(bytes, from: address, now: now, into: &actions)
         case .fragment(let stream, _, _, _) where byPrefix[stream] != nil,
             .parity(let stream, _, _) where byPrefix[stream] != nil:
-            counters.add("fragments_for_held")  // a piece of an envelope we hold: nothing to assemble
+            // A piece of an envelope we hold: nothing to assemble, but someone is repairing it, so our burst
+            // need not.
+            counters.add("fragments_for_held")
+            if repair.burst != nil { noteRepairHeard([stream]) }
         case .fragment(let stream, let offset, let total, let chunk):
             let outcome = reassembler.add(
                 session: session, stream: stream, offset: offset, total: total, chunk: chunk, now: now)

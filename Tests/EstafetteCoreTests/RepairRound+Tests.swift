@@ -1,0 +1,131 @@
+import Testing
+
+@testable import EstafetteCore
+
+/// One repair round, step by step: which node answers the wants, and what it leaves out. See docs/protocol.md
+/// ("Repair rounds").
+@Suite("Repair rounds")
+struct RepairRoundTests {
+    static let a = 0
+    static let b = 1
+    static let window = MeshNode.Settings().repairWindowMillis
+
+    static func seal(_ packet: Packet, from session: UInt64) -> [UInt8] {
+        MeshKey.publicDefault.seal(packet, session: session)
+    }
+
+    static func repairTimer(_ actions: [MeshNode.Action]) -> Millis? {
+        for case .scheduleTimer(.repair, let at) in actions { return at }
+        return nil
+    }
+
+    static func bursts(_ actions: [MeshNode.Action]) -> [RepairBurst] {
+        actions.compactMap { if case .multicastRepair(let b) = $0 { b } else { nil } }
+    }
+
+    /// A two-node mesh where node B holds `count` envelopes node A lacks, and has just sent its inventory in
+    /// answer to A's empty beacon. Returns the envelopes' IDs and when the inventory went.
+    static func inventorySent(count: Int = 3) throws -> (mesh: MeshHarness, ids: [EnvelopeID], at: Millis) {
+        var mesh = MeshNodeTests.harness(2)
+        var ids: [EnvelopeID] = []
+        for k in 0..<count {
+            let e = MeshNodeTests.carried(k)
+            _ = try mesh.nodes[b].submit(e, now: mesh.now)
+            ids.append(EnvelopeID(ofEncoded: e.encoded()))
+        }
+        let empty = seal(.beacon(count: 0, digest: .zero), from: mesh.nodes[a].session)
+        let due = try #require(repairTimer(mesh.nodes[b].receive(empty, from: mesh.addresses[a], now: mesh.now)))
+        let sent = try MeshNodeTests.packetsToAll(mesh.nodes[b].timerFired(.repair, now: due))
+        #expect(sent.count == 1 && sent.allSatisfy { if case .inventory = $0 { true } else { false } })
+        return (mesh, ids.sorted(), due)
+    }
+
+    @Test("an inventory sender answers wants addressed to another sender of its round, not of a later round")
+    func roundPeers() throws {
+        var (mesh, ids, at) = try Self.inventorySent()
+        let peer: UInt64 = 0xAAAA
+        let late: UInt64 = 0xBBBB
+        // A node holding less sent its inventory in the same round (within a repair window of ours) …
+        _ = mesh.nodes[Self.b].receive(
+            Self.seal(.inventory(lo: 0, hi: .max, count: 1, digest: .zero, prefixes: [ids[0].prefix]), from: peer),
+            from: mesh.addresses[Self.a], now: at + 50)
+        // … and one sent its inventory well after ours: a round of its own.
+        _ = mesh.nodes[Self.b].receive(
+            Self.seal(.inventory(lo: 0, hi: .max, count: 1, digest: .zero, prefixes: [ids[1].prefix]), from: late),
+            from: mesh.addresses[Self.a], now: at + Self.window + 100)
+
+        let toLate = Self.seal(.want(target: late, need: 1, prefixes: [ids[1].prefix]), from: 7)
+        let ignored = mesh.nodes[Self.b].receive(toLate, from: mesh.addresses[Self.a], now: at + Self.window + 150)
+        #expect(Self.repairTimer(ignored) == nil, "the later round's sender answers its own wants")
+        let toPeer = Self.seal(.want(target: peer, need: 1, prefixes: [ids[0].prefix]), from: 8)
+        let collected = mesh.nodes[Self.b].receive(toPeer, from: mesh.addresses[Self.a], now: at + Self.window + 200)
+        let due = try #require(Self.repairTimer(collected), "we hold more than the peer: we answer its wants")
+        let fired = mesh.nodes[Self.b].timerFired(.repair, now: due)
+        #expect(Self.bursts(fired).map(\.ids) == [[ids[0]]])
+    }
+
+    @Test("of a round's inventory senders, the one holding less leaves the burst to the one holding more")
+    func deferToBest() throws {
+        var (mesh, ids, at) = try Self.inventorySent()
+        let me = mesh.nodes[Self.b].session
+        let want = Self.seal(.want(target: me, need: 1, prefixes: [ids[2].prefix]), from: 7)
+        let due = try #require(Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 100)))
+        let better = Self.seal(.inventory(lo: 0, hi: .max, count: 10, digest: .zero, prefixes: []), from: 0xCCCC)
+        _ = mesh.nodes[Self.b].receive(better, from: mesh.addresses[Self.a], now: at + 120)
+        #expect(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: due)).isEmpty)
+        #expect(mesh.nodes[Self.b].counters["bursts_deferred"] == 1)
+    }
+
+    @Test("a want heard means a round is in progress: our pending inventory is dropped, and no new one follows soon")
+    func wantCancelsInventory() throws {
+        var mesh = MeshNodeTests.harness(2)
+        _ = try mesh.nodes[Self.b].submit(MeshNodeTests.carried(1), now: mesh.now)
+        let empty = Self.seal(.beacon(count: 0, digest: .zero), from: mesh.nodes[Self.a].session)
+        let due = try #require(Self.repairTimer(mesh.nodes[Self.b].receive(empty, from: mesh.addresses[Self.a], now: mesh.now)))
+        // Some other node's inventory started a round we did not hear; we hear one of its wants.
+        let want = Self.seal(.want(target: 0xDDDD, need: 1, prefixes: [0x42]), from: 9)
+        _ = mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: mesh.now + 1)
+        #expect(mesh.nodes[Self.b].timerFired(.repair, now: due).isEmpty, "no second round")
+        #expect(mesh.nodes[Self.b].counters["inventories_deferred"] == 1)
+        let again = mesh.nodes[Self.b].receive(empty, from: mesh.addresses[Self.a], now: due + 10)
+        #expect(Self.repairTimer(again) == nil)
+        let interval = MeshNode.Settings().repairIntervalMillis
+        let later = mesh.nodes[Self.b].receive(empty, from: mesh.addresses[Self.a], now: mesh.now + 1 + interval)
+        #expect(Self.repairTimer(later) != nil, "the next round comes a repair interval after the want")
+    }
+
+    @Test("a want that crossed our burst is not answered again; one a repair window later is")
+    func crossedWant() throws {
+        var (mesh, ids, at) = try Self.inventorySent()
+        let me = mesh.nodes[Self.b].session
+        let want = Self.seal(.want(target: me, need: 1, prefixes: [ids[0].prefix]), from: 7)
+        let due = try #require(Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 10)))
+        #expect(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: due)).map(\.ids) == [[ids[0]]])
+
+        let crossed = mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: due + 5)
+        #expect(Self.repairTimer(crossed) == nil)
+        #expect(mesh.nodes[Self.b].counters["wants_crossed_burst"] == 1)
+        let asked = mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: due + Self.window)
+        #expect(Self.repairTimer(asked) != nil)
+    }
+
+    @Test("a fragment of an envelope we hold, from another node's repair, takes it out of our pending burst")
+    func fragmentsHeard() throws {
+        var (mesh, ids, at) = try Self.inventorySent(count: 1)
+        // B also holds an envelope too long for one datagram.
+        let long = Envelope(kind: .channel, expiresAt: Fixture.expiry, body: [UInt8](repeating: 7, count: 3_000))
+        let longBytes = long.encoded()
+        let longID = EnvelopeID(ofEncoded: longBytes)
+        _ = try mesh.nodes[Self.b].submit(long, now: at)
+        let me = mesh.nodes[Self.b].session
+        let want = Self.seal(.want(target: me, need: 2, prefixes: [ids[0].prefix, longID.prefix]), from: 7)
+        let due = try #require(Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 10)))
+
+        // Node A repairs the long one first: one of its fragments reaches B.
+        let fragments = mesh.nodes[Self.a].datagrams(forEncoded: longBytes, id: longID)
+        #expect(fragments.count > 2)
+        _ = mesh.nodes[Self.b].receive(fragments[1], from: mesh.addresses[Self.a], now: at + 20)
+        #expect(mesh.nodes[Self.b].counters["repairs_suppressed"] == 1)
+        #expect(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: due)).map(\.ids) == [[ids[0]]])
+    }
+}
