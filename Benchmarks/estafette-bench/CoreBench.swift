@@ -66,7 +66,9 @@ enum CoreBench {
             try check(p, n: n, messages: n, "direct 100B incl. seal")
             let r = Rate(opsPerSecond: Double(n) / s)
             report("core.direct_100B.pipeline_incl_seal", r)
-            Out.value("core.direct_100B.pipeline_incl_seal.vs_crypto_floor", r.opsPerSecond / floor.floor.opsPerSecond, "x", digits: 3)
+            Out.value(
+                "core.direct_100B.pipeline_incl_seal.vs_crypto_floor", r.opsPerSecond / floor.floor.opsPerSecond, "x",
+                digits: 3)
             // One thread does both ends here, so the matching crypto-only rate is 1 / (seal + open).
             Out.value(
                 "core.direct_100B.pipeline_incl_seal.vs_seal_plus_open",
@@ -153,8 +155,9 @@ enum CoreBench {
             Out.value(
                 "core.direct_100B.submit_only.extra_vs_channel", direct.microsPerOp - channelRate.microsPerOp,
                 "µs/msg", digits: 2)
-            Out.note("submit of a direct message trial-opens the sender's own envelope (not_for_us): compare "
-                + "crypto.direct.trial_open_not_for_us.100B")
+            Out.note(
+                "submit of a direct message trial-opens the sender's own envelope (not_for_us): compare "
+                    + "crypto.direct.trial_open_not_for_us.100B")
         }
     }
 

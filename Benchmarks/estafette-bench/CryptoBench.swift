@@ -167,8 +167,9 @@ enum CryptoBench {
 
     /// The libsodium calls behind one 100-byte direct message, to see where the time goes.
     static func primitives(seconds: Double) throws {
-        Out.note("libsodium primitives behind one 100-byte direct message (seal = pk→x25519 + box_easy + box_seal; "
-            + "open = seal_open + is_valid_point + pk→x25519 + box_open_easy)")
+        Out.note(
+            "libsodium primitives behind one 100-byte direct message (seal = pk→x25519 + box_easy + box_seal; "
+                + "open = seal_open + is_valid_point + pk→x25519 + box_open_easy)")
         _ = Sodium.ready
         let a = SigningKeyPair.deterministic(11)
         let b = SigningKeyPair.deterministic(12)
@@ -188,39 +189,53 @@ enum CryptoBench {
         let sig = a.sign(msg)
         _ = b
 
-        report("crypto.primitive.ed25519_is_valid_point", measure(seconds: seconds) {
-            UInt64(crypto_core_ed25519_is_valid_point(edPK))
-        })
-        report("crypto.primitive.ed25519_pk_to_x25519", measure(seconds: seconds) {
-            var out = [UInt8](repeating: 0, count: 32)
-            return UInt64(crypto_sign_ed25519_pk_to_curve25519(&out, edPK)) &+ UInt64(out[0])
-        })
-        report("crypto.primitive.box_easy_117B", measure(seconds: seconds) {
-            var out = [UInt8](repeating: 0, count: plain.count + crypto_box_macbytes())
-            return UInt64(crypto_box_easy(&out, plain, UInt64(plain.count), nonce, xb, xaSK)) &+ UInt64(out[0])
-        })
-        report("crypto.primitive.box_open_easy_117B", try measure(seconds: seconds) {
-            var out = [UInt8](repeating: 0, count: plain.count)
-            guard crypto_box_open_easy(&out, boxed, UInt64(boxed.count), nonce, xa, xbSK) == 0 else {
-                throw BenchError("box_open_easy failed")
-            }
-            return UInt64(out[0])
-        })
-        report("crypto.primitive.box_seal_256B", measure(seconds: seconds) {
-            var out = [UInt8](repeating: 0, count: padded.count + crypto_box_sealbytes())
-            return UInt64(crypto_box_seal(&out, padded, UInt64(padded.count), xb)) &+ UInt64(out[0])
-        })
-        report("crypto.primitive.box_seal_open_256B", try measure(seconds: seconds) {
-            var out = [UInt8](repeating: 0, count: padded.count)
-            guard crypto_box_seal_open(&out, sealed, UInt64(sealed.count), xb, xbSK) == 0 else {
-                throw BenchError("box_seal_open failed")
-            }
-            return UInt64(out[0])
-        })
+        report(
+            "crypto.primitive.ed25519_is_valid_point",
+            measure(seconds: seconds) {
+                UInt64(crypto_core_ed25519_is_valid_point(edPK))
+            })
+        report(
+            "crypto.primitive.ed25519_pk_to_x25519",
+            measure(seconds: seconds) {
+                var out = [UInt8](repeating: 0, count: 32)
+                return UInt64(crypto_sign_ed25519_pk_to_curve25519(&out, edPK)) &+ UInt64(out[0])
+            })
+        report(
+            "crypto.primitive.box_easy_117B",
+            measure(seconds: seconds) {
+                var out = [UInt8](repeating: 0, count: plain.count + crypto_box_macbytes())
+                return UInt64(crypto_box_easy(&out, plain, UInt64(plain.count), nonce, xb, xaSK)) &+ UInt64(out[0])
+            })
+        report(
+            "crypto.primitive.box_open_easy_117B",
+            try measure(seconds: seconds) {
+                var out = [UInt8](repeating: 0, count: plain.count)
+                guard crypto_box_open_easy(&out, boxed, UInt64(boxed.count), nonce, xa, xbSK) == 0 else {
+                    throw BenchError("box_open_easy failed")
+                }
+                return UInt64(out[0])
+            })
+        report(
+            "crypto.primitive.box_seal_256B",
+            measure(seconds: seconds) {
+                var out = [UInt8](repeating: 0, count: padded.count + crypto_box_sealbytes())
+                return UInt64(crypto_box_seal(&out, padded, UInt64(padded.count), xb)) &+ UInt64(out[0])
+            })
+        report(
+            "crypto.primitive.box_seal_open_256B",
+            try measure(seconds: seconds) {
+                var out = [UInt8](repeating: 0, count: padded.count)
+                guard crypto_box_seal_open(&out, sealed, UInt64(sealed.count), xb, xbSK) == 0 else {
+                    throw BenchError("box_seal_open failed")
+                }
+                return UInt64(out[0])
+            })
         report("crypto.primitive.ed25519_sign_100B", measure(seconds: seconds) { UInt64(a.sign(msg)[0]) })
-        report("crypto.primitive.ed25519_verify_100B", measure(seconds: seconds) {
-            UInt64(crypto_sign_verify_detached(sig, msg, UInt64(msg.count), edPK) + 1)
-        })
+        report(
+            "crypto.primitive.ed25519_verify_100B",
+            measure(seconds: seconds) {
+                UInt64(crypto_sign_verify_detached(sig, msg, UInt64(msg.count), edPK) + 1)
+            })
         report("crypto.primitive.randombytes_24B", measure(seconds: seconds) { UInt64(Sodium.randomBytes(24)[0]) })
     }
 }

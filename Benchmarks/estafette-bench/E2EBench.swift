@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads `message.received` notifications from a `subscribe` connection on its own thread and timestamps each
@@ -66,7 +66,9 @@ final class NotificationCollector: @unchecked Sendable {
                 lastCount = c
                 lastProgress = monoNanos()
             } else if secondsSince(lastProgress) > stall {
-                Out.note("\(what): gave up waiting after \(fmt(stall, 0)) s without a new notification; \(missing) of \(mids.count) never arrived")
+                Out.note(
+                    "\(what): gave up waiting after \(fmt(stall, 0)) s without a new notification; \(missing) of \(mids.count) never arrived"
+                )
                 return missing
             }
             sleepSeconds(0.01)
@@ -227,14 +229,16 @@ enum E2EBench {
             let c = try a.connect()
             var mids: [String] = []
             for i in 0..<50 {
-                let r = try c.callObject("messages.send", ["to": "b", "text": sampleText(bytes: o.textBytes, seed: -1 - i)])
+                let r = try c.callObject(
+                    "messages.send", ["to": "b", "text": sampleText(bytes: o.textBytes, seed: -1 - i)])
                 guard let mid = r["message_id"] as? String else { throw BenchError("messages.send: no message_id") }
                 mids.append(mid)
             }
             let missing = try notes.waitForAll(mids, stall: 30, what: "warm-up")
             guard missing == 0 else {
                 throw BenchError(
-                    "B did not receive \(missing) of 50 warm-up messages; A log:\n\(a.logTail())\nB log:\n\(b.logTail())")
+                    "B did not receive \(missing) of 50 warm-up messages; A log:\n\(a.logTail())\nB log:\n\(b.logTail())"
+                )
             }
         }
         sleepSeconds(1)
@@ -260,7 +264,9 @@ enum E2EBench {
         let n = o.messages
         Out.progress("throughput: \(n) messages, \(o.connections) connection(s) × window \(o.window)")
         let idBase = 1
-        let lines = (0..<n).map { sendRequest(id: idBase + $0, to: "b", text: sampleText(bytes: o.textBytes, seed: $0)) }
+        let lines = (0..<n).map {
+            sendRequest(id: idBase + $0, to: "b", text: sampleText(bytes: o.textBytes, seed: $0))
+        }
         let ledger = Ledger(n: n)
         let clients = try (0..<o.connections).map { _ in try a.connect() }
         let statusA0 = try a.status()
@@ -323,7 +329,9 @@ enum E2EBench {
         Out.int("e2e.throughput.messages_sent", n)
         Out.int("e2e.throughput.messages_received", delivered.count)
         if missing > 0 {
-            Out.note("INCOMPLETE: \(missing) messages never reached B's subscriber (B counts \(statusB1["messages_delivered"] - statusB0["messages_delivered"]) delivered in this run)")
+            Out.note(
+                "INCOMPLETE: \(missing) messages never reached B's subscriber (B counts \(statusB1["messages_delivered"] - statusB0["messages_delivered"]) delivered in this run)"
+            )
         }
         Out.value("e2e.throughput.duration", total, "s", digits: 2)
         Out.value("e2e.throughput.rate", rate, "msg/s", digits: 0)
@@ -334,13 +342,19 @@ enum E2EBench {
         Percentiles(lat).report("e2e.throughput.send_to_notify_under_saturation")
         Out.value("e2e.throughput.a_cpu_per_message", cpuA / Double(n) * 1e6, "µs", digits: 0)
         Out.value("e2e.throughput.b_cpu_per_message", cpuB / Double(n) * 1e6, "µs", digits: 0)
-        Out.value("e2e.throughput.a_write_bytes_per_message", Double(ioA.writeBytes - ioA0.writeBytes) / Double(n), "B", digits: 0)
-        Out.value("e2e.throughput.b_write_bytes_per_message", Double(ioB.writeBytes - ioB0.writeBytes) / Double(n), "B", digits: 0)
-        Out.value("e2e.throughput.a_write_syscalls_per_message", Double(ioA.syscw - ioA0.syscw) / Double(n), "", digits: 1)
+        Out.value(
+            "e2e.throughput.a_write_bytes_per_message", Double(ioA.writeBytes - ioA0.writeBytes) / Double(n), "B",
+            digits: 0)
+        Out.value(
+            "e2e.throughput.b_write_bytes_per_message", Double(ioB.writeBytes - ioB0.writeBytes) / Double(n), "B",
+            digits: 0)
+        Out.value(
+            "e2e.throughput.a_write_syscalls_per_message", Double(ioA.syscw - ioA0.syscw) / Double(n), "", digits: 1)
         // Datagrams dropped because a daemon's inbound queue (4096) was full, and the repairs that followed.
         Out.int("e2e.throughput.a_rx_queue_full_drops", statusA1["drop.rx_queue_full"] - statusA0["drop.rx_queue_full"])
         Out.int("e2e.throughput.b_rx_queue_full_drops", statusB1["drop.rx_queue_full"] - statusB0["drop.rx_queue_full"])
-        Out.int("e2e.throughput.b_envelopes_duplicate", statusB1["envelopes_duplicate"] - statusB0["envelopes_duplicate"])
+        Out.int(
+            "e2e.throughput.b_envelopes_duplicate", statusB1["envelopes_duplicate"] - statusB0["envelopes_duplicate"])
         Out.note("A counters during the run: \(counterDelta(statusA0, statusA1))")
         Out.note("B counters during the run: \(counterDelta(statusB0, statusB1))")
     }

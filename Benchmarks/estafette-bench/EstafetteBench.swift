@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `estafette-bench`: prints `name: value unit` lines. See docs/benchmarks.md.
@@ -81,11 +81,13 @@ func printHeader() {
     var u = utsname()
     uname(&u)
     let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-    let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+    let cpu =
+        (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
         .split(separator: "\n").first { $0.hasPrefix("model name") }?
         .split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "?"
     let date = ISO8601DateFormatter().string(from: Date())
-    Out.note("estafette-bench \(date); \(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)); Linux \(release)")
+    Out.note(
+        "estafette-bench \(date); \(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)); Linux \(release)")
     Out.note("load average at start \(loadAverage()) (other work on the machine skews every figure)")
 }
 

@@ -2,7 +2,7 @@ import EstafetteCore
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Sends mesh datagrams to a multicast group on loopback, as a peer on the LAN would.
@@ -113,7 +113,8 @@ struct Injector {
             }
             if idle > 60 {
                 throw BenchError(
-                    "the daemon stored nothing for 60 s (\(stored) of \(target)); drops: \(st.drops); log:\n\(daemon.logTail())")
+                    "the daemon stored nothing for 60 s (\(stored) of \(target)); drops: \(st.drops); log:\n\(daemon.logTail())"
+                )
             }
             let need = target - stored - max(0, inFlight)
             let room = maxInFlight - max(0, inFlight)
@@ -130,7 +131,8 @@ struct Injector {
             }
             if secondsSince(lastReport) > 10 {
                 lastReport = monoNanos()
-                Out.progress("stored \(stored) of \(target) (\(fmt(Double(stored - max(0, base)) / secondsSince(start), 0))/s)")
+                Out.progress(
+                    "stored \(stored) of \(target) (\(fmt(Double(stored - max(0, base)) / secondsSince(start), 0))/s)")
             }
         }
     }
@@ -157,7 +159,9 @@ enum FootprintBench {
         Out.value("footprint.startup_empty", startup * 1000, "ms", digits: 0)
         sleepSeconds(o.settle)
         try d.memory().report("footprint.idle")
-        for (f, size) in d.databaseFiles() { Out.value("footprint.idle.file.\(f)", Double(size) / 1024, "KiB", digits: 0) }
+        for (f, size) in d.databaseFiles() {
+            Out.value("footprint.idle.file.\(f)", Double(size) / 1024, "KiB", digits: 0)
+        }
 
         // Disk writes per stored envelope, over the first `ioSample` envelopes.
         var injector = try Injector(daemon: d, group: group, port: port)
@@ -187,7 +191,9 @@ enum FootprintBench {
         Out.int("footprint.envelopes_stored", st.envelopes)
         Out.value("footprint.fill_time", s1 + s2, "s", digits: 1)
         Out.value("footprint.store_rate_overall", Double(o.envelopes) / (s1 + s2), "envelopes/s", digits: 0)
-        Out.value("footprint.write_bytes_per_envelope_overall", Double(io2.writeBytes - io0.writeBytes) / total, "B", digits: 0)
+        Out.value(
+            "footprint.write_bytes_per_envelope_overall", Double(io2.writeBytes - io0.writeBytes) / total, "B",
+            digits: 0)
         Out.int("footprint.datagrams_sent", injector.sent)
         Out.int("footprint.datagrams_presumed_lost", injector.presumedLost)
         Out.int("footprint.kernel_udp_rcvbuf_errors", udpReceiveErrors() - udpErr0)

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // MARK: - Clock
@@ -198,7 +198,8 @@ enum Cleanup {
             var s = waitSet
             var sig: Int32 = 0
             guard sigwait(&s, &sig) == 0 else { return }
-            FileHandle.standardError.write(Data("estafette-bench: signal \(sig): stopping daemons, removing temp dirs\n".utf8))
+            FileHandle.standardError.write(
+                Data("estafette-bench: signal \(sig): stopping daemons, removing temp dirs\n".utf8))
             runAll()
             _exit(128 + sig)
         }

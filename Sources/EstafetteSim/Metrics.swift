@@ -93,7 +93,8 @@ public struct Metrics: Sendable, Equatable {
         let names = [
             "packets_in", "envelopes_new", "envelopes_duplicate", "inventory_rounds", "envelopes_expired",
             "repair_bursts", "bursts_deferred", "repairs_suppressed", "coded_sent", "whole_repairs_sent",
-            "coded_useful", "coded_redundant", "envelopes_decoded", "wants_sent", "wants_suppressed", "wants_crossed_burst",
+            "coded_useful", "coded_redundant", "envelopes_decoded", "wants_sent", "wants_suppressed",
+            "wants_crossed_burst",
             "inventories_deferred",
         ]
         for name in names {

@@ -116,8 +116,9 @@ public struct Simulation {
             step()
         }
         if failure == nil, convergedAt == nil {
-            fail("not converged within \(formatMillis(config.convergenceBoundMillis)) of virtual time after "
-                 + "t=\(formatMillis(settleFrom - SimConfig.epoch)): \(describeMissing())")
+            fail(
+                "not converged within \(formatMillis(config.convergenceBoundMillis)) of virtual time after "
+                    + "t=\(formatMillis(settleFrom - SimConfig.epoch)): \(describeMissing())")
         }
         if failure == nil { checkEnd() }
         var finished = metrics

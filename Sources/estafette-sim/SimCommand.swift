@@ -107,16 +107,15 @@ struct SimCommand: ParsableCommand {
 
 let scenarioList = ScenarioName.allCases.map(\.rawValue).joined(separator: ", ")
 
-
 func printError(_ text: String) {
     var stderr = StandardError()
     print(text, to: &stderr)
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 struct StandardError: TextOutputStream {
@@ -125,9 +124,9 @@ struct StandardError: TextOutputStream {
         text.withUTF8 { bytes in
             _ = bytes.withUnsafeBytes { raw in
                 #if canImport(Glibc)
-                Glibc.write(2, raw.baseAddress, raw.count)
+                    Glibc.write(2, raw.baseAddress, raw.count)
                 #else
-                Darwin.write(2, raw.baseAddress, raw.count)
+                    Darwin.write(2, raw.baseAddress, raw.count)
                 #endif
             }
         }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import ArgumentParser
 import EstafetteAPI
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension Estafette {
     struct Send: AsyncParsableCommand {
@@ -65,8 +66,9 @@ func readAll(fd: Int32, limit: Int) throws -> [UInt8] {
         if n > 0 {
             out.append(contentsOf: chunk[..<n])
             if out.count > limit {
-                throw CLIError("standard input holds more than \(limit) bytes; a message holds at most "
-                    + "\(RPC.maxTextBytes) bytes")
+                throw CLIError(
+                    "standard input holds more than \(limit) bytes; a message holds at most "
+                        + "\(RPC.maxTextBytes) bytes")
             }
         } else if n == 0 {
             return out

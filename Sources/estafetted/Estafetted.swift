@@ -6,7 +6,7 @@ import Logging
 import ServiceLifecycle
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @main
@@ -115,7 +115,8 @@ struct Estafetted: AsyncParsableCommand {
         let (keys, created) = try IdentityFile.loadOrCreate(path: identityPath)
         let id = PublicID(key: keys.publicKey)
         if created {
-            logger.notice("created a new identity", metadata: ["identity.id": "\(id)", "identity.file": "\(identityPath)"])
+            logger.notice(
+                "created a new identity", metadata: ["identity.id": "\(id)", "identity.file": "\(identityPath)"])
         }
         let meshKey: MeshKey
         if let pass = cfg.meshPassphrase {

@@ -43,7 +43,8 @@ import Testing
     }
 
     @Test func contactsSubcommandsAndAliases() throws {
-        let add = try #require(try Estafette.parseAsRoot(["contacts", "add", "bob", "es1xyz"]) as? Estafette.Contacts.Add)
+        let add = try #require(
+            try Estafette.parseAsRoot(["contacts", "add", "bob", "es1xyz"]) as? Estafette.Contacts.Add)
         #expect(add.name == "bob")
         #expect(add.id == "es1xyz")
         #expect(try Estafette.parseAsRoot(["contacts", "list"]) is Estafette.Contacts.List)

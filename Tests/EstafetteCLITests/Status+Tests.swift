@@ -34,7 +34,8 @@ import Testing
 
 @Suite struct ErrorReportingTests {
     @Test func remoteErrorsPrintTheDaemonsMessageAndExitOne() {
-        let error = RPCClientError.remote(RPCErrorObject(code: RPC.ErrorCode.unknownContact, message: "no contact named 'x'"))
+        let error = RPCClientError.remote(
+            RPCErrorObject(code: RPC.ErrorCode.unknownContact, message: "no contact named 'x'"))
         #expect(errorMessage(for: error) == "no contact named 'x'")
         #expect(exitStatus(for: error) == 1)
     }

@@ -42,12 +42,18 @@ struct CodingTests {
                 let prefix = EnvelopeID(ofEncoded: bytes).prefix
                 if known[prefix] == nil, solved[prefix] == nil {
                     solved[prefix] = bytes
-                    for s in decoder.learn(prefix, bytes: bytes, now: 0) { solved[s.prefix] = MeshNode.unpadded(s.bytes) }
+                    for s in decoder.learn(prefix, bytes: bytes, now: 0) {
+                        solved[s.prefix] = MeshNode.unpadded(s.bytes)
+                    }
                 }
             case .coded(let members, let coefficients, var payload):
                 var unknowns: [UInt64: UInt8] = [:]
                 for (p, c) in zip(members, coefficients) {
-                    if let b = known[p] ?? solved[p] { GF256.addScaled(b, times: c, into: &payload) } else { unknowns[p] = c }
+                    if let b = known[p] ?? solved[p] {
+                        GF256.addScaled(b, times: c, into: &payload)
+                    } else {
+                        unknowns[p] = c
+                    }
                 }
                 guard !unknowns.isEmpty else { continue }
                 let outcome = decoder.add(unknowns, payload: payload, now: 0)
@@ -62,7 +68,9 @@ struct CodingTests {
         return (solved, outcomes)
     }
 
-    @Test("every receiver lacking at most `need` of a burst's envelopes solves exactly those", arguments: [1, 2, 3, 4] as [UInt64])
+    @Test(
+        "every receiver lacking at most `need` of a burst's envelopes solves exactly those",
+        arguments: [1, 2, 3, 4] as [UInt64])
     func receiversSolve(seed: UInt64) {
         let all = Self.envelopes(12, seed: seed)
         var rng = SplitMix64(seed: seed &+ 100)
@@ -109,7 +117,8 @@ struct CodingTests {
     @Test("envelopes too long to combine go out whole, fragmented")
     func longOnesWhole() {
         var rng = SplitMix64(seed: 1)
-        let long = Envelope(kind: .channel, expiresAt: Fixture.expiry, body: Fixture.bytes(3_000, using: &rng)).encoded()
+        let long = Envelope(kind: .channel, expiresAt: Fixture.expiry, body: Fixture.bytes(3_000, using: &rng))
+            .encoded()
         let small = Self.envelopes(4, seed: 2)
         let packets = CodedRepair.packets(
             for: small + [(EnvelopeID(ofEncoded: long), long)], need: 1, rng: &rng)
@@ -123,7 +132,9 @@ struct CodingTests {
         var mesh = MeshHarness(identities: [Fixture.alice, Fixture.bob])
         let all = Self.envelopes(3, seed: 4)
         var rng = SplitMix64(seed: 5)
-        guard case .coded(let members, let coefficients, var payload) = CodedRepair.packets(for: all, need: 1, rng: &rng)[0]
+        guard
+            case .coded(let members, let coefficients, var payload) = CodedRepair.packets(for: all, need: 1, rng: &rng)[
+                0]
         else {
             Issue.record("expected a coded packet")
             return

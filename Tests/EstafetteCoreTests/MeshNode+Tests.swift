@@ -364,12 +364,15 @@ struct MeshNodeTests {
         // A need that covers the whole burst sends the envelopes themselves.
         let whole = mesh.nodes[Self.b].datagrams(
             for: RepairBurst(ids: burst.ids, need: 3, seed: 1), envelopes: stored)
-        #expect(try whole.map(Self.open) == stored.sorted { ($0.bytes.count, $0.id) < ($1.bytes.count, $1.id) }.map {
-            .envelope($0.bytes)
-        })
+        #expect(
+            try whole.map(Self.open)
+                == stored.sorted { ($0.bytes.count, $0.id) < ($1.bytes.count, $1.id) }.map {
+                    .envelope($0.bytes)
+                })
 
         // Addressed to another node (we sent no inventory), or for prefixes we do not hold: nothing.
-        let elsewhere = MeshKey.publicDefault.seal(.want(target: me &+ 1, need: 1, prefixes: [ids[0].prefix]), session: 1)
+        let elsewhere = MeshKey.publicDefault.seal(
+            .want(target: me &+ 1, need: 1, prefixes: [ids[0].prefix]), session: 1)
         #expect(mesh.nodes[Self.b].receive(elsewhere, from: mesh.addresses[Self.a], now: mesh.now + 3 * window).isEmpty)
         let unknown = MeshKey.publicDefault.seal(.want(target: me, need: 1, prefixes: [42]), session: 1)
         #expect(mesh.nodes[Self.b].receive(unknown, from: mesh.addresses[Self.a], now: mesh.now + 3 * window).isEmpty)

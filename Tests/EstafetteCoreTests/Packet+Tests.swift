@@ -139,12 +139,14 @@ struct PacketTests {
     @Test("an inventory with a prefix outside its range is refused")
     func inventoryOutsideRange() throws {
         for prefixes: [UInt64] in [[5], [10, 21], [9, 15], [.max]] {
-            let datagram = Self.key.seal(.inventory(lo: 10, hi: 20, count: 3, digest: .zero, prefixes: prefixes), session: 1)
+            let datagram = Self.key.seal(
+                .inventory(lo: 10, hi: 20, count: 3, digest: .zero, prefixes: prefixes), session: 1)
             #expect(throws: WireError.invalid("inventory prefix outside range")) { try Self.key.open(datagram) }
         }
         // Both bounds are inclusive.
         let edges = Self.key.seal(.inventory(lo: 10, hi: 20, count: 3, digest: .zero, prefixes: [10, 20]), session: 1)
-        #expect(try Self.key.open(edges).packet == .inventory(lo: 10, hi: 20, count: 3, digest: .zero, prefixes: [10, 20]))
+        #expect(
+            try Self.key.open(edges).packet == .inventory(lo: 10, hi: 20, count: 3, digest: .zero, prefixes: [10, 20]))
         // An inverted range is refused too.
         let inverted = Self.key.seal(.inventory(lo: 20, hi: 10, count: 3, digest: .zero, prefixes: []), session: 1)
         #expect(throws: WireError.invalid("inventory range")) { try Self.key.open(inverted) }
@@ -202,7 +204,10 @@ struct PacketTests {
             ([6] + s + [UInt8(CodedRepair.maxMembers + 1)], .oversized("coded n", CodedRepair.maxMembers + 1)),
             ([6] + s + [2] + be(UInt64(9)) + be(UInt64(9)), .invalid("coded members not ascending")),
             ([6] + s + [1] + be(UInt64(9)), .truncated("coded coefficients")),
-            ([6] + s + [1] + be(UInt64(9)) + [0] + [UInt8](repeating: 1, count: 20), .invalid("coded coefficient zero")),
+            (
+                [6] + s + [1] + be(UInt64(9)) + [0] + [UInt8](repeating: 1, count: 20),
+                .invalid("coded coefficient zero")
+            ),
             ([6] + s + [1] + be(UInt64(9)) + [1] + [1, 2], .truncated("coded payload")),
             ([7] + s + be(UInt64(1)), .truncated("parity")),
             ([8] + s, .unknownPacketType(8)),

@@ -91,7 +91,9 @@ struct ReassemblerTests {
         for lost in pieces.indices {
             var r = Reassembler()
             for (i, p) in pieces.enumerated() where i != lost {
-                #expect(r.add(session: 1, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0) == .pending)
+                #expect(
+                    r.add(session: 1, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0)
+                        == .pending)
             }
             let outcome = r.addParity(
                 session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), parity: parity, now: 0)
@@ -101,7 +103,8 @@ struct ReassemblerTests {
         // Parity first, then all but one fragment: complete at the last of them.
         var first = Reassembler()
         #expect(
-            first.addParity(session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), parity: parity, now: 0)
+            first.addParity(
+                session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), parity: parity, now: 0)
                 == .pending)
         var last: Reassembler.Outcome = .pending
         for p in pieces.dropFirst() {

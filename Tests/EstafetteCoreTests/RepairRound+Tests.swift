@@ -69,7 +69,8 @@ struct RepairRoundTests {
         var (mesh, ids, at) = try Self.inventorySent()
         let me = mesh.nodes[Self.b].session
         let want = Self.seal(.want(target: me, need: 1, prefixes: [ids[2].prefix]), from: 7)
-        let due = try #require(Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 100)))
+        let due = try #require(
+            Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 100)))
         let better = Self.seal(.inventory(lo: 0, hi: .max, count: 10, digest: .zero, prefixes: []), from: 0xCCCC)
         _ = mesh.nodes[Self.b].receive(better, from: mesh.addresses[Self.a], now: at + 120)
         #expect(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: due)).isEmpty)
@@ -81,7 +82,8 @@ struct RepairRoundTests {
         var mesh = MeshNodeTests.harness(2)
         _ = try mesh.nodes[Self.b].submit(MeshNodeTests.carried(1), now: mesh.now)
         let empty = Self.seal(.beacon(count: 0, digest: .zero), from: mesh.nodes[Self.a].session)
-        let due = try #require(Self.repairTimer(mesh.nodes[Self.b].receive(empty, from: mesh.addresses[Self.a], now: mesh.now)))
+        let due = try #require(
+            Self.repairTimer(mesh.nodes[Self.b].receive(empty, from: mesh.addresses[Self.a], now: mesh.now)))
         // Some other node's inventory started a round we did not hear; we hear one of its wants.
         let want = Self.seal(.want(target: 0xDDDD, need: 1, prefixes: [0x42]), from: 9)
         _ = mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: mesh.now + 1)
@@ -99,7 +101,8 @@ struct RepairRoundTests {
         var (mesh, ids, at) = try Self.inventorySent()
         let me = mesh.nodes[Self.b].session
         let want = Self.seal(.want(target: me, need: 1, prefixes: [ids[0].prefix]), from: 7)
-        let due = try #require(Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 10)))
+        let due = try #require(
+            Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 10)))
         #expect(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: due)).map(\.ids) == [[ids[0]]])
 
         let crossed = mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: due + 5)
@@ -119,7 +122,8 @@ struct RepairRoundTests {
         _ = try mesh.nodes[Self.b].submit(long, now: at)
         let me = mesh.nodes[Self.b].session
         let want = Self.seal(.want(target: me, need: 2, prefixes: [ids[0].prefix, longID.prefix]), from: 7)
-        let due = try #require(Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 10)))
+        let due = try #require(
+            Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 10)))
 
         // Node A repairs the long one first: one of its fragments reaches B.
         let fragments = mesh.nodes[Self.a].datagrams(forEncoded: longBytes, id: longID)

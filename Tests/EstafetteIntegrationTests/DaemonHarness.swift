@@ -4,13 +4,14 @@ import NIOConcurrencyHelpers
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where the built executables are: next to the test bundle.
 enum Build {
     static let productsDir: String = {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var dir = (exe as NSString).deletingLastPathComponent
         // On Linux the test runner is `<products>/EstafettePackageTests.xctest`.
         while !FileManager.default.fileExists(atPath: dir + "/estafetted"), dir != "/" {

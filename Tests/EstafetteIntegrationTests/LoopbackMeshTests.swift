@@ -9,7 +9,9 @@ enum Loopback {
         guard Privileges.isRoot else { return false }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        if !FileManager.default.fileExists(atPath: "/usr/sbin/ip") { p.executableURL = URL(fileURLWithPath: "/sbin/ip") }
+        if !FileManager.default.fileExists(atPath: "/usr/sbin/ip") {
+            p.executableURL = URL(fileURLWithPath: "/sbin/ip")
+        }
         p.arguments = ["link", "set", "lo", "multicast", "on"]
         try? p.run()
         p.waitUntilExit()

@@ -52,7 +52,8 @@ func runMeshScenario(_ a: Daemon, _ b: Daemon, _ c: Daemon) async throws {
     // 3. A 20 KB message is fragmented and arrives whole.
     let letters: [UInt8] = (0..<20_000).map { (i: Int) -> UInt8 in UInt8(97 + (i * 7 + i / 26) % 26) }
     let big = String(decoding: letters, as: UTF8.self)
-    let bigSent = try await a.call(RPC.Method.messagesSend, MessagesSendParams(to: idB, text: big), as: MessageSent.self)
+    let bigSent = try await a.call(
+        RPC.Method.messagesSend, MessagesSendParams(to: idB, text: big), as: MessageSent.self)
     try await waitUntil("B gets the 20 KB message") {
         watchB.received.contains { $0.message_id == bigSent.message_id }
     }
@@ -69,7 +70,8 @@ func runMeshScenario(_ a: Daemon, _ b: Daemon, _ c: Daemon) async throws {
             ).message_id)
     }
     missed.append(
-        try await a.call(RPC.Method.alertsPost, AlertsPostParams(text: "second alert"), as: MessageSent.self).message_id)
+        try await a.call(RPC.Method.alertsPost, AlertsPostParams(text: "second alert"), as: MessageSent.self).message_id
+    )
     try await c.start()
     try await waitUntil("C catches up on what it missed", timeout: 30) {
         let ids = Set(try await c.inbox().map(\.message_id))
@@ -79,7 +81,10 @@ func runMeshScenario(_ a: Daemon, _ b: Daemon, _ c: Daemon) async throws {
     try await waitUntil("C holds every envelope A holds") { try await c.status().envelopes == envelopesA }
     try await expectNoDuplicatesAfterSomeRounds(c)
     let inboxC = try await c.inbox()
-    #expect(inboxC.filter { $0.kind == "direct" }.map(\.text).sorted() == ["while you were away 1", "while you were away 2"])
+    #expect(
+        inboxC.filter { $0.kind == "direct" }.map(\.text).sorted() == [
+            "while you were away 1", "while you were away 2",
+        ])
 
     // 5. B restarts: identity, contacts and inbox survive; nothing is delivered twice.
     let inboxBefore = Set(try await b.inbox().map(\.message_id))

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Three "hosts", each its own network namespace with an `eth0`, joined by a bridge in a fourth namespace.
@@ -95,8 +95,9 @@ struct NamespaceMeshTests {
             try await runMeshScenario(nodes[0], nodes[1], nodes[2])
             // Each node saw the others at their namespace addresses, not at loopback.
             let peers = try await nodes[0].call("peers.list", EmptyParams(), as: PeersOnly.self).peers
-            #expect(Set(peers.map { $0.address.split(separator: ":").first.map(String.init) ?? "" })
-                == ["10.213.0.2", "10.213.0.3"])
+            #expect(
+                Set(peers.map { $0.address.split(separator: ":").first.map(String.init) ?? "" })
+                    == ["10.213.0.2", "10.213.0.3"])
             for d in nodes { try await d.stop() }
         } catch {
             for d in nodes { print("---- \(d.name) log ----\n\(d.logTail(40))") }

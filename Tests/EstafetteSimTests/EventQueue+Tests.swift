@@ -30,4 +30,3 @@ import Testing
         #expect(popped == 5_000)
     }
 }
-

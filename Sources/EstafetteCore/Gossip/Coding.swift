@@ -205,7 +205,9 @@ struct CodedDecoder: Sendable {
             // Its own row still says something about the other unknowns in it.
             own.coefficients[prefix] = nil
             GF256.addScaled(bytes, times: 1, into: &own.payload)
-            if !own.coefficients.isEmpty, case .added(let s) = add(own.coefficients, payload: own.payload, now: own.receivedAt) {
+            if !own.coefficients.isEmpty,
+                case .added(let s) = add(own.coefficients, payload: own.payload, now: own.receivedAt)
+            {
                 solved += s
             }
         }

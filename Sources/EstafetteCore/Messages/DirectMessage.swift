@@ -29,7 +29,8 @@ public enum DirectMessage {
         expiresAt: UInt64
     ) throws(MessageError) -> Envelope {
         var cache = KeyCache(capacity: 1)
-        return try seal(text: text, from: sender, to: recipient, createdAt: createdAt, expiresAt: expiresAt, keys: &cache)
+        return try seal(
+            text: text, from: sender, to: recipient, createdAt: createdAt, expiresAt: expiresAt, keys: &cache)
     }
 
     /// As `seal(text:from:to:createdAt:expiresAt:)`, converting the recipient's key through `keys`.

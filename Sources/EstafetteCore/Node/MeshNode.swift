@@ -347,7 +347,8 @@ public struct MeshNode: Sendable {
         }
         insertIndex(id, expiresAt: envelope.expiresAt)
         if message != nil { counters.add("messages_delivered") }
-        return .accepted(StoredEnvelope(id: id, kind: envelope.kind, expiresAt: envelope.expiresAt, bytes: bytes), message)
+        return .accepted(
+            StoredEnvelope(id: id, kind: envelope.kind, expiresAt: envelope.expiresAt, bytes: bytes), message)
     }
 
     // MARK: - Index

@@ -191,8 +191,9 @@ extension ByteBuffer {
 
     @discardableResult
     public mutating func writeEnvelope(_ e: Envelope) -> Int {
-        precondition(e.tag.count <= Envelope.maxTagBytes && e.body.count <= Envelope.maxBodyBytes,
-                     "envelope built beyond its bounds: tag \(e.tag.count), body \(e.body.count)")
+        precondition(
+            e.tag.count <= Envelope.maxTagBytes && e.body.count <= Envelope.maxBodyBytes,
+            "envelope built beyond its bounds: tag \(e.tag.count), body \(e.body.count)")
         var n = 0
         n += writeInteger(Envelope.currentVersion)
         n += writeInteger(e.kind.rawValue)

@@ -191,7 +191,9 @@ private func serve(
 func encodeLine<T: Encodable>(_ value: T) -> ByteBuffer {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-    var data = (try? encoder.encode(value)) ?? Data(#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"cannot encode response"}}"#.utf8)
+    var data =
+        (try? encoder.encode(value))
+        ?? Data(#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"cannot encode response"}}"#.utf8)
     data.append(0x0A)
     return ByteBuffer(bytes: data)
 }
@@ -221,7 +223,8 @@ func respond(to line: ByteBuffer, dispatcher: Dispatcher) async -> Reply {
     }
     guard case .object(let obj) = value else {
         if case .array = value {
-            return fail(.null, RPC.ErrorCode.invalidRequest, "batch requests are not supported: send one JSON object per line")
+            return fail(
+                .null, RPC.ErrorCode.invalidRequest, "batch requests are not supported: send one JSON object per line")
         }
         return fail(.null, RPC.ErrorCode.invalidRequest, "a request must be a JSON object")
     }

@@ -54,11 +54,12 @@ struct Dispatcher: Sendable {
         case RPC.Method.contactsList:
             let list = try storage { try engine.store.contacts() }
             return try .from(
-                ContactsList(contacts: list.compactMap { c in
-                    (try? SigningPublicKey(validating: c.key)).map {
-                        Contact(name: c.name, id: PublicID(key: $0).description)
-                    }
-                }))
+                ContactsList(
+                    contacts: list.compactMap { c in
+                        (try? SigningPublicKey(validating: c.key)).map {
+                            Contact(name: c.name, id: PublicID(key: $0).description)
+                        }
+                    }))
         case RPC.Method.contactsRemove:
             let p = try decode(ContactsRemoveParams.self, params)
             guard try storage({ try engine.store.removeContact(name: p.name) }) else {
@@ -90,9 +91,10 @@ struct Dispatcher: Sendable {
         case RPC.Method.alertsFollowing:
             let keys = try storage { try engine.store.followed() }
             return try .from(
-                AlertsFollowing(following: keys.compactMap { k in
-                    (try? SigningPublicKey(validating: k)).map { PublicID(key: $0).description }
-                }))
+                AlertsFollowing(
+                    following: keys.compactMap { k in
+                        (try? SigningPublicKey(validating: k)).map { PublicID(key: $0).description }
+                    }))
         case RPC.Method.inboxList:
             let p = try decode(InboxListParams.self, params)
             let limit = p.limit ?? 100
@@ -130,7 +132,8 @@ struct Dispatcher: Sendable {
         default:
             throw RPCErrorObject(
                 code: RPC.ErrorCode.methodNotFound,
-                message: "unknown method '\(method.prefix(80))'; known methods: \(Self.methods.joined(separator: ", "))")
+                message: "unknown method '\(method.prefix(80))'; known methods: \(Self.methods.joined(separator: ", "))"
+            )
         }
     }
 
@@ -164,7 +167,8 @@ struct Dispatcher: Sendable {
             return "params: '\(path(ctx))' must be \(Self.typeName(type)), not null"
         case .dataCorrupted(let ctx):
             let p = path(ctx)
-            return p.isEmpty ? "invalid params: \(ctx.debugDescription)" : "params: '\(p)' is invalid: \(ctx.debugDescription)"
+            return p.isEmpty
+                ? "invalid params: \(ctx.debugDescription)" : "params: '\(p)' is invalid: \(ctx.debugDescription)"
         @unknown default:
             return "invalid params"
         }
@@ -245,7 +249,8 @@ struct Dispatcher: Sendable {
                 code: RPC.ErrorCode.badContactName, message: "a contact name cannot start or end with whitespace")
         }
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw RPCErrorObject(code: RPC.ErrorCode.badContactName, message: "a contact name cannot hold control characters")
+            throw RPCErrorObject(
+                code: RPC.ErrorCode.badContactName, message: "a contact name cannot hold control characters")
         }
         guard !name.lowercased().hasPrefix(PublicID.prefix) else {
             throw RPCErrorObject(

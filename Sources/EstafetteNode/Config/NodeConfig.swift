@@ -69,14 +69,17 @@ extension NodeConfig {
         do {
             table = try TOMLTable(string: text)
         } catch let e as TOMLParseError {
-            throw ConfigError(file: file, line: e.source.begin.line, key: nil, reason: "TOML syntax error: \(e.description)")
+            throw ConfigError(
+                file: file, line: e.source.begin.line, key: nil, reason: "TOML syntax error: \(e.description)")
         } catch {
             throw ConfigError(file: file, line: nil, key: nil, reason: "cannot parse: \(error)")
         }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         func fail(_ section: String, _ key: String?, _ reason: String) -> ConfigError {
-            let dotted = key.map { section.isEmpty ? $0 : "\(section).\($0)" } ?? (section.isEmpty ? nil : "[\(section)]")
-            return ConfigError(file: file, line: lineOf(section: section, key: key, in: lines), key: dotted, reason: reason)
+            let dotted =
+                key.map { section.isEmpty ? $0 : "\(section).\($0)" } ?? (section.isEmpty ? nil : "[\(section)]")
+            return ConfigError(
+                file: file, line: lineOf(section: section, key: key, in: lines), key: dotted, reason: reason)
         }
 
         var config = NodeConfig()

@@ -30,7 +30,8 @@ public struct NodeService: Service, CustomStringConvertible {
         let unknown = LANTransport.unknownInterfaceNames(config.lanInterfaces)
         guard unknown.isEmpty else {
             throw LANError(
-                description: "no network interface named \(unknown.map { "'\($0)'" }.joined(separator: ", ")) on this host")
+                description:
+                    "no network interface named \(unknown.map { "'\($0)'" }.joined(separator: ", ")) on this host")
         }
     }
 

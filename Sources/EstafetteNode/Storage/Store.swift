@@ -121,7 +121,8 @@ public final class Store: Sendable {
             try ids.compactMap { id in
                 guard
                     let row = try Row.fetchOne(
-                        db, sql: "SELECT kind, expires_at, data FROM envelope WHERE id = ?", arguments: [Data(id.bytes)])
+                        db, sql: "SELECT kind, expires_at, data FROM envelope WHERE id = ?", arguments: [Data(id.bytes)]
+                    )
                 else { return nil }
                 let kind: Int = row["kind"]
                 let exp: Int64 = row["expires_at"]
@@ -238,7 +239,8 @@ public final class Store: Sendable {
         let text: Data = row["text"]
         return InboxRow(
             messageID: Array(mid), kind: row["kind"], sender: Array(sender), senderName: row["sender_name"],
-            text: String(decoding: text, as: UTF8.self), createdAt: row["created_at"], receivedAt: row["received_at"], read: row["read"],
+            text: String(decoding: text, as: UTF8.self), createdAt: row["created_at"], receivedAt: row["received_at"],
+            read: row["read"],
             followed: row["followed"])
     }
 
@@ -288,7 +290,8 @@ public final class Store: Sendable {
         try pool.read { db in
             let last =
                 try Int64.fetchOne(
-                    db, sql: "SELECT MAX(seq) FROM inbox WHERE kind = 'alert' AND sender = ?", arguments: [Data(author)])
+                    db, sql: "SELECT MAX(seq) FROM inbox WHERE kind = 'alert' AND sender = ?", arguments: [Data(author)]
+                )
                 ?? 0
             return UInt64(max(0, last))
         }

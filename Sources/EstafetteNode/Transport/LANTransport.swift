@@ -5,7 +5,7 @@ import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One datagram received from the LAN.
@@ -149,9 +149,13 @@ final class LANTransport: Sendable {
                 try await (recvChannel as! any MulticastChannel).joinGroup(group, device: iface.device).get()
                 let host: String = iface.address.ipAddress ?? "0.0.0.0"
                 let ch = try await DatagramBootstrap(group: loop)
-                    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: receiveBufferBytes))
+                    .channelOption(
+                        .recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: receiveBufferBytes)
+                    )
                     .channelInitializer { ch in
-                        ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(handler(interface: i)) }
+                        ch.eventLoop.makeCompletedFuture {
+                            try ch.pipeline.syncOperations.addHandler(handler(interface: i))
+                        }
                     }
                     .bind(host: host, port: 0).get()
                 sendChannels.append(ch)
