@@ -166,7 +166,7 @@ public struct Metrics: Sendable, Equatable {
 }
 
 /// Two decimals, without Foundation.
-func fixed(_ x: Double) -> String {
+public func fixed(_ x: Double) -> String {
     let hundredths = Int((x * 100).rounded())
     let frac = String(abs(hundredths) % 100)
     return "\(hundredths < 0 ? "-" : "")\(abs(hundredths) / 100).\(frac.count == 1 ? "0" : "")\(frac)"

@@ -110,7 +110,7 @@ public enum DatagramKind: Int, CaseIterable, Sendable {
             let pieces = max(1, (Int(total) + Packet.maxChunkBytes - 1) / Packet.maxChunkBytes)
             return (.fragment, 1 / Double(pieces))
         }
-        if case .parity(_, let total, _) = packet {
+        if case .parity(_, let total, _, _) = packet {
             // Counted like one more fragment of the envelope.
             let pieces = max(1, (Int(total) + Packet.maxChunkBytes - 1) / Packet.maxChunkBytes)
             return (.fragment, 1 / Double(pieces))

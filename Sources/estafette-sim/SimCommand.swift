@@ -87,20 +87,31 @@ struct SimCommand: ParsableCommand {
         // SplitMix64, so `--seeds K --seed S` lists the same K seeds every time.
         var rng = SplitMix64(seed: seed ?? UInt64.random(in: .min ... .max))
         var failed = 0
+        // Per run, the envelope transmissions per envelope on its busiest segment.
+        var worstSegment: [Double] = []
         for i in 0..<count {
             let options = options(seed: rng.next())
             let result = try options.run()
+            let metrics = result.metrics
+            let perEnvelope = metrics.envelopeTransmissions.map { $0 / Double(max(1, metrics.envelopes)) }
+            worstSegment.append(perEnvelope.max() ?? 0)
+            let tx = "envelope_tx_per_envelope \(fixed(perEnvelope.max() ?? 0))"
             if let failure = result.failure {
                 failed += 1
-                print("seed \(options.seed): FAILED: \(failure.reason)")
+                print("seed \(options.seed): FAILED: \(failure.reason), \(tx)")
                 printError(failure.description)
             } else {
-                let convergence = result.metrics.convergenceMillis.map { "\($0)" } ?? "none"
-                print("seed \(options.seed): ok (\(i + 1)/\(count)), convergence_ms \(convergence)")
+                let convergence = metrics.convergenceMillis.map { "\($0)" } ?? "none"
+                print("seed \(options.seed): ok (\(i + 1)/\(count)), convergence_ms \(convergence), \(tx)")
             }
         }
         print("seeds: \(count)")
         print("failed: \(failed)")
+        let sorted = worstSegment.sorted()
+        print("envelope_tx_per_envelope.mean: \(fixed(sorted.reduce(0, +) / Double(sorted.count)))")
+        print("envelope_tx_per_envelope.median: \(fixed(sorted[sorted.count / 2]))")
+        print("envelope_tx_per_envelope.max: \(fixed(sorted.last!))")
+        print("envelope_tx_per_envelope.at_most_1.5: \(sorted.filter { $0 <= 1.5 }.count)")
         if failed > 0 { throw ExitCode.failure }
     }
 }

@@ -363,7 +363,7 @@ struct MeshNodeTests {
         }
         // A need that covers the whole burst sends the envelopes themselves.
         let whole = mesh.nodes[Self.b].datagrams(
-            for: RepairBurst(ids: burst.ids, need: 3, seed: 1), envelopes: stored)
+            for: RepairBurst(ids: burst.ids, need: 3, parityOnly: [], seed: 1), envelopes: stored)
         #expect(
             try whole.map(Self.open)
                 == stored.sorted { ($0.bytes.count, $0.id) < ($1.bytes.count, $1.id) }.map {

@@ -27,6 +27,11 @@ struct PacketTests {
             .want(target: 7, need: 1, prefixes: []),
             .want(target: 7, need: 1, prefixes: [id.prefix, 1, .max]),
             .want(target: 7, need: 1, prefixes: prefixes),
+            .coded(members: [1, id.prefix], coefficients: [3, 255], payload: Fixture.bytes(300, using: &rng)),
+            .parity(stream: id.prefix, total: 5_000, index: 0, chunk: Fixture.bytes(Packet.maxChunkBytes, using: &rng)),
+            .parity(
+                stream: 7, total: UInt32(Envelope.maxEncodedBytes), index: 255,
+                chunk: Fixture.bytes(Packet.maxChunkBytes, using: &rng)),
         ]
     }()
 
@@ -44,7 +49,7 @@ struct PacketTests {
 
     @Test("the samples cover every packet type")
     func everyTypeCovered() {
-        #expect(Set(Self.samples.map(\.type)) == [1, 2, 3, 4, 5])
+        #expect(Set(Self.samples.map(\.type)) == Set(1...7))
     }
 
     @Test("every datagram gets a fresh nonce")
@@ -210,6 +215,7 @@ struct PacketTests {
             ),
             ([6] + s + [1] + be(UInt64(9)) + [1] + [1, 2], .truncated("coded payload")),
             ([7] + s + be(UInt64(1)), .truncated("parity")),
+            ([7] + s + be(UInt64(1)) + [0, 0, 0x13, 0x88], .truncated("parity")),
             ([8] + s, .unknownPacketType(8)),
             ([255] + s + [1, 2, 3], .unknownPacketType(255)),
             // The datagram minimum guarantees a full type and session, so a short plaintext is a short datagram.

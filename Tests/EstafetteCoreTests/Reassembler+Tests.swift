@@ -49,11 +49,11 @@ struct ReassemblerTests {
         let packets = Fragmenter.packets(for: Self.big, id: Self.bigID)
         let pieces = Self.pieces(packets)
         #expect(pieces.count == packets.count - 1)
-        guard case .parity(let stream, let total, let parity) = packets.last else {
+        guard case .parity(let stream, let total, let index, let parity) = packets.last else {
             Issue.record("the last packet is not the parity: \(String(describing: packets.last))")
             return
         }
-        #expect(stream == Self.bigID.prefix && total == UInt32(Self.big.count))
+        #expect(stream == Self.bigID.prefix && total == UInt32(Self.big.count) && index == 0)
         #expect(parity.count == Packet.maxChunkBytes)
         #expect(pieces.count == (Self.big.count + Packet.maxChunkBytes - 1) / Packet.maxChunkBytes)
         var expectedOffset: UInt32 = 0
@@ -84,7 +84,7 @@ struct ReassemblerTests {
     func parityRebuilds() throws {
         let packets = Fragmenter.packets(for: Self.big, id: Self.bigID)
         let pieces = Self.pieces(packets)
-        guard case .parity(_, _, let parity) = packets.last else {
+        guard case .parity(_, _, 0, let parity) = packets.last else {
             Issue.record("no parity")
             return
         }
@@ -96,7 +96,7 @@ struct ReassemblerTests {
                         == .pending)
             }
             let outcome = r.addParity(
-                session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), parity: parity, now: 0)
+                session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity, now: 0)
             #expect(outcome == .complete(Self.big), "fragment \(lost) lost")
             #expect(r.partialCount == 0 && r.bytesHeld == 0)
         }
@@ -104,7 +104,7 @@ struct ReassemblerTests {
         var first = Reassembler()
         #expect(
             first.addParity(
-                session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), parity: parity, now: 0)
+                session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity, now: 0)
                 == .pending)
         var last: Reassembler.Outcome = .pending
         for p in pieces.dropFirst() {
@@ -117,17 +117,19 @@ struct ReassemblerTests {
             _ = two.add(session: 1, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0)
         }
         #expect(
-            two.addParity(session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), parity: parity, now: 0)
+            two.addParity(
+                session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity, now: 0)
                 == .pending)
     }
 
     @Test("a parity of the wrong length, or for an envelope that fits one datagram, is refused on the wire")
     func parityLength() {
         let key = MeshKey.publicDefault
-        let short = key.seal(.parity(stream: 1, total: 5_000, chunk: [1, 2, 3]), session: 1)
+        let short = key.seal(.parity(stream: 1, total: 5_000, index: 0, chunk: [1, 2, 3]), session: 1)
         #expect(throws: WireError.invalid("parity length")) { try key.open(short) }
         let small = key.seal(
-            .parity(stream: 1, total: 100, chunk: [UInt8](repeating: 0, count: Packet.maxChunkBytes)), session: 1)
+            .parity(stream: 1, total: 100, index: 0, chunk: [UInt8](repeating: 0, count: Packet.maxChunkBytes)),
+            session: 1)
         #expect(throws: WireError.invalid("parity length")) { try key.open(small) }
     }
 
@@ -160,18 +162,72 @@ struct ReassemblerTests {
         #expect(r.bytesHeld == 0)
     }
 
-    @Test("streams from different sessions with the same stream id are kept apart")
-    func sessionsApart() {
+    @Test("pieces of one stream combine whichever node sent them; a different total is refused")
+    func sessionsCombine() {
         var r = Reassembler()
         let total: UInt32 = 6
         #expect(r.add(session: 1, stream: 5, offset: 0, total: total, chunk: [1, 1, 1], now: 0) == .pending)
+        #expect(
+            r.add(session: 2, stream: 5, offset: 0, total: total + 1, chunk: [2, 2, 2], now: 0)
+                == .dropped("fragment_inconsistent"))
         #expect(r.add(session: 2, stream: 5, offset: 0, total: total, chunk: [2, 2, 2], now: 0) == .pending)
         #expect(
             r.add(session: 2, stream: 5, offset: 3, total: total, chunk: [2, 2, 2], now: 0)
-                == .complete([2, 2, 2, 2, 2, 2]))
-        #expect(
-            r.add(session: 1, stream: 5, offset: 3, total: total, chunk: [1, 1, 1], now: 0)
-                == .complete([1, 1, 1, 1, 1, 1]))
+                == .complete([1, 1, 1, 2, 2, 2]), "the first copy of a piece is kept")
+        #expect(r.partialCount == 0 && r.bytesHeld == 0)
+    }
+
+    @Test(
+        "a repair's parities, from another node, rebuild the fragments a receiver lacks",
+        arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
+    func repairParities(seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let packets = Fragmenter.packets(for: Self.big, id: Self.bigID)
+        let pieces = Self.pieces(packets)
+        let k = pieces.count
+        // The receiver lost `lost` fragments (and, half the time, parity 0 too) of the original.
+        let lost = 1 + Int(rng.next() % 4)
+        var missing = Set<Int>()
+        while missing.count < lost { missing.insert(Int(rng.next() % UInt64(k))) }
+        let keepsParity0 = lost > 1 && rng.next() % 2 == 0  // with one lost, parity 0 alone would rebuild it
+        var r = Reassembler()
+        for (i, p) in pieces.enumerated() where !missing.contains(i) {
+            #expect(
+                r.add(session: 1, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0)
+                    == .pending)
+        }
+        if keepsParity0, case .parity(let s, let t, let j, let c)? = packets.last {
+            #expect(r.addParity(session: 1, stream: s, total: t, index: j, parity: c, now: 0) == .pending)
+        }
+        #expect(r.isPending(Self.bigID.prefix))
+        // A repair from node 2 sends parities with fresh indices; they arrive one by one.
+        let needed = lost - (keepsParity0 ? 1 : 0)
+        var indices: [UInt8] = []
+        while indices.count < needed + 1 {
+            let j = UInt8(1 + rng.next() % 255)
+            if !indices.contains(j) { indices.append(j) }
+        }
+        var outcome: Reassembler.Outcome = .pending
+        var used = 0
+        for case .parity(let s, let t, let j, let c) in Fragmenter.parities(
+            for: Self.big, id: Self.bigID, indices: indices)
+        {
+            guard outcome == .pending else { break }
+            outcome = r.addParity(session: 2, stream: s, total: t, index: j, parity: c, now: 1)
+            used += 1
+        }
+        #expect(outcome == .complete(Self.big))
+        // Exactly as many as it lacked, or one more in the rare case that the equations were dependent.
+        #expect(used == needed || used == needed + 1, "lost \(missing.sorted()), parity 0 kept: \(keepsParity0)")
+        #expect(r.partialCount == 0 && r.bytesHeld == 0)
+    }
+
+    @Test("a repair's parity count covers three lost pieces, and grows with the envelope")
+    func parityRepairCount() {
+        #expect(CodedRepair.parityRepairCount(fragments: 2) == 2)
+        #expect(CodedRepair.parityRepairCount(fragments: 4) == 2)
+        #expect(CodedRepair.parityRepairCount(fragments: 18) == 4)
+        #expect(CodedRepair.parityRepairCount(fragments: 1) == 1)
     }
 
     @Test("a peer may hold only maxStreamsPerPeer partial envelopes")
@@ -189,7 +245,8 @@ struct ReassemblerTests {
         #expect(
             r.add(session: 1, stream: 1, offset: 1, total: 10, chunk: [UInt8](repeating: 0, count: 9), now: 0)
                 == .complete([UInt8](repeating: 0, count: 10)))
-        #expect(r.add(session: 1, stream: 3, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
+        #expect(r.add(session: 1, stream: 4, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
+        #expect(r.partialCount == 3)
     }
 
     @Test("the total bytes held across peers is bounded")

@@ -132,4 +132,57 @@ struct RepairRoundTests {
         #expect(mesh.nodes[Self.b].counters["repairs_suppressed"] == 1)
         #expect(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: due)).map(\.ids) == [[ids[0]]])
     }
+
+    @Test("a node holding a partial of a long envelope sent recently is repaired by a few parities, not all of it")
+    func longEnvelopeByParities() throws {
+        var mesh = MeshNodeTests.harness(2)
+        let long = Envelope(kind: .channel, expiresAt: Fixture.expiry, body: [UInt8](repeating: 3, count: 3_000))
+        let id = EnvelopeID(ofEncoded: long.encoded())
+        mesh.absent = [Self.b]
+        let sent = MeshNodeTests.multicasts(try mesh.submit(long, at: Self.a))
+        mesh.absent = []
+        #expect(sent.count == 4, "three fragments and parity 0")
+        // B heard only the first fragment.
+        mesh.deliver(sent[0], from: Self.a, to: Self.b)
+        let before = mesh.delivered.count
+
+        mesh.fireBeacons()
+        #expect(mesh.nodes[Self.b].holds(id))
+        let repair = try mesh.delivered[before...].filter { $0.from == Self.a }.map {
+            try MeshNodeTests.open($0.datagram)
+        }
+        let pieces = repair.filter {
+            switch $0 {
+            case .fragment, .parity: true
+            default: false
+            }
+        }
+        #expect(pieces.count == 2, "two parities for its two missing fragments: \(pieces.count) pieces")
+        #expect(pieces.allSatisfy { if case .parity(_, _, let j, _) = $0 { j != 0 } else { false } })
+    }
+
+    @Test("a long envelope received long ago is repaired whole: the node lacking it holds no partial any more")
+    func longEnvelopeWhole() throws {
+        var (mesh, _, at) = try Self.inventorySent(count: 1)
+        let long = Envelope(kind: .channel, expiresAt: Fixture.expiry, body: [UInt8](repeating: 5, count: 3_000))
+        let id = EnvelopeID(ofEncoded: long.encoded())
+        _ = try mesh.nodes[Self.b].submit(long, now: at)
+        let me = mesh.nodes[Self.b].session
+        let want = Self.seal(.want(target: me, need: 1, prefixes: [id.prefix]), from: 7)
+        let recent = MeshNode.Settings().reassembly.timeoutMillis / 2
+
+        let soon = try #require(
+            Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 10)))
+        let first = try #require(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: soon)).first)
+        #expect(first.parityOnly == [id])
+
+        let t = at + recent + 1_000
+        let late = try #require(
+            Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: t)))
+        let second = try #require(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: late)).first)
+        #expect(second.parityOnly.isEmpty)
+        let stored = StoredEnvelope(id: id, kind: .channel, expiresAt: Fixture.expiry, bytes: long.encoded())
+        let packets = try mesh.nodes[Self.b].datagrams(for: second, envelopes: [stored]).map(MeshNodeTests.open)
+        #expect(packets == Fragmenter.packets(for: stored.bytes, id: id))
+    }
 }

@@ -44,6 +44,13 @@ enum GF256 {
     @inline(__always)
     static func mul(_ a: UInt8, _ b: UInt8) -> UInt8 { products[Int(a) << 8 | Int(b)] }
 
+    /// aⁿ.
+    static func power(_ a: UInt8, _ n: Int) -> UInt8 {
+        var result: UInt8 = 1
+        for _ in 0..<n { result = mul(result, a) }
+        return result
+    }
+
     static func inverse(_ a: UInt8) -> UInt8 {
         precondition(a != 0, "zero has no inverse in GF(256)")
         return inverses[Int(a)]
@@ -86,14 +93,27 @@ public enum CodedRepair {
     /// The packets that repair `envelopes` for receivers that each lack at most `need` of them: envelopes too
     /// long to combine go out whole (fragmented as usual); the rest are split into generations that fit one
     /// datagram, and a generation of `n` goes out as `min(need, n)` coded packets, or whole when that is `n`.
+    ///
+    /// A long envelope in `parityOnly` (it went out recently, so the nodes lacking it hold most of its fragments
+    /// and wait for the rest) goes out as a few new parities instead of whole: `parityRepairCount` of them,
+    /// with random indices, so that a receiver missing that many fragments rebuilds them.
     static func packets(
-        for envelopes: [(id: EnvelopeID, bytes: [UInt8])], need: Int, rng: inout SplitMix64
+        for envelopes: [(id: EnvelopeID, bytes: [UInt8])], need: Int, parityOnly: Set<EnvelopeID> = [],
+        rng: inout SplitMix64
     ) -> [Packet] {
         var out: [Packet] = []
         var codable: [(id: EnvelopeID, bytes: [UInt8])] = []
         for e in envelopes {
             if e.bytes.count <= maxMemberBytes {
                 codable.append(e)
+            } else if parityOnly.contains(e.id) {
+                let fragments = (e.bytes.count + Packet.maxChunkBytes - 1) / Packet.maxChunkBytes
+                var indices: [UInt8] = []
+                while indices.count < parityRepairCount(fragments: fragments) {
+                    let j = UInt8(1 + rng.next() % 255)
+                    if !indices.contains(j) { indices.append(j) }
+                }
+                out += Fragmenter.parities(for: e.bytes, id: e.id, indices: indices)
             } else {
                 out += Fragmenter.packets(for: e.bytes, id: e.id)
             }
@@ -113,6 +133,10 @@ public enum CodedRepair {
         }
         return out
     }
+
+    /// Parities a repair sends for a recently sent envelope of `fragments` fragments: enough for a receiver
+    /// that lost three of its pieces (two beyond what parity 0 rebuilt), and one more per eight fragments.
+    static func parityRepairCount(fragments: Int) -> Int { min(fragments, 2 + fragments / 8) }
 
     /// One generation: whole envelopes when `need` covers all of them, otherwise `need` random combinations.
     static func generation(

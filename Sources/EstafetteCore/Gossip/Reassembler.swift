@@ -1,30 +1,36 @@
 /// Bounded reassembly of fragmented envelopes.
 ///
-/// Bounds: at most `maxStreamsPerPeer` partial envelopes per peer session, `maxTotalBytes` across all peers,
-/// `maxPiecesPerStream` pieces per envelope, and `timeoutMillis` per partial envelope. A fragment that would
-/// exceed a bound is dropped and counted; the oldest partial is never evicted for a newcomer (a flood cannot push
-/// out honest work in progress), it only times out.
+/// Pieces of one envelope combine whatever node sent them (its origin, a bridge, a repair): a partial envelope is
+/// keyed by its stream (the first 8 bytes of its ID), and the assembled bytes must hash to an ID with that prefix
+/// (checked by `MeshNode`), so a wrong piece costs the partial, never a wrong envelope.
+///
+/// Bounds: at most `maxStreamsPerPeer` partial envelopes opened by one peer session, `maxTotalBytes` across all
+/// peers, `maxPiecesPerStream` pieces (fragments and parities) per envelope, and `timeoutMillis` per partial
+/// envelope. A piece that would exceed a bound is dropped and counted; the oldest partial is never evicted for a
+/// newcomer (a flood cannot push out honest work in progress), it only times out.
 public struct Reassembler: Sendable {
     public struct Settings: Sendable {
         public var maxStreamsPerPeer = 8
         public var maxTotalBytes = 2 * 1024 * 1024
         public var maxPiecesPerStream = 64
-        public var timeoutMillis: Int64 = 10_000
+        /// Long enough for a partial to wait for the repair round after the one it was started in: a repair
+        /// then sends the few parities it lacks instead of the whole envelope.
+        public var timeoutMillis: Int64 = 20_000
         public init() {}
-    }
-
-    struct Key: Hashable {
-        let session: UInt64
-        let stream: UInt64
     }
 
     struct Partial {
         let total: Int
+        /// The session whose piece opened it (for the per-peer bound).
+        let openedBy: UInt64
         var pieces: [UInt32: [UInt8]] = [:]
         var received = 0
         let startedAt: Int64
-        /// The XOR of all chunks (zero-padded), when the parity fragment came.
-        var parity: [UInt8]? = nil
+        /// Parities by index, each a combination of all chunks (zero-padded).
+        var parities: [UInt8: [UInt8]] = [:]
+
+        var fragmentCount: Int { (total + Packet.maxChunkBytes - 1) / Packet.maxChunkBytes }
+        var pieceCount: Int { pieces.count + parities.count }
     }
 
     public enum Outcome: Equatable, Sendable {
@@ -37,7 +43,7 @@ public struct Reassembler: Sendable {
     }
 
     let settings: Settings
-    private var partials: [Key: Partial] = [:]
+    private var partials: [UInt64: Partial] = [:]
     private var streamsPerPeer: [UInt64: Int] = [:]
     private(set) var bytesHeld = 0
 
@@ -47,61 +53,71 @@ public struct Reassembler: Sendable {
 
     public var partialCount: Int { partials.count }
 
+    /// Whether a partial envelope is waiting for more pieces of this stream.
+    public func isPending(_ stream: UInt64) -> Bool { partials[stream] != nil }
+
     public mutating func add(
         session: UInt64, stream: UInt64, offset: UInt32, total: UInt32, chunk: [UInt8], now: Int64
     ) -> Outcome {
-        let key = Key(session: session, stream: stream)
-        if let refused = open(key, total: total, now: now) { return refused }
-        var p = partials[key]!
+        if let refused = open(stream, session: session, total: total, now: now) { return refused }
+        var p = partials[stream]!
         guard p.total == Int(total) else { return .dropped("fragment_inconsistent") }
         if p.pieces[offset] != nil { return .pending }  // duplicate fragment
-        guard p.pieces.count < settings.maxPiecesPerStream else {
-            remove(key)
+        guard p.pieceCount < settings.maxPiecesPerStream else {
+            remove(stream)
             return .dropped("fragment_too_many_pieces")
         }
         p.pieces[offset] = chunk
         p.received += chunk.count
-        return settle(key, p)
+        return settle(stream, p)
     }
 
-    /// The parity fragment of a stream: with it, any one missing chunk is rebuilt.
-    public mutating func addParity(session: UInt64, stream: UInt64, total: UInt32, parity: [UInt8], now: Int64)
-        -> Outcome
-    {
-        let key = Key(session: session, stream: stream)
-        if let refused = open(key, total: total, now: now) { return refused }
-        var p = partials[key]!
+    /// A parity of a stream: with m of them, any m missing chunks are rebuilt.
+    public mutating func addParity(
+        session: UInt64, stream: UInt64, total: UInt32, index: UInt8, parity: [UInt8], now: Int64
+    ) -> Outcome {
+        if let refused = open(stream, session: session, total: total, now: now) { return refused }
+        var p = partials[stream]!
         guard p.total == Int(total) else { return .dropped("fragment_inconsistent") }
-        guard p.parity == nil else { return .pending }
-        p.parity = parity
-        return settle(key, p)
+        guard p.parities[index] == nil else { return .pending }
+        guard p.pieceCount < settings.maxPiecesPerStream else {
+            remove(stream)
+            return .dropped("fragment_too_many_pieces")
+        }
+        p.parities[index] = parity
+        return settle(stream, p)
     }
 
     /// Starts a partial for a new stream, within the bounds; returns why not if it cannot.
-    private mutating func open(_ key: Key, total: UInt32, now: Int64) -> Outcome? {
-        guard partials[key] == nil else { return nil }
-        guard streamsPerPeer[key.session, default: 0] < settings.maxStreamsPerPeer else {
+    private mutating func open(_ stream: UInt64, session: UInt64, total: UInt32, now: Int64) -> Outcome? {
+        guard partials[stream] == nil else { return nil }
+        guard streamsPerPeer[session, default: 0] < settings.maxStreamsPerPeer else {
             return .dropped("reassembly_peer_limit")
         }
         guard bytesHeld + Int(total) <= settings.maxTotalBytes else { return .dropped("reassembly_memory_limit") }
-        partials[key] = Partial(total: Int(total), startedAt: now)
-        streamsPerPeer[key.session, default: 0] += 1
+        partials[stream] = Partial(total: Int(total), openedBy: session, startedAt: now)
+        streamsPerPeer[session, default: 0] += 1
         bytesHeld += Int(total)
         return nil
     }
 
-    /// Completes the envelope if every chunk is there, or all but one and the parity; otherwise keeps waiting.
-    private mutating func settle(_ key: Key, _ partial: Partial) -> Outcome {
+    /// Completes the envelope if every chunk is there, or enough parities make up for the missing ones;
+    /// otherwise keeps waiting.
+    private mutating func settle(_ stream: UInt64, _ partial: Partial) -> Outcome {
         var p = partial
-        if p.received < p.total, let parity = p.parity, let (offset, chunk) = Self.rebuild(p, parity: parity) {
-            p.pieces[offset] = chunk
-            p.received += chunk.count
+        if p.received < p.total, !p.parities.isEmpty, p.pieceCount >= p.fragmentCount,
+            let rebuilt = Self.rebuild(p)
+        {
+            for (offset, chunk) in rebuilt {
+                p.pieces[offset] = chunk
+                p.received += chunk.count
+            }
         }
         guard p.received >= p.total else {
-            partials[key] = p
+            partials[stream] = p
             return .pending
         }
-        remove(key)
+        remove(stream)
         // Assemble and check that the pieces tile [0, total) exactly.
         var out: [UInt8] = []
         out.reserveCapacity(p.total)
@@ -113,23 +129,42 @@ public struct Reassembler: Sendable {
         return .complete(out)
     }
 
-    /// The one missing chunk, from the parity, when the chunks present are exactly the Fragmenter's but one.
-    static func rebuild(_ p: Partial, parity: [UInt8]) -> (UInt32, [UInt8])? {
+    /// The missing chunks, solved from the parities, when the chunks present are exactly the Fragmenter's and
+    /// the parities determine the rest; nil while they do not.
+    static func rebuild(_ p: Partial) -> [(UInt32, [UInt8])]? {
         let size = Packet.maxChunkBytes
-        let expected = stride(from: 0, to: p.total, by: size).map { UInt32($0) }
-        guard p.pieces.count == expected.count - 1 else { return nil }
-        var missing: UInt32? = nil
-        for offset in expected {
-            guard let chunk = p.pieces[offset] else {
-                missing = offset
+        var missing: [UInt64] = []
+        for (i, offset) in stride(from: 0, to: p.total, by: size).enumerated() {
+            guard let chunk = p.pieces[UInt32(offset)] else {
+                missing.append(UInt64(i))
                 continue
             }
-            guard chunk.count == min(size, p.total - Int(offset)) else { return nil }
+            guard chunk.count == min(size, p.total - offset) else { return nil }
         }
-        guard let missing else { return nil }
-        var x = parity
-        for chunk in p.pieces.values { GF256.addScaled(chunk, times: 1, into: &x) }
-        return (missing, Array(x.prefix(min(size, p.total - Int(missing)))))
+        guard p.pieces.count + missing.count == p.fragmentCount, missing.count <= p.parities.count else {
+            return nil
+        }
+        // Each parity, less the chunks we hold, is one equation over the missing ones.
+        var decoder = CodedDecoder()
+        decoder.maxRows = p.parities.count
+        var solved: [UInt64: [UInt8]] = [:]
+        for (index, parity) in p.parities.sorted(by: { $0.key < $1.key }) {
+            var rhs = parity
+            for (offset, chunk) in p.pieces {
+                let i = Int(offset) / size
+                GF256.addScaled(chunk, times: Fragmenter.coefficient(parity: index, fragment: i), into: &rhs)
+            }
+            var unknowns: [UInt64: UInt8] = [:]
+            for i in missing { unknowns[i] = Fragmenter.coefficient(parity: index, fragment: Int(i)) }
+            if case .added(let s) = decoder.add(unknowns, payload: rhs, now: 0) {
+                for x in s { solved[x.prefix] = x.bytes }
+            }
+        }
+        guard solved.count == missing.count else { return nil }
+        return missing.map { i in
+            let offset = Int(i) * size
+            return (UInt32(offset), Array(solved[i]!.prefix(min(size, p.total - offset))))
+        }
     }
 
     /// Drops partial envelopes older than the timeout; returns how many.
@@ -139,16 +174,22 @@ public struct Reassembler: Sendable {
         return old.count
     }
 
-    private mutating func remove(_ key: Key) {
-        guard let p = partials.removeValue(forKey: key) else { return }
+    private mutating func remove(_ stream: UInt64) {
+        guard let p = partials.removeValue(forKey: stream) else { return }
         bytesHeld -= p.total
-        let n = streamsPerPeer[key.session, default: 1] - 1
-        streamsPerPeer[key.session] = n > 0 ? n : nil
+        let n = streamsPerPeer[p.openedBy, default: 1] - 1
+        streamsPerPeer[p.openedBy] = n > 0 ? n : nil
     }
 }
 
+/// Splits an envelope too long for one datagram into fragments of `Packet.maxChunkBytes`, and makes parities
+/// over them: parity j is Σ α_j^i · chunk_i over GF(2⁸), chunks zero-padded, with α_j = 2^j. Parity 0 (all
+/// coefficients 1, the XOR) follows the fragments when an envelope is first sent, so any one lost fragment is
+/// rebuilt; a repair sends a few parities with other indices, and a receiver that holds all but m fragments
+/// rebuilds them from any m parities (a rare choice of indices that leaves the equations dependent waits for
+/// one more parity).
 public enum Fragmenter {
-    /// The packets that carry an encoded envelope: one when it fits, otherwise fragments.
+    /// The packets that carry an encoded envelope: one when it fits, otherwise its fragments and parity 0.
     public static func packets(for encoded: [UInt8], id: EnvelopeID) -> [Packet] {
         if encoded.count <= Packet.maxPayloadBytes {
             return [.envelope(encoded)]
@@ -163,10 +204,23 @@ public enum Fragmenter {
                     chunk: Array(encoded[offset..<end])))
             offset = end
         }
-        // One parity fragment: any single lost fragment is rebuilt from the others.
-        var parity = [UInt8](repeating: 0, count: Packet.maxChunkBytes)
-        for case .fragment(_, _, _, let chunk) in out { GF256.addScaled(chunk, times: 1, into: &parity) }
-        out.append(.parity(stream: id.prefix, total: UInt32(encoded.count), chunk: parity))
-        return out
+        return out + parities(for: encoded, id: id, indices: [0])
+    }
+
+    /// Parities of a fragmented envelope, one per index.
+    public static func parities(for encoded: [UInt8], id: EnvelopeID, indices: [UInt8]) -> [Packet] {
+        indices.map { index in
+            var parity = [UInt8](repeating: 0, count: Packet.maxChunkBytes)
+            for (i, offset) in stride(from: 0, to: encoded.count, by: Packet.maxChunkBytes).enumerated() {
+                let chunk = Array(encoded[offset..<min(offset + Packet.maxChunkBytes, encoded.count)])
+                GF256.addScaled(chunk, times: coefficient(parity: index, fragment: i), into: &parity)
+            }
+            return .parity(stream: id.prefix, total: UInt32(encoded.count), index: index, chunk: parity)
+        }
+    }
+
+    /// α_j^i with α_j = 2^j: the weight of fragment i in parity j.
+    static func coefficient(parity j: UInt8, fragment i: Int) -> UInt8 {
+        GF256.power(2, (Int(j) * i) % 255)
     }
 }

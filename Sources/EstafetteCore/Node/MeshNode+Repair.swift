@@ -40,6 +40,9 @@ struct RepairState: Sendable {
     /// When each node last sent an inventory, for a round's length: an inventory sender collects the wants
     /// addressed to the other senders of its own round, not those of a later round.
     var inventoryHeardAt: [UInt64: Millis] = [:]
+    /// Envelopes too long for one datagram that we received or sent recently, and when: a node lacking one most
+    /// likely holds a partial of it, so a repair sends parities rather than the whole envelope.
+    var recentLong: [EnvelopeID: Millis] = [:]
     /// The prefixes of our last burst, and when it went: wants for them that arrive within a repair window
     /// crossed it on the way (their senders had not received it yet) and are not answered again.
     var lastBurst: (prefixes: Set<UInt64>, at: Millis)? = nil
@@ -82,6 +85,9 @@ public struct RepairBurst: Sendable, Equatable {
     public let ids: [EnvelopeID]
     /// The most of them any one asking node lacks.
     public let need: Int
+    /// Long envelopes among them sent so recently that the nodes lacking them hold partials: parities repair
+    /// them.
+    public let parityOnly: [EnvelopeID]
     /// Seeds the coefficients, so that a run is reproducible.
     let seed: UInt64
 }
@@ -119,6 +125,7 @@ extension MeshNode {
         repair.asked = repair.asked.filter { now - $0.value < 3 * settings.repairWindowMillis }
         repair.offerHeardAt = repair.offerHeardAt.filter { now - $0.value < roundMillis }
         repair.inventoryHeardAt = repair.inventoryHeardAt.filter { now - $0.value < roundMillis }
+        repair.recentLong = repair.recentLong.filter { now - $0.value < recentLongMillis }
         let stale = repair.decoder.expire(now: now)
         if stale > 0 { counters.add("drop.coded_timeout", Int64(stale)) }
         startInterval(length: min(trickle.interval * 2, settings.maxIntervalMillis), now: now, into: &actions)
@@ -171,6 +178,16 @@ extension MeshNode {
     /// burst a repair window after the first want, and a window for delays.
     var roundMillis: Millis { 3 * settings.repairWindowMillis }
 
+    /// How long a node that lacks a long envelope is assumed to hold a partial of it: half the reassembly
+    /// timeout, so that the partial is still there when the parities come.
+    var recentLongMillis: Millis { settings.reassembly.timeoutMillis / 2 }
+
+    /// A long envelope was accepted (received or submitted): remember when, within a bound.
+    mutating func noteLongEnvelope(_ id: EnvelopeID, now: Millis) {
+        guard repair.recentLong.count < settings.maxPendingWants else { return }
+        repair.recentLong[id] = now
+    }
+
     mutating func scheduleRepairTimer(at due: Millis, into actions: inout [Action]) {
         if let t = repair.repairTimerAt, t <= due { return }
         repair.repairTimerAt = due
@@ -203,7 +220,10 @@ extension MeshNode {
                 counters.add("repair_bursts")
                 counters.add("envelopes_repaired", Int64(ids.count))
                 repair.lastBurst = (Set(ids.map(\.prefix)), now)
-                actions.append(.multicastRepair(RepairBurst(ids: ids, need: burst.need, seed: rng.next())))
+                let parityOnly = ids.filter { repair.recentLong[$0].map { now - $0 < recentLongMillis } ?? false }
+                actions.append(
+                    .multicastRepair(
+                        RepairBurst(ids: ids, need: burst.need, parityOnly: parityOnly, seed: rng.next())))
             }
         }
         // Re-arm for what is still queued.
@@ -375,7 +395,8 @@ extension MeshNode {
     public mutating func datagrams(for burst: RepairBurst, envelopes: [StoredEnvelope]) -> [[UInt8]] {
         var rng = SplitMix64(seed: burst.seed)
         let packets = CodedRepair.packets(
-            for: envelopes.map { (id: $0.id, bytes: $0.bytes) }, need: burst.need, rng: &rng)
+            for: envelopes.map { (id: $0.id, bytes: $0.bytes) }, need: burst.need,
+            parityOnly: Set(burst.parityOnly), rng: &rng)
         for p in packets {
             if case .coded = p { counters.add("coded_sent") } else { counters.add("whole_repairs_sent") }
         }

@@ -197,7 +197,7 @@ public struct MeshNode: Sendable {
         case .envelope(let bytes):
             onEnvelopeBytes(bytes, from: address, now: now, into: &actions)
         case .fragment(let stream, _, _, _) where byPrefix[stream] != nil,
-            .parity(let stream, _, _) where byPrefix[stream] != nil:
+            .parity(let stream, _, _, _) where byPrefix[stream] != nil:
             // A piece of an envelope we hold: nothing to assemble, but someone is repairing it, so our burst
             // need not.
             counters.add("fragments_for_held")
@@ -206,8 +206,9 @@ public struct MeshNode: Sendable {
             let outcome = reassembler.add(
                 session: session, stream: stream, offset: offset, total: total, chunk: chunk, now: now)
             onReassembly(outcome, stream: stream, from: address, now: now, into: &actions)
-        case .parity(let stream, let total, let chunk):
-            let outcome = reassembler.addParity(session: session, stream: stream, total: total, parity: chunk, now: now)
+        case .parity(let stream, let total, let index, let chunk):
+            let outcome = reassembler.addParity(
+                session: session, stream: stream, total: total, index: index, parity: chunk, now: now)
             onReassembly(outcome, stream: stream, from: address, now: now, into: &actions)
         case .inventory(let lo, let hi, let count, let theirDigest, let prefixes):
             onInventory(
@@ -346,6 +347,7 @@ public struct MeshNode: Sendable {
             message = nil  // carried, not yet read by this version
         }
         insertIndex(id, expiresAt: envelope.expiresAt)
+        if bytes.count > Packet.maxPayloadBytes { noteLongEnvelope(id, now: now) }
         if message != nil { counters.add("messages_delivered") }
         return .accepted(
             StoredEnvelope(id: id, kind: envelope.kind, expiresAt: envelope.expiresAt, bytes: bytes), message)

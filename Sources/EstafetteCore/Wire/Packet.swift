@@ -14,8 +14,10 @@
 ///                   (the node asked to repair them; need = how many the asking node lacks, listed or not)
 /// type 6 coded      n u8 | n × id-prefix u64 (strictly ascending) | n × coefficient u8 (non-zero) | payload
 ///                   (payload = Σ coefficient·member over GF(2⁸), members zero-padded; see CodedRepair)
-/// type 7 parity     stream u64 | total u32 | chunk   (XOR of the envelope's fragment chunks, each zero-padded to
-///                   the first one's length: a receiver missing one fragment rebuilds it)
+/// type 7 parity     stream u64 | total u32 | index u8 | chunk   (Σ α^i·chunk_i over GF(2⁸) for the envelope's
+///                   fragment chunks i, zero-padded, with α = 2^index: index 0 is their XOR, sent after the
+///                   fragments; repairs send other indices. A receiver missing m fragments rebuilds them from
+///                   any m parities; see `Fragmenter`)
 /// ```
 public enum Packet: Hashable, Sendable {
     case beacon(count: UInt32, digest: EnvelopeID)
@@ -24,7 +26,7 @@ public enum Packet: Hashable, Sendable {
     case inventory(lo: UInt64, hi: UInt64, count: UInt32, digest: EnvelopeID, prefixes: [UInt64])
     case want(target: UInt64, need: UInt16, prefixes: [UInt64])
     case coded(members: [UInt64], coefficients: [UInt8], payload: [UInt8])
-    case parity(stream: UInt64, total: UInt32, chunk: [UInt8])
+    case parity(stream: UInt64, total: UInt32, index: UInt8, chunk: [UInt8])
 
     public static let magic: [UInt8] = [0x45, 0x53]  // "ES"
     public static let version: UInt8 = 1
@@ -77,9 +79,10 @@ public enum Packet: Hashable, Sendable {
             out.appendBE(need)
             out.appendBE(UInt16(prefixes.count))
             for p in prefixes { out.appendBE(p) }
-        case .parity(let stream, let total, let chunk):
+        case .parity(let stream, let total, let index, let chunk):
             out.appendBE(stream)
             out.appendBE(total)
+            out.append(index)
             out += chunk
         case .coded(let members, let coefficients, let payload):
             out.append(UInt8(members.count))
@@ -157,14 +160,16 @@ public enum Packet: Hashable, Sendable {
             guard payload.count >= minCodedPayloadBytes else { throw .truncated("coded payload") }
             return .coded(members: members, coefficients: coefficients, payload: payload)
         case 7:
-            guard let stream = r.readU64(), let t = r.read(4) else { throw .truncated("parity") }
+            guard let stream = r.readU64(), let t = r.read(4), let index = r.read(1) else {
+                throw .truncated("parity")
+            }
             let total = t.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             let chunk = r.rest()
             guard Int(total) <= Envelope.maxEncodedBytes else { throw .oversized("parity total", Int(total)) }
             guard Int(total) > maxChunkBytes, chunk.count == maxChunkBytes else {
                 throw .invalid("parity length")
             }
-            return .parity(stream: stream, total: total, chunk: chunk)
+            return .parity(stream: stream, total: total, index: index[0], chunk: chunk)
         default:
             throw .unknownPacketType(type)
         }
