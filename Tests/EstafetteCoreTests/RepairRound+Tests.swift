@@ -169,7 +169,7 @@ struct RepairRoundTests {
         _ = try mesh.nodes[Self.b].submit(long, now: at)
         let me = mesh.nodes[Self.b].session
         let want = Self.seal(.want(target: me, need: 1, prefixes: [id.prefix]), from: 7)
-        let recent = MeshNode.Settings().reassembly.timeoutMillis / 2
+        let recent = mesh.nodes[Self.b].recentLongMillis
 
         let soon = try #require(
             Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 10)))

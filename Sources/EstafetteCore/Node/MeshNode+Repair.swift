@@ -178,9 +178,9 @@ extension MeshNode {
     /// burst a repair window after the first want, and a window for delays.
     var roundMillis: Millis { 3 * settings.repairWindowMillis }
 
-    /// How long a node that lacks a long envelope is assumed to hold a partial of it: half the reassembly
-    /// timeout, so that the partial is still there when the parities come.
-    var recentLongMillis: Millis { settings.reassembly.timeoutMillis / 2 }
+    /// How long a node that lacks a long envelope is assumed to hold a partial of it: three quarters of the
+    /// reassembly timeout, so that the partial is still there when the parities come.
+    var recentLongMillis: Millis { settings.reassembly.timeoutMillis * 3 / 4 }
 
     /// A long envelope was accepted (received or submitted): remember when, within a bound.
     mutating func noteLongEnvelope(_ id: EnvelopeID, now: Millis) {
