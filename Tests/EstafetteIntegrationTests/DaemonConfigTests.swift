@@ -30,6 +30,7 @@ struct DaemonConfigTests {
             ("[lan]\nport = 4545\nprot = 1\n", ":3: lan.prot: unknown key"),
             ("[lan]\n\nport = \"many\"\n", ":3: lan.port: must be an integer"),
             ("[lan]\nport = 70000\n", ":2: lan.port: 70000 is out of range 1…65535"),
+            ("[lan]\nrepair_interval_ms = 100\n", ":2: lan.repair_interval_ms: 100 is out of range 500…60000"),
             ("[lan]\ngroup = \"10.0.0.1\"\n", ":2: lan.group: '10.0.0.1' is not an IPv4 multicast address"),
             ("log_level = \"loud\"\n", ":1: log_level: 'loud' is not one of"),
             ("[lan]\nmesh_passphrase = \"short\"\n", ":2: lan.mesh_passphrase: must be at least 8 characters"),

@@ -1,4 +1,5 @@
 import EstafetteAPI
+import EstafetteCore
 import TOMLKit
 
 /// The daemon's settings. Every key is documented, with its default, in `Config/estafette.toml`.
@@ -13,6 +14,8 @@ public struct NodeConfig: Sendable, Equatable {
     public var meshPassphrase: String? = nil
     /// Trickle's minimum beacon interval; the maximum is 16 times as long.
     public var beaconIntervalMillis: Int64 = 1_000
+    /// Least time between two repair rounds (see docs/protocol.md, "Repair rounds").
+    public var repairIntervalMillis: Int64 = MeshNode.Settings().repairIntervalMillis
     /// Lifetime given to messages this node sends, in seconds (at most 7 days).
     public var messageLifetimeSeconds: UInt64 = 7 * 24 * 3600
     public var logLevel: String = "info"
@@ -59,7 +62,7 @@ extension NodeConfig {
     static let knownKeys: [String: Set<String>] = [
         "": ["data_dir", "log_level"],
         "api": ["socket"],
-        "lan": ["group", "port", "interfaces", "mesh_passphrase", "beacon_interval_ms"],
+        "lan": ["group", "port", "interfaces", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms"],
         "messages": ["lifetime_hours"],
     ]
 
@@ -156,6 +159,7 @@ extension NodeConfig {
             config.meshPassphrase = m
         }
         if let b = try int("lan", "beacon_interval_ms", 100...600_000) { config.beaconIntervalMillis = Int64(b) }
+        if let r = try int("lan", "repair_interval_ms", 500...60_000) { config.repairIntervalMillis = Int64(r) }
         if let h = try int("messages", "lifetime_hours", 1...168) { config.messageLifetimeSeconds = UInt64(h) * 3600 }
         return config
     }

@@ -48,6 +48,7 @@ public actor Engine {
     public init(identity: SigningKeyPair, meshKey: MeshKey, store: Store, config: NodeConfig, logger: Logger) throws {
         var settings = MeshNode.Settings()
         settings.beaconIntervalMillis = config.beaconIntervalMillis
+        settings.repairIntervalMillis = config.repairIntervalMillis
         // A quiet mesh beacons at most every 16 minimum intervals: forget a peer after three of those.
         settings.peerTimeoutMillis = max(30_000, 3 * (config.beaconIntervalMillis << Int64(settings.beaconDoublings)))
         let session = Sodium.randomUInt64()
