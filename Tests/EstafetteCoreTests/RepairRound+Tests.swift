@@ -40,6 +40,15 @@ struct RepairRoundTests {
         return (mesh, ids.sorted(), due)
     }
 
+    /// A want addressed to node B, delivered at `now`; returns it (to deliver again) and when B's burst is due.
+    static func askB(
+        _ mesh: inout MeshHarness, for prefixes: [UInt64], need: UInt16 = 1, now: Millis
+    ) throws -> (want: [UInt8], due: Millis) {
+        let want = seal(.want(target: mesh.nodes[b].session, need: need, prefixes: prefixes), from: 7)
+        let due = try #require(repairTimer(mesh.nodes[b].receive(want, from: mesh.addresses[a], now: now)))
+        return (want, due)
+    }
+
     @Test("an inventory sender answers wants addressed to another sender of its round, not of a later round")
     func roundPeers() throws {
         var (mesh, ids, at) = try Self.inventorySent()
@@ -67,10 +76,7 @@ struct RepairRoundTests {
     @Test("of a round's inventory senders, the one holding less leaves the burst to the one holding more")
     func deferToBest() throws {
         var (mesh, ids, at) = try Self.inventorySent()
-        let me = mesh.nodes[Self.b].session
-        let want = Self.seal(.want(target: me, need: 1, prefixes: [ids[2].prefix]), from: 7)
-        let due = try #require(
-            Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 100)))
+        let (_, due) = try Self.askB(&mesh, for: [ids[2].prefix], now: at + 100)
         let better = Self.seal(.inventory(lo: 0, hi: .max, count: 10, digest: .zero, prefixes: []), from: 0xCCCC)
         _ = mesh.nodes[Self.b].receive(better, from: mesh.addresses[Self.a], now: at + 120)
         #expect(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: due)).isEmpty)
@@ -99,10 +105,7 @@ struct RepairRoundTests {
     @Test("a want that crossed our burst is not answered again; one a repair window later is")
     func crossedWant() throws {
         var (mesh, ids, at) = try Self.inventorySent()
-        let me = mesh.nodes[Self.b].session
-        let want = Self.seal(.want(target: me, need: 1, prefixes: [ids[0].prefix]), from: 7)
-        let due = try #require(
-            Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 10)))
+        let (want, due) = try Self.askB(&mesh, for: [ids[0].prefix], now: at + 10)
         #expect(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: due)).map(\.ids) == [[ids[0]]])
 
         let crossed = mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: due + 5)
@@ -120,10 +123,7 @@ struct RepairRoundTests {
         let longBytes = long.encoded()
         let longID = EnvelopeID(ofEncoded: longBytes)
         _ = try mesh.nodes[Self.b].submit(long, now: at)
-        let me = mesh.nodes[Self.b].session
-        let want = Self.seal(.want(target: me, need: 2, prefixes: [ids[0].prefix, longID.prefix]), from: 7)
-        let due = try #require(
-            Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 10)))
+        let (_, due) = try Self.askB(&mesh, for: [ids[0].prefix, longID.prefix], need: 2, now: at + 10)
 
         // Node A repairs the long one first: one of its fragments reaches B.
         let fragments = mesh.nodes[Self.a].datagrams(forEncoded: longBytes, id: longID)
@@ -167,18 +167,13 @@ struct RepairRoundTests {
         let long = Envelope(kind: .channel, expiresAt: Fixture.expiry, body: [UInt8](repeating: 5, count: 3_000))
         let id = EnvelopeID(ofEncoded: long.encoded())
         _ = try mesh.nodes[Self.b].submit(long, now: at)
-        let me = mesh.nodes[Self.b].session
-        let want = Self.seal(.want(target: me, need: 1, prefixes: [id.prefix]), from: 7)
         let recent = mesh.nodes[Self.b].recentLongMillis
 
-        let soon = try #require(
-            Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: at + 10)))
+        let (_, soon) = try Self.askB(&mesh, for: [id.prefix], now: at + 10)
         let first = try #require(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: soon)).first)
         #expect(first.parityOnly == [id])
 
-        let t = at + recent + 1_000
-        let late = try #require(
-            Self.repairTimer(mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: t)))
+        let (_, late) = try Self.askB(&mesh, for: [id.prefix], now: at + recent + 1_000)
         let second = try #require(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: late)).first)
         #expect(second.parityOnly.isEmpty)
         let stored = StoredEnvelope(id: id, kind: .channel, expiresAt: Fixture.expiry, bytes: long.encoded())
