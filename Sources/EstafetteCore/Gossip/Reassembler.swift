@@ -10,7 +10,9 @@
 /// newcomer (a flood cannot push out honest work in progress), it only times out.
 public struct Reassembler: Sendable {
     public struct Settings: Sendable {
-        public var maxStreamsPerPeer = 8
+        /// 16: partials wait up to 20 s for a repair, so a sender of many long messages on a lossy LAN has
+        /// several in flight at each receiver.
+        public var maxStreamsPerPeer = 16
         public var maxTotalBytes = 2 * 1024 * 1024
         public var maxPiecesPerStream = 64
         /// Long enough for a partial to wait for the repair round after the one it was started in: a repair
