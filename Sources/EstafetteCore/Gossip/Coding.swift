@@ -110,7 +110,8 @@ public enum CodedRepair {
                 let fragments = (e.bytes.count + Packet.maxChunkBytes - 1) / Packet.maxChunkBytes
                 var indices: [UInt8] = []
                 while indices.count < parityRepairCount(fragments: fragments) {
-                    let j = UInt8(1 + rng.next() % 255)
+                    // 1…254: index 255 would repeat parity 0 (2²⁵⁵ = 1).
+                    let j = UInt8(1 + rng.next() % 254)
                     if !indices.contains(j) { indices.append(j) }
                 }
                 out += Fragmenter.parities(for: e.bytes, id: e.id, indices: indices)

@@ -189,7 +189,7 @@ public struct Reassembler: Sendable {
 /// coefficients 1, the XOR) follows the fragments when an envelope is first sent, so any one lost fragment is
 /// rebuilt; a repair sends a few parities with other indices, and a receiver that holds all but m fragments
 /// rebuilds them from any m parities (a rare choice of indices that leaves the equations dependent waits for
-/// one more parity).
+/// one more parity; index 255 is the same as index 0, since 2²⁵⁵ = 1, and repairs never send it).
 public enum Fragmenter {
     /// The packets that carry an encoded envelope: one when it fits, otherwise its fragments and parity 0.
     public static func packets(for encoded: [UInt8], id: EnvelopeID) -> [Packet] {
