@@ -61,32 +61,36 @@ public struct Reassembler: Sendable {
     public mutating func add(
         session: UInt64, stream: UInt64, offset: UInt32, total: UInt32, chunk: [UInt8], now: Int64
     ) -> Outcome {
-        if let refused = open(stream, session: session, total: total, now: now) { return refused }
-        var p = partials[stream]!
-        guard p.total == Int(total) else { return .dropped("fragment_inconsistent") }
-        if p.pieces[offset] != nil { return .pending }  // duplicate fragment
-        guard p.pieceCount < settings.maxPiecesPerStream else {
-            remove(stream)
-            return .dropped("fragment_too_many_pieces")
+        addPiece(session: session, stream: stream, total: total, now: now, isNew: { $0.pieces[offset] == nil }) {
+            $0.pieces[offset] = chunk
+            $0.received += chunk.count
         }
-        p.pieces[offset] = chunk
-        p.received += chunk.count
-        return settle(stream, p)
     }
 
     /// A parity of a stream: with m of them, any m missing chunks are rebuilt.
     public mutating func addParity(
         session: UInt64, stream: UInt64, total: UInt32, index: UInt8, parity: [UInt8], now: Int64
     ) -> Outcome {
+        addPiece(session: session, stream: stream, total: total, now: now, isNew: { $0.parities[index] == nil }) {
+            $0.parities[index] = parity
+        }
+    }
+
+    /// Opens the stream's partial if needed; a duplicate piece changes nothing; a new one within the bounds is
+    /// inserted and the partial settled.
+    private mutating func addPiece(
+        session: UInt64, stream: UInt64, total: UInt32, now: Int64, isNew: (Partial) -> Bool,
+        insert: (inout Partial) -> Void
+    ) -> Outcome {
         if let refused = open(stream, session: session, total: total, now: now) { return refused }
         var p = partials[stream]!
         guard p.total == Int(total) else { return .dropped("fragment_inconsistent") }
-        guard p.parities[index] == nil else { return .pending }
+        guard isNew(p) else { return .pending }
         guard p.pieceCount < settings.maxPiecesPerStream else {
             remove(stream)
             return .dropped("fragment_too_many_pieces")
         }
-        p.parities[index] = parity
+        insert(&p)
         return settle(stream, p)
     }
 
