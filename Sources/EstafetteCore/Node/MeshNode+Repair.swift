@@ -35,10 +35,9 @@ struct RepairState: Sendable {
     /// Our inventory in the current round, if we sent one, and the best one we heard from another node.
     var ownInventory: (offer: Offer, at: Millis)? = nil
     var bestInventoryHeard: (offer: Offer, at: Millis)? = nil
-    /// When each node we may ask last sent an inventory (entries only for nodes in `wanted`).
-    var offerHeardAt: [UInt64: Millis] = [:]
     /// When each node last sent an inventory, for a round's length: an inventory sender collects the wants
-    /// addressed to the other senders of its own round, not those of a later round.
+    /// addressed to the other senders of its own round, not those of a later round, and a node asking for
+    /// something switches to this round's sender from one whose round is over.
     var inventoryHeardAt: [UInt64: Millis] = [:]
     /// Envelopes too long for one datagram that we received or sent recently, and when: a node lacking one most
     /// likely holds a partial of it, so a repair sends parities rather than the whole envelope.
@@ -123,7 +122,6 @@ extension MeshNode {
         let expired = reassembler.expire(now: now)
         if expired > 0 { counters.add("drop.reassembly_timeout", Int64(expired)) }
         repair.asked = repair.asked.filter { now - $0.value < 3 * settings.repairWindowMillis }
-        repair.offerHeardAt = repair.offerHeardAt.filter { now - $0.value < roundMillis }
         repair.inventoryHeardAt = repair.inventoryHeardAt.filter { now - $0.value < roundMillis }
         repair.recentLong = repair.recentLong.filter { now - $0.value < recentLongMillis }
         let stale = repair.decoder.expire(now: now)
@@ -243,7 +241,6 @@ extension MeshNode {
         }
         let heard = repair.heardWants
         repair.wanted = [:]
-        repair.offerHeardAt = [:]
         repair.heardWants = HeardWants()
         // Coded packets already received over what we lack count towards solving it: each row is one.
         let missing = Set(byTarget.values.joined())
@@ -296,7 +293,6 @@ extension MeshNode {
         // batch (and a coded burst combines many envelopes); what this one misses, the next one covers.
         repair.lastInventoryAt = max(repair.lastInventoryAt, now)
         let offer = Offer(session: sender, count: count)
-        repair.offerHeardAt[sender] = now
         repair.inventoryHeardAt[sender] = now
         if let best = repair.bestInventoryHeard, now - best.at < settings.repairIntervalMillis,
             !offer.isBetter(than: best.offer)
@@ -324,7 +320,8 @@ extension MeshNode {
             if let at = repair.asked[p], now - at < 3 * settings.repairWindowMillis { continue }
             if let known = repair.wanted[p] {
                 // The best sender of the current round; one from an earlier round has stopped collecting.
-                if offer.isBetter(than: known) || now - (repair.offerHeardAt[known.session] ?? .min) >= roundMillis {
+                if offer.isBetter(than: known) || now - (repair.inventoryHeardAt[known.session] ?? .min) >= roundMillis
+                {
                     repair.wanted[p] = offer
                 }
                 continue
