@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/noise-vectors.sh  # published Noise test vectors for the core tests (Debian + PyPI)
 swift build --build-tests
 swift test --disable-xctest --skip-build "$@"
