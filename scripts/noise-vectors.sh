@@ -18,7 +18,7 @@ if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then sudo="sudo"; fi
 if [ ! -s "$out/flynn-noise-vectors.txt" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
-    chmod 755 "$tmp" # apt downloads as the _apt user
+    chmod 755 "$tmp" # readable by apt; as root apt downloads into it unsandboxed (a harmless warning)
     if ! (cd "$tmp" && apt-get download -qq golang-github-flynn-noise-dev 2>/dev/null); then
         echo "estafette: apt-get update, then downloading golang-github-flynn-noise-dev" >&2
         $sudo apt-get update -qq
