@@ -236,7 +236,9 @@ def forged_packets(m: Mesh, kind: str, sessions, a):
         i += 1
         s = next(sessions)
         heard = m.all_prefixes()
-        if k == "beacon":
+        if k == "noise":  # does not open: the cheapest packet to refuse
+            yield w.AD + os.urandom(w.MAX_DATAGRAM - 3)
+        elif k == "beacon":
             yield w.beacon(s, a.claim_count, os.urandom(32))
         elif k == "inventory":
             yield w.inventory(s, 0, 2**64 - 1, a.claim_count, os.urandom(32), [])
@@ -247,8 +249,11 @@ def forged_packets(m: Mesh, kind: str, sessions, a):
             yield w.want(s, random.choice(targets), 1, sorted(pfx))
         elif k == "coded":
             n = random.randint(1, 32)
-            if a.members == "held" and heard:
-                members = sorted(random.sample(heard, min(n, len(heard))))
+            if a.members == "held" and heard:  # prefixes heard in inventories: some a lagging node lacks
+                members = random.sample(heard, min(n, len(heard)))
+            elif a.members == "held+1" and heard:
+                # held members make the node load and subtract them; one unknown keeps the packet useful
+                members = random.sample(heard, min(8, len(heard))) + [random.getrandbits(64)]
             else:
                 members = sorted(random.getrandbits(64) for _ in range(n))
             members = sorted(set(members))
@@ -259,7 +264,7 @@ def forged_packets(m: Mesh, kind: str, sessions, a):
 def attack_forge(m: Mesh, a) -> dict:
     sessions = session_source(a.sessions)
     if a.packet in ("coded", "want", "all") and a.learn > 0:
-        if a.members == "held":  # a disagreeing beacon makes the nodes publish their inventories
+        if a.members != "unknown":  # a disagreeing beacon makes the nodes publish their inventories
             m.send(w.beacon(random.getrandbits(64), 0, os.urandom(32)))
         time.sleep(a.learn)  # hear some inventories and sessions first
     t0 = time.time()
@@ -310,10 +315,10 @@ def attack_amplify(m: Mesh, a) -> dict:
     prefixes: list[int] = []
     if a.mode == "want":
         # Learn its prefixes from the inventory a disagreeing beacon provokes.
-        m.send(w.beacon(random.getrandbits(64), 0, os.urandom(32)))
-        deadline = time.time() + 15
+        deadline = time.time() + 20
         while len(m.prefixes.get(target, ())) == 0 and time.time() < deadline:
-            time.sleep(0.1)
+            m.send(w.beacon(random.getrandbits(64), 0, os.urandom(32)))
+            time.sleep(1.0)
         time.sleep(1.0)
         with m.lock:
             prefixes = sorted(m.prefixes.get(target, ()))
@@ -428,9 +433,9 @@ def main(argv=None) -> int:
     p.add_argument("--size", type=int, default=304, help="junk body bytes")
     p.add_argument("--variants", type=int, default=20)
     p.add_argument("--mode", default=None)
-    p.add_argument("--packet", default="all", choices=["beacon", "inventory", "want", "coded", "all"])
+    p.add_argument("--packet", default="all", choices=["noise", "beacon", "inventory", "want", "coded", "all"])
     p.add_argument("--claim-count", type=int, default=0xFFFFFFFF)
-    p.add_argument("--members", default="unknown", choices=["unknown", "held"])
+    p.add_argument("--members", default="unknown", choices=["unknown", "held", "held+1"])
     p.add_argument("--learn", type=float, default=0.0, help="seconds to listen before forging")
     p.add_argument("--target", help="victim's address (amplify)")
     p.add_argument("--interval", type=float, default=0.5, help="seconds between requests (amplify)")

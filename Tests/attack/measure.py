@@ -112,7 +112,9 @@ def catch_up(lan: LAN, packet: str | None = None, rate: float = 5, missed: int =
 # ---------------------------------------------------------------- 4. reassembly under a partial flood
 
 
-def long_message(lan: LAN, rate: float = 200, sessions: int | None = None, timeout: float = 30) -> dict:
+def long_message(
+    lan: LAN, rate: float = 200, sessions: int | None = None, timeout: float = 30, fill: float = 12
+) -> dict:
     a, b = lan.daemons[:2]
     p = None
     if rate:
@@ -120,7 +122,7 @@ def long_message(lan: LAN, rate: float = 200, sessions: int | None = None, timeo
         if sessions:
             args += ["--sessions", str(sessions)]
         p = lan.attack_bg("partials", *args)
-        time.sleep(12)  # fill the reassembly budget first
+        time.sleep(fill)  # fill the reassembly budget first
     text = ("long message " + secrets.token_hex(4) + " ").ljust(20_000, "x")
     send_dm(a, b, text)
     took = wait_until(lambda: texts_in(b, {text}), timeout, 0.25)
@@ -146,6 +148,16 @@ def fill_store(a: Daemon, short: int = 150, long: int = 8) -> None:
 def amplification(lan: LAN, mode: str, per_want: int = 136, interval: float = 0.5, seconds: float = 10) -> dict:
     args = ["--target", LAN.addr(1), "--mode", mode, "--per-want", str(per_want), "--interval", str(interval)]
     return lan.attack("amplify", *args, "--duration", str(seconds), timeout=seconds + 90)
+
+
+def inventory_amplification_big_store(lan: LAN, junk_count: int = 5000) -> dict:
+    """A store of over 32 × 136 envelopes (junk the attacker injected) answers each disagreeing beacon, once per
+    repair interval, with a 32-page inventory."""
+    lan.attack("junk", "--rate", "1000", "--count", str(junk_count), timeout=60)
+    sync(lan, 60)
+    r = amplification(lan, "inventory", interval=1.0, seconds=12)
+    r["store"] = lan.daemons[0].status()["envelopes"]
+    return r
 
 
 # ---------------------------------------------------------------- 6. bounded peers
@@ -174,10 +186,10 @@ def cpu_per_packet(lan: LAN, packet: str, members: str = "unknown", rate: float 
     """CPU time b spends per forged packet (µs), measured from /proc over a flood of `rate` × `seconds`."""
     b = lan.daemons[1]
     args = ["--packet", packet, "--rate", str(rate), "--duration", str(seconds), "--members", members]
-    if members == "held":
+    if members != "unknown":
         args += ["--learn", "3"]
     p = lan.attack_bg("forge", *args)
-    if members == "held":
+    if members != "unknown":
         time.sleep(3)
     c0, t0 = b.cpu_seconds(), time.time()
     out_text, _ = p.communicate(timeout=seconds + 60)
@@ -217,11 +229,12 @@ def spec_dm(lan: LAN) -> dict:
 def restart_linkability(lan: LAN, seconds: float = 12) -> dict:
     b = lan.daemons[1]
     bip = LAN.addr(2)
-    p = lan.attack_bg("capture", "--duration", str(2 * seconds + 5))
+    p = lan.attack_bg("capture", "--duration", str(3 * seconds + 10))
     time.sleep(seconds)
     t_restart = time.time()
     b.stop()
     b.start()
+    time.sleep(seconds)
     res = LAN.finish(p, timeout=2 * seconds + 30)
     mine = [x for x in res["beacons"] if x["host"] == bip]
     before = [x for x in mine if x["t"] < t_restart]
@@ -273,14 +286,19 @@ def api_nesting(d: Daemon, depth: int = 100_000) -> dict:
 
 
 def api_connections(d: Daemon, n: int = 5000) -> dict:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 100:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n + 100, max(hard, n + 100)))
+    rss0 = d.rss_kb()
     conns = []
     err = None
     try:
         for _ in range(n):
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.settimeout(5)
-            s.connect(d.socket)
             conns.append(s)
+            s.connect(d.socket)  # blocking: waits while the listen backlog is full
     except OSError as e:
         err = str(e)
     time.sleep(1)
@@ -291,10 +309,13 @@ def api_connections(d: Daemon, n: int = 5000) -> dict:
         honest = f"answered in {(time.time() - t0) * 1000:.0f} ms"
     except Exception as e:
         honest = f"failed: {e}"
+    rss1 = d.rss_kb()
     for s in conns:
         s.close()
     time.sleep(1)
-    return {"opened": len(conns), "open_error": err, "daemon_fds": fds, "honest_call": honest, "daemon_alive": d.running}
+    limit = next(x for x in Path(f"/proc/{d.pid}/limits").read_text().splitlines() if x.startswith("Max open files"))
+    return {"opened": len(conns), "open_error": err, "daemon_fds": fds, "daemon_fd_limit": limit.split()[3],
+            "honest_call": honest, "rss_growth_mb": round((rss1 - rss0) / 1024, 1), "daemon_alive": d.running}  # fmt: skip
 
 
 def api_in_flight(d: Daemon, seconds: float = 15, cap_mb: int = 1500) -> dict:
@@ -320,3 +341,17 @@ def api_in_flight(d: Daemon, seconds: float = 15, cap_mb: int = 1500) -> dict:
     time.sleep(2)
     return {"requests_written": written // len(req), "rss_growth_mb": round((peak - rss0) / 1024, 1),
             "rss_after_close_mb": round(d.rss_kb() / 1024, 1), "daemon_alive": d.running}  # fmt: skip
+
+
+def lan_still_works(lan: LAN) -> str:
+    """After an attack on b's API: does b still answer, and do a and b still exchange messages?"""
+    a, b = lan.daemons[:2]
+    if not b.running:
+        return f"b exited with {b.proc.returncode if b.proc else '?'}"
+    text = f"after {secrets.token_hex(3)}"
+    try:
+        send_dm(a, b, text)
+        took = wait_until(lambda: texts_in(b, {text}), 15)
+    except Exception as e:
+        return f"failed: {e}"
+    return "DM a→b delivered" if took is not None else "DM a→b not delivered in 15 s"

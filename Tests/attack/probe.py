@@ -52,6 +52,7 @@ def g_reassembly(lan: LAN) -> dict:
         "baseline": M.long_message(lan, rate=0),
         "fresh_sessions@200": M.long_message(lan, rate=200),
         "8_sessions@200": M.long_message(lan, rate=200, sessions=8),
+        "4_sessions@4": M.long_message(lan, rate=4, sessions=4, fill=20),
     }
 
 
@@ -63,6 +64,7 @@ def g_amplification(lan: LAN) -> dict:
         "inventory": M.amplification(lan, "inventory"),
         "want136": M.amplification(lan, "want", per_want=136),
         "want4": M.amplification(lan, "want", per_want=4),
+        "inventory_big_store": M.inventory_amplification_big_store(lan),
     }
 
 
@@ -74,13 +76,18 @@ def g_work(lan: LAN) -> dict:
     M.fill_store(lan.daemons[0], short=300, long=0)
     M.sync(lan, 60)
     return {
+        "noise": M.cpu_per_packet(lan, "noise"),
         "beacon": M.cpu_per_packet(lan, "beacon"),
         "coded_unknown": M.cpu_per_packet(lan, "coded", "unknown"),
-        "coded_held": M.cpu_per_packet(lan, "coded", "held"),
+        "coded_held": M.cpu_per_packet(lan, "coded", "held+1"),
     }
 
 
 def g_link(lan: LAN) -> dict:
+    a, b = lan.daemons[:2]
+    for i in range(3):
+        M.send_dm(a, b, f"before the restart {i}")
+    M.sync(lan)
     return {"restart": M.restart_linkability(lan), "subnet": M.off_subnet(lan)}
 
 
@@ -93,6 +100,13 @@ def g_api(lan: LAN) -> dict:
         r["connections"] = M.api_connections(b)
     if b.running:
         r["in_flight"] = M.api_in_flight(b)
+    if b.running:
+        import resource
+
+        # systemd's default soft limit; lowered on the live daemon, which root may do
+        resource.prlimit(b.pid, resource.RLIMIT_NOFILE, (1024, 1024))
+        r["connections_past_fd_limit"] = M.api_connections(b, 1500)
+        r["connections_past_fd_limit"]["after"] = M.lan_still_works(lan)
     return r
 
 

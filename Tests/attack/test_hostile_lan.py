@@ -69,3 +69,27 @@ def test_rewrap_with_other_version_is_refused(lan):
     r = M.rewrap(lan, "version", 3)
     assert r["attacker"]["captured"] >= 1, r
     assert r["shown"] == 1, r
+
+
+def test_partial_flood_from_one_session_leaves_room_for_a_long_message(lan):
+    """Property 4, in part: one peer session opens at most 16 partials, so a flood of first fragments from a
+    single session cannot fill the 2 MiB budget (from many sessions it can: see docs/attacks-baseline.md)."""
+    r = M.long_message(lan, rate=200, sessions=1, fill=5)
+    assert r["arrived_s"] is not None and r["arrived_s"] <= 30, r
+    assert r["drops_b"].get("drop.reassembly_peer_limit", 0) > 0, r
+
+
+def test_api_refuses_deeply_nested_json(lan):
+    """Property 12, in part: 100,000 nested arrays get a parse error; the daemon stays up."""
+    r = M.api_nesting(lan.daemons[1])
+    assert r["daemon_alive"] and '"code":-32700' in r["answer"], r
+
+
+def test_api_pipelined_requests_are_back_pressured(lan):
+    """Property 12, in part: a client that writes requests and never reads the answers does not grow the
+    daemon: it stops reading once its answers cannot be written."""
+    M.fill_store(lan.daemons[0], short=50, long=0)
+    M.sync(lan)
+    r = M.api_in_flight(lan.daemons[1], seconds=8)
+    assert r["daemon_alive"] and r["rss_growth_mb"] < 32, r
+    assert M.lan_still_works(lan) == "DM a→b delivered"
