@@ -212,7 +212,9 @@ def open_direct(me: Identity, env: Envelope) -> tuple[bytes, int, int, bytes]:
     return sender, created, expires, plain[17:]
 
 
-def sign_alert(author: Identity, seq: int, created_at: int, text: str | bytes, expires_at: int, tag: bytes = b"") -> Envelope:
+def sign_alert(
+    author: Identity, seq: int, created_at: int, text: str | bytes, expires_at: int, tag: bytes = b""
+) -> Envelope:
     """A kind-3 envelope: author_pk ‖ seq ‖ created_at ‖ text_len ‖ text ‖ Ed25519 signature."""
     raw = text.encode() if isinstance(text, str) else text
     env = Envelope(KIND_ALERT, expires_at, b"", tag)
@@ -329,7 +331,8 @@ def parse_payload(ptype: int, p: bytes) -> dict:
         return {"lo": lo, "hi": hi, "count": count, "digest": p[20:52], "prefixes": prefixes}
     if ptype == T_WANT:
         target, need, n = struct.unpack_from(">QHH", p)
-        return {"target": target, "need": need, "prefixes": [int.from_bytes(p[12 + 8 * i : 20 + 8 * i], "big") for i in range(n)]}
+        prefixes = [int.from_bytes(p[12 + 8 * i : 20 + 8 * i], "big") for i in range(n)]
+        return {"target": target, "need": need, "prefixes": prefixes}
     if ptype == T_CODED:
         n = p[0]
         members = [int.from_bytes(p[1 + 8 * i : 9 + 8 * i], "big") for i in range(n)]

@@ -34,14 +34,13 @@ def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 def find_daemon() -> Path:
-    """The built `estafetted`: $ESTAFETTED, else release, else debug build in this checkout."""
+    """The built `estafetted`: $ESTAFETTED, else the newer of this checkout's release and debug builds."""
     if os.environ.get("ESTAFETTED"):
         return Path(os.environ["ESTAFETTED"])
-    for conf in ("release", "debug"):
-        p = REPO / ".build" / conf / "estafetted"
-        if p.exists():
-            return p
-    raise FileNotFoundError("no estafetted: run `swift build --product estafetted` (or set ESTAFETTED)")
+    built = [p for p in (REPO / ".build" / c / "estafetted" for c in ("release", "debug")) if p.exists()]
+    if not built:
+        raise FileNotFoundError("no estafetted: run `swift build --product estafetted` (or set ESTAFETTED)")
+    return max(built, key=lambda p: p.stat().st_mtime)
 
 
 def available() -> tuple[bool, str]:
@@ -55,7 +54,7 @@ def available() -> tuple[bool, str]:
     except FileNotFoundError as e:
         return False, str(e)
     try:
-        import nacl  # noqa: F401
+        import nacl  # noqa: F401  (only whether it is there)
     except ImportError:
         return False, "needs PyNaCl (pip install pynacl; scripts/install-deps.sh does it)"
     return True, ""
@@ -280,7 +279,8 @@ class LAN:
 
     def attack_bg(self, attack: str, *args: str) -> subprocess.Popen:
         """Starts an attack in the background; `finish(p)` stops it (SIGINT) and returns its summary."""
-        return subprocess.Popen(self.attack_cmd(attack, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cmd = self.attack_cmd(attack, *args)
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     @staticmethod
     def finish(p: subprocess.Popen, timeout: float = 60) -> dict:
@@ -293,7 +293,8 @@ class LAN:
         return json.loads(lines[-1])
 
     def in_attacker(self, *cmd: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["ip", "netns", "exec", self.attacker_ns, *cmd], capture_output=True, text=True, check=True)
+        full = ["ip", "netns", "exec", self.attacker_ns, *cmd]
+        return subprocess.run(full, capture_output=True, text=True, check=True)
 
 
 def wait_until(cond, timeout: float, step: float = 0.1) -> float | None:

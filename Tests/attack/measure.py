@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import secrets
 import socket
-import threading
 import time
 from pathlib import Path
 
@@ -99,7 +98,7 @@ def catch_up(lan: LAN, packet: str | None = None, rate: float = 5, missed: int =
     got = len(texts_in(b, texts))
     out = {
         "caught_up_s": None if took is None else round(took, 1), "got": got, "missed": missed,
-        "a": {k: v for k, v in a.counters().items() if k in ("inventory_rounds", "repair_bursts", "inventories_deferred")},
+        "a": {k: v for k, v in a.counters().items() if k in ("inventory_rounds", "repair_bursts")},
         "b": {k: v for k, v in b.counters().items() if k.startswith(("drop.coded", "wants_", "coded_"))},
     }  # fmt: skip
     if p:
@@ -220,7 +219,8 @@ def spec_dm(lan: LAN) -> dict:
     res = lan.attack("dm", "--to", b.id, "--text", text)
     took = wait_until(lambda: texts_in(b, {text}), 10)
     item = next(iter(texts_in(b, {text})), None)
-    return {"delivered": item is not None, "took_s": took, "from_matches": item is not None and item["from"] == res["from"]}
+    matches = item is not None and item["from"] == res["from"]
+    return {"delivered": item is not None, "took_s": took, "from_matches": matches}
 
 
 # ---------------------------------------------------------------- 9. unlinkable across restarts
@@ -263,8 +263,11 @@ def off_subnet(lan: LAN) -> dict:
     time.sleep(1)
     peers = b.rpc("peers.list")["peers"]
     uni = [p for p in peers if p["session"] == res2["session"]]
-    return {"off_subnet_peer_taken": off, "unicast_to_group_port_taken": bool(uni),
-            "addresses": [p["address"] for p in peers if p["session"] in (res["session"], res2["session"])]}  # fmt: skip
+    ours = (res["session"], res2["session"])
+    return {
+        "off_subnet_peer_taken": off, "unicast_to_group_port_taken": bool(uni),
+        "addresses": [p["address"] for p in peers if p["session"] in ours],
+    }  # fmt: skip
 
 
 # ---------------------------------------------------------------- 12. the local API
@@ -314,8 +317,10 @@ def api_connections(d: Daemon, n: int = 5000) -> dict:
         s.close()
     time.sleep(1)
     limit = next(x for x in Path(f"/proc/{d.pid}/limits").read_text().splitlines() if x.startswith("Max open files"))
-    return {"opened": len(conns), "open_error": err, "daemon_fds": fds, "daemon_fd_limit": limit.split()[3],
-            "honest_call": honest, "rss_growth_mb": round((rss1 - rss0) / 1024, 1), "daemon_alive": d.running}  # fmt: skip
+    return {
+        "opened": len(conns), "open_error": err, "daemon_fds": fds, "daemon_fd_limit": limit.split()[3],
+        "honest_call": honest, "rss_growth_mb": round((rss1 - rss0) / 1024, 1), "daemon_alive": d.running,
+    }  # fmt: skip
 
 
 def api_in_flight(d: Daemon, seconds: float = 15, cap_mb: int = 1500) -> dict:
