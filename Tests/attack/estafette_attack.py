@@ -194,7 +194,7 @@ def attack_amplify(m: Mesh, a) -> dict:
         with m.lock:
             prefixes = sorted(m.prefixes.get(target, ()))
         if not prefixes:
-            raise SystemExit("target sent no inventory")
+            raise SystemExit("target listed no prefixes (no inventory, or an empty store)")
         time.sleep(a.settle)
     # Idle traffic of every host, for as long as the attack.
     s0 = m.snapshot()
