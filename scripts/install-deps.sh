@@ -21,6 +21,17 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 
+# Python for the hostile-LAN attacker (Tests/attack): PyNaCl (libsodium bindings) and pytest.
+if command -v python3 >/dev/null; then
+    if ! python3 -c 'import nacl.bindings, pytest' 2>/dev/null; then
+        echo "estafette: installing PyNaCl and pytest for Tests/attack" >&2
+        python3 -m pip install -q pynacl pytest >&2 ||
+            echo "estafette: could not install PyNaCl/pytest; Tests/attack will be skipped" >&2
+    fi
+else
+    echo "estafette: no python3; Tests/attack will be skipped" >&2
+fi
+
 if ! command -v swift >/dev/null; then
     for d in /opt/swift/usr/bin /usr/share/swift/usr/bin; do
         [ -x "$d/swift" ] && { echo "estafette: swift is in $d but not on PATH; add it: export PATH=$d:\$PATH" >&2; break; }
