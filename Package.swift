@@ -35,7 +35,6 @@ let package = Package(
             dependencies: [
                 "CSodium",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -57,6 +56,7 @@ let package = Package(
                 "EstafetteAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -69,6 +69,7 @@ let package = Package(
             name: "estafetted",
             dependencies: [
                 "EstafetteNode",
+                "EstafetteCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -116,17 +117,23 @@ let package = Package(
         ),
         .testTarget(
             name: "EstafetteCoreTests",
-            dependencies: ["EstafetteCore"],
+            dependencies: ["EstafetteCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EstafetteCLITests",
-            dependencies: ["estafette"],
+            dependencies: [
+                "estafette", "EstafetteAPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EstafetteIntegrationTests",
-            dependencies: ["EstafetteAPI", "estafetted", "estafette"],
+            // estafetted and estafette are not imported: they are the binaries the tests run.
+            dependencies: [
+                "EstafetteAPI", "estafetted", "estafette",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -20,7 +20,7 @@ struct CorePipeline {
     mutating func push(_ envelope: Envelope, now: Millis) throws {
         let actions: [MeshNode.Action]
         do {
-            actions = try a.submit(envelope, now: now)
+            actions = try a.submit(envelope, now: now).actions
         } catch {
             throw BenchError("A refused an envelope: \(error.reason)")
         }
@@ -30,7 +30,8 @@ struct CorePipeline {
                 storeA[s.id] = s
             case .multicast(let d, _):
                 datagrams += 1
-                for r in b.receive(d, from: addressA, now: now) {
+                let received = b.receive(d, from: addressA, now: now, store: storeB)
+                for r in received {
                     if case .store(let s, let m) = r {
                         storeB[s.id] = s
                         if let m { inboxB[m.id] = m }
@@ -139,7 +140,7 @@ enum CoreBench {
         do {
             var a = MeshNode(identity: ka, meshKey: .publicDefault, session: 0xA, seed: 1)
             let start = monoNanos()
-            for e in sealed100 { blackHole &+= UInt64(try a.submit(e, now: now).count) }
+            for e in sealed100 { blackHole &+= UInt64(try a.submit(e, now: now).afterStore.count + 1) }
             let s = secondsSince(start)
             let direct = Rate(opsPerSecond: Double(n) / s)
             report("core.direct_100B.submit_only", direct)
@@ -149,7 +150,7 @@ enum CoreBench {
             }
             var c = MeshNode(identity: ka, meshKey: .publicDefault, session: 0xC, seed: 3)
             let start2 = monoNanos()
-            for e in channel { blackHole &+= UInt64(try c.submit(e, now: now).count) }
+            for e in channel { blackHole &+= UInt64(try c.submit(e, now: now).afterStore.count + 1) }
             let channelRate = Rate(opsPerSecond: Double(n) / secondsSince(start2))
             report("core.channel_300B.submit_only", channelRate)
             Out.value(

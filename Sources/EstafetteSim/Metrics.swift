@@ -100,6 +100,7 @@ public struct Metrics: Sendable, Equatable {
         for name in names {
             nodeCounters[name] = (0..<nodes).reduce(0) { $0 + sim.node($1).counters[name] }
         }
+        sendStoredMissing = (0..<nodes).reduce(0) { $0 + Int(sim.node($1).counters["repair_envelopes_unavailable"]) }
         for n in 0..<nodes {
             for (name, value) in sim.node(n).counters.values where name.hasPrefix("drop.") {
                 nodeCounters[name, default: 0] += value

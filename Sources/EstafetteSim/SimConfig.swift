@@ -24,6 +24,8 @@ public struct SimConfig: Sendable {
     public var endChecks: [EndCheck] = []
     /// The command line that replays this run, printed with every failure.
     public var replayCommand: String
+    /// The protocol's settings: the daemon's defaults, made by the same core initialiser as the daemon's
+    /// (`NodeConfig.meshSettings`), so the simulator runs the daemon's protocol.
     public var settings = MeshNode.Settings()
     public var meshKey = MeshKey.publicDefault
 

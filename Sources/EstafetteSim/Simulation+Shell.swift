@@ -15,23 +15,12 @@ extension Simulation {
                 }
             case .store(let stored, let message):
                 onStore(stored, message: message, at: n)
-            case .multicastRepair(let burst):
-                let found = storedEnvelopes(at: n, burst.ids)
-                metrics.sendStoredMissing += burst.ids.count - found.count
-                for datagram in nodes[n].datagrams(for: burst, envelopes: found) {
-                    execute([.multicast(datagram, except: nil)], at: n)
-                }
             case .deleteExpired(let upTo):
                 deleteExpired(at: n, upTo: upTo)
             case .scheduleTimer(let timer, let at):
                 schedule(timer, at: at, node: n)
             }
         }
-    }
-
-    /// The envelopes among `ids` that node `n` holds, as its store would return them.
-    func storedEnvelopes(at n: Int, _ ids: [EnvelopeID]) -> [StoredEnvelope] {
-        StoreView(sim: self).envelopes(at: n, ids)
     }
 
     /// The fate of one datagram between one sender and one receiver: blocked by a partition, lost, or delivered
@@ -89,22 +78,24 @@ extension Simulation {
     }
 }
 
-/// What the simulated stores hold, read without holding on to the whole simulation (the node being run is
-/// mutated while this is alive).
-struct StoreView {
+/// What one node's simulated store holds, read without holding on to the whole simulation (the node being run is
+/// mutated while this is alive): the lookup passed with each event.
+struct StoreView: EnvelopeLookup {
+    let node: Int
     let index: [EnvelopeID: Int]
     let state: [UInt8]
     let injections: [Injection]
 
-    init(sim: Simulation) {
+    init(sim: Simulation, node: Int) {
+        self.node = node
         index = sim.envelopeIndex
         state = sim.storeState
         injections = sim.config.injections
     }
 
-    func envelopes(at n: Int, _ ids: [EnvelopeID]) -> [StoredEnvelope] {
+    func envelopes(_ ids: [EnvelopeID]) -> [StoredEnvelope] {
         ids.compactMap { id in
-            guard let e = index[id], state[n * injections.count + e] == 1 else { return nil }
+            guard let e = index[id], state[node * injections.count + e] == 1 else { return nil }
             let injection = injections[e]
             return StoredEnvelope(
                 id: id, kind: injection.envelope.kind, expiresAt: injection.expiresAt, bytes: injection.encoded)

@@ -62,8 +62,7 @@ public struct Simulation {
             var node = MeshNode(
                 identity: SimConfig.identity(seed: config.seed, node: i), meshKey: config.meshKey,
                 session: seeds.next(), seed: seeds.next(), settings: config.settings)
-            // As the daemon does for a node with several LAN interfaces: new envelopes cross the bridge.
-            node.bridgesInterfaces = config.topology.interfaces[i].count > 1
+            node.interfacesChanged(count: config.topology.interfaces[i].count)
             return node
         }
         self.net = SplitMix64.stream(config.seed, 3)
@@ -172,8 +171,8 @@ public struct Simulation {
             do {
                 // The store lookup reads a snapshot of the store (copy-on-write: nothing is copied, and the
                 // snapshot is gone before the actions change the store).
-                let store = StoreView(sim: self)
-                actions = nodes[to].receive(datagram, from: from, now: now, stored: { store.envelopes(at: to, $0) })
+                let store = StoreView(sim: self, node: to)
+                actions = nodes[to].receive(datagram, from: from, now: now, store: store)
             }
             execute(actions, at: to)
             notePeak(to)
@@ -182,7 +181,12 @@ public struct Simulation {
             let t = Int(t32)
             guard timerGenerations[n][t] == generation else { return }  // rescheduled since
             trace.add(time: now, kind: .timer, node: n, aux: UInt64(t))
-            execute(nodes[n].timerFired(timers[t], now: now), at: n)
+            let actions: [MeshNode.Action]
+            do {
+                let store = StoreView(sim: self, node: n)
+                actions = nodes[n].timerFired(timers[t], now: now, store: store)
+            }
+            execute(actions, at: n)
             notePeak(n)
         case .inject(let e):
             let injection = config.injections[e]
@@ -192,7 +196,7 @@ public struct Simulation {
             missing += nodes.count - holders[e]
             queue.push(.expire(e), at: max(now, Millis(injection.expiresAt) * 1000))
             do {
-                execute(try nodes[injection.node].submit(injection.envelope, now: now), at: injection.node)
+                execute(try nodes[injection.node].submit(injection.envelope, now: now).actions, at: injection.node)
             } catch {
                 fail("node n\(injection.node) refused injected envelope #\(e): \(error.reason)")
             }

@@ -43,7 +43,8 @@ public struct WorkloadBuilder {
         let bodyBytes = large ? rng.int(in: 1500...4000) : rng.int(in: 200...900)
         let tag = rng.bytes(8)
         let body = rng.bytes(bodyBytes)
-        let envelope = Envelope(kind: .channel, expiresAt: Self.seconds(at) + lifetimeSeconds, tag: tag, body: body)
+        let envelope = Envelope(
+            kind: .channel, expiresAt: Self.expiry(at, lifetimeSeconds: lifetimeSeconds), tag: tag, body: body)
         injections.append(Injection(at: at, node: node, envelope: envelope, alertText: nil))
     }
 
@@ -56,7 +57,7 @@ public struct WorkloadBuilder {
         do {
             envelope = try Alert.sign(
                 text: text, by: author, sequence: sequence, createdAt: Self.seconds(at),
-                expiresAt: Self.seconds(at) + lifetimeSeconds)
+                expiresAt: Self.expiry(at, lifetimeSeconds: lifetimeSeconds))
         } catch {
             preconditionFailure("a short alert text failed to sign: \(error)")
         }
@@ -64,4 +65,9 @@ public struct WorkloadBuilder {
     }
 
     static func seconds(_ millis: Millis) -> UInt64 { UInt64(millis / 1000) }
+
+    /// As a node stamps the envelopes it makes: rounded down to the minute (`Envelope.expiry`).
+    static func expiry(_ millis: Millis, lifetimeSeconds: UInt64) -> UInt64 {
+        Envelope.expiry(createdAt: seconds(millis), lifetimeSeconds: lifetimeSeconds)
+    }
 }

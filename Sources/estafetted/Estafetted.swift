@@ -138,8 +138,8 @@ struct Estafetted: AsyncParsableCommand {
         } catch {
             throw DaemonFailure(message: "\(error)", exitCode: 78)
         }
-        let engine = try Engine(identity: keys, meshKey: meshKey, store: store, config: cfg, logger: logger)
-        let api = APIServer(path: cfg.socketPath, engine: engine, logger: logger)
+        let shell = try NodeShell(identity: keys, meshKey: meshKey, store: store, config: cfg, logger: logger)
+        let api = APIServer(path: cfg.socketPath, shell: shell, logger: logger)
         let bound: APIServer.BoundServer
         do {
             bound = try await api.bind()
@@ -156,7 +156,7 @@ struct Estafetted: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: NodeService(engine: engine, config: cfg, logger: logger)),
+                    .init(service: NodeService(shell: shell, config: cfg, logger: logger)),
                     .init(service: BoundAPIService(server: api, bound: bound)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -1,9 +1,9 @@
 @testable import EstafetteCore
 
 /// Runs a few `MeshNode`s in-process on one LAN segment (interface 0): it carries out their actions, routing
-/// `.multicast` and `.multicastRepair` to every other present node, executing `.store` into an
-/// in-memory store and `.multicastRepair` through `datagrams(for:envelopes:)`. Beacon, interval
-/// and sweep timers are fired by the test; repair timers by `advance(by:)` (and `fireBeacons()`).
+/// `.multicast` to every other present node and executing `.store` into an in-memory store, which is the lookup
+/// passed with each event. Beacon, interval and sweep timers are fired by the test; repair timers by
+/// `advance(by:)` (and `fireBeacons()`).
 struct MeshHarness {
     struct Stored: Equatable {
         let envelope: StoredEnvelope
@@ -56,10 +56,16 @@ struct MeshHarness {
     /// Node `i` submits an envelope; everything that follows is run to quiescence.
     @discardableResult
     mutating func submit(_ envelope: Envelope, at i: Int) throws -> [MeshNode.Action] {
-        let actions = try nodes[i].submit(envelope, now: now)
+        let actions = try nodes[i].submit(envelope, now: now).actions
         execute(actions, at: i)
         run()
         return actions
+    }
+
+    /// Node `i` accepts an envelope made there and stores it, but sends nothing (as if the others missed it).
+    mutating func keep(_ envelope: Envelope, at i: Int) throws {
+        let submission = try nodes[i].submit(envelope, now: now)
+        stores[i][submission.envelope.id] = submission.envelope
     }
 
     /// Fires the beacon timer of every present node, runs to quiescence, then lets the repair it starts finish
@@ -81,7 +87,7 @@ struct MeshHarness {
             guard let (i, at) = due else { break }
             now = max(now, at)
             repairAt[i] = nil
-            execute(nodes[i].timerFired(.repair, now: now), at: i)
+            execute(nodes[i].timerFired(.repair, now: now, store: stores[i]), at: i)
             run()
         }
         now = end
@@ -92,9 +98,7 @@ struct MeshHarness {
     @discardableResult
     mutating func deliver(_ datagram: [UInt8], from: Int, to: Int) -> [MeshNode.Action] {
         delivered.append(Delivery(from: from, to: to, datagram: datagram))
-        let store = stores[to]
-        let actions = nodes[to].receive(
-            datagram, from: addresses[from], now: now, stored: { ids in ids.compactMap { store[$0] } })
+        let actions = nodes[to].receive(datagram, from: addresses[from], now: now, store: stores[to])
         execute(actions, at: to)
         return actions
     }
@@ -125,13 +129,6 @@ struct MeshHarness {
             case .store(let stored, let message):
                 stores[i][stored.id] = stored
                 storeLog[i].append(Stored(envelope: stored, message: message))
-            case .multicastRepair(let burst):
-                let found = burst.ids.compactMap { stores[i][$0] }
-                for datagram in nodes[i].datagrams(for: burst, envelopes: found) {
-                    for j in nodes.indices where j != i {
-                        queue.append(Delivery(from: i, to: j, datagram: datagram))
-                    }
-                }
             case .deleteExpired(let upTo):
                 stores[i] = stores[i].filter { $0.value.expiresAt > upTo }
             case .scheduleTimer(.repair, let at):

@@ -29,6 +29,10 @@ struct MeshNodeTests {
         actions.compactMap { if case .multicast(let d, _) = $0 { return d } else { return nil } }
     }
 
+    static func multicasts(_ submission: MeshNode.Submission) -> [[UInt8]] { multicasts(submission.actions) }
+
+    static func stores(_ submission: MeshNode.Submission) -> [MeshHarness.Stored] { stores(submission.actions) }
+
     static func stores(_ actions: [MeshNode.Action]) -> [MeshHarness.Stored] {
         actions.compactMap {
             if case .store(let e, let m) = $0 { return MeshHarness.Stored(envelope: e, message: m) } else { return nil }
@@ -71,7 +75,7 @@ struct MeshNodeTests {
         #expect(mesh.actionLog[Self.b] == [.store(stored, message: expected)])
         // A node bridging several interfaces passes a new envelope on to all but the one it came in on.
         var bridge = Self.harness(3).nodes[Self.b]
-        bridge.bridgesInterfaces = true
+        bridge.interfacesChanged(count: 2)
         let bridged = bridge.receive(
             MeshKey.publicDefault.seal(.envelope(bytes), session: 1), from: mesh.addresses[Self.a], now: mesh.now)
         #expect(bridged.first == .store(stored, message: expected))
@@ -328,9 +332,7 @@ struct MeshNodeTests {
     func wantAnswer() throws {
         var mesh = Self.harness(2)
         let envelopes = (1...3).map { Self.carried($0) }
-        mesh.absent = [Self.a]
-        for e in envelopes { try mesh.submit(e, at: Self.b) }
-        mesh.absent = []
+        for e in envelopes { try mesh.keep(e, at: Self.b) }
         let ids = envelopes.map { EnvelopeID(ofEncoded: $0.encoded()) }
         let me = mesh.nodes[Self.b].session
         let window = MeshNode.Settings().repairWindowMillis
@@ -342,17 +344,10 @@ struct MeshNodeTests {
         let second = MeshKey.publicDefault.seal(
             .want(target: me, need: 2, prefixes: [ids[1].prefix, ids[2].prefix]), session: 2)
         #expect(mesh.nodes[Self.b].receive(second, from: mesh.addresses[Self.a], now: mesh.now + 10).isEmpty)
-        let fired = mesh.nodes[Self.b].timerFired(.repair, now: mesh.now + window)
-        guard fired.count == 1, case .multicastRepair(let burst) = fired[0] else {
-            Issue.record("expected one repair burst, got \(fired)")
-            return
-        }
-        #expect(burst.ids == ids.sorted())
-        #expect(burst.need == 2)
-        // Two losses per receiver, three envelopes: two coded packets, each combining all three.
-        let stored = ids.map { mesh.stores[Self.b][$0]! }
-        let packets = try mesh.nodes[Self.b].datagrams(for: burst, envelopes: stored).map(Self.open)
-        #expect(packets.count == 2)
+        let fired = mesh.nodes[Self.b].timerFired(.repair, now: mesh.now + window, store: mesh.stores[Self.b])
+        // Two losses per receiver (the largest need), three envelopes: two coded packets, each combining all three.
+        let packets = try Self.packetsToAll(fired)
+        #expect(fired.count == 2 && packets.count == 2)
         for p in packets {
             guard case .coded(let members, let coefficients, _) = p else {
                 Issue.record("expected a coded packet, got \(p)")
@@ -362,13 +357,11 @@ struct MeshNodeTests {
             #expect(coefficients.count == 3 && !coefficients.contains(0))
         }
         // A need that covers the whole burst sends the envelopes themselves.
-        let whole = mesh.nodes[Self.b].datagrams(
-            for: RepairBurst(ids: burst.ids, need: 3, parityOnly: [], seed: 1), envelopes: stored)
+        let stored = ids.map { mesh.stores[Self.b][$0]! }
+        var rng = SplitMix64(seed: 1)
+        let whole = CodedRepair.packets(for: stored.map { (id: $0.id, bytes: $0.bytes) }, need: 3, rng: &rng)
         #expect(
-            try whole.map(Self.open)
-                == stored.sorted { ($0.bytes.count, $0.id) < ($1.bytes.count, $1.id) }.map {
-                    .envelope($0.bytes)
-                })
+            whole == stored.sorted { ($0.bytes.count, $0.id) < ($1.bytes.count, $1.id) }.map { .envelope($0.bytes) })
 
         // Addressed to another node (we sent no inventory), or for prefixes we do not hold: nothing.
         let elsewhere = MeshKey.publicDefault.seal(

@@ -19,8 +19,21 @@ struct RepairRoundTests {
         return nil
     }
 
-    static func bursts(_ actions: [MeshNode.Action]) -> [RepairBurst] {
-        actions.compactMap { if case .multicastRepair(let b) = $0 { b } else { nil } }
+    /// The packets of the repair burst in `actions` (whole envelopes, coded combinations, fragments, parities).
+    static func burst(_ actions: [MeshNode.Action]) throws -> [Packet] {
+        try MeshNodeTests.packetsToAll(actions).filter {
+            switch $0 {
+            case .envelope, .coded, .fragment, .parity: true
+            case .beacon, .inventory, .want: false
+            }
+        }
+    }
+
+    /// The envelopes a burst in `actions` sends whole.
+    static func wholeIDs(_ actions: [MeshNode.Action]) throws -> [EnvelopeID] {
+        try burst(actions).compactMap {
+            if case .envelope(let bytes) = $0 { EnvelopeID(ofEncoded: bytes) } else { nil }
+        }
     }
 
     /// A two-node mesh where node B holds `count` envelopes node A lacks, and has just sent its inventory in
@@ -30,7 +43,7 @@ struct RepairRoundTests {
         var ids: [EnvelopeID] = []
         for k in 0..<count {
             let e = MeshNodeTests.carried(k)
-            _ = try mesh.nodes[b].submit(e, now: mesh.now)
+            try mesh.keep(e, at: b)
             ids.append(EnvelopeID(ofEncoded: e.encoded()))
         }
         let empty = seal(.beacon(count: 0, digest: .zero), from: mesh.nodes[a].session)
@@ -69,8 +82,8 @@ struct RepairRoundTests {
         let toPeer = Self.seal(.want(target: peer, need: 1, prefixes: [ids[0].prefix]), from: 8)
         let collected = mesh.nodes[Self.b].receive(toPeer, from: mesh.addresses[Self.a], now: at + Self.window + 200)
         let due = try #require(Self.repairTimer(collected), "we hold more than the peer: we answer its wants")
-        let fired = mesh.nodes[Self.b].timerFired(.repair, now: due)
-        #expect(Self.bursts(fired).map(\.ids) == [[ids[0]]])
+        let fired = mesh.nodes[Self.b].timerFired(.repair, now: due, store: mesh.stores[Self.b])
+        #expect(try Self.wholeIDs(fired) == [ids[0]])
     }
 
     @Test("of a round's inventory senders, the one holding less leaves the burst to the one holding more")
@@ -79,7 +92,7 @@ struct RepairRoundTests {
         let (_, due) = try Self.askB(&mesh, for: [ids[2].prefix], now: at + 100)
         let better = Self.seal(.inventory(lo: 0, hi: .max, count: 10, digest: .zero, prefixes: []), from: 0xCCCC)
         _ = mesh.nodes[Self.b].receive(better, from: mesh.addresses[Self.a], now: at + 120)
-        #expect(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: due)).isEmpty)
+        #expect(try Self.burst(mesh.nodes[Self.b].timerFired(.repair, now: due, store: mesh.stores[Self.b])).isEmpty)
         #expect(mesh.nodes[Self.b].counters["bursts_deferred"] == 1)
     }
 
@@ -106,7 +119,8 @@ struct RepairRoundTests {
     func crossedWant() throws {
         var (mesh, ids, at) = try Self.inventorySent()
         let (want, due) = try Self.askB(&mesh, for: [ids[0].prefix], now: at + 10)
-        #expect(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: due)).map(\.ids) == [[ids[0]]])
+        #expect(
+            try Self.wholeIDs(mesh.nodes[Self.b].timerFired(.repair, now: due, store: mesh.stores[Self.b])) == [ids[0]])
 
         let crossed = mesh.nodes[Self.b].receive(want, from: mesh.addresses[Self.a], now: due + 5)
         #expect(Self.repairTimer(crossed) == nil)
@@ -122,7 +136,8 @@ struct RepairRoundTests {
         let long = Envelope(kind: .channel, expiresAt: Fixture.expiry, body: [UInt8](repeating: 7, count: 3_000))
         let longBytes = long.encoded()
         let longID = EnvelopeID(ofEncoded: longBytes)
-        _ = try mesh.nodes[Self.b].submit(long, now: at)
+        mesh.now = at
+        try mesh.keep(long, at: Self.b)
         let (_, due) = try Self.askB(&mesh, for: [ids[0].prefix, longID.prefix], need: 2, now: at + 10)
 
         // Node A repairs the long one first: one of its fragments reaches B.
@@ -130,7 +145,10 @@ struct RepairRoundTests {
         #expect(fragments.count > 2)
         _ = mesh.nodes[Self.b].receive(fragments[1], from: mesh.addresses[Self.a], now: at + 20)
         #expect(mesh.nodes[Self.b].counters["repairs_suppressed"] == 1)
-        #expect(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: due)).map(\.ids) == [[ids[0]]])
+        #expect(
+            try Self.burst(mesh.nodes[Self.b].timerFired(.repair, now: due, store: mesh.stores[Self.b])) == [
+                .envelope(try #require(mesh.stores[Self.b][ids[0]]).bytes)
+            ])
     }
 
     @Test("a node holding a partial of a long envelope sent recently is repaired by a few parities, not all of it")
@@ -166,18 +184,18 @@ struct RepairRoundTests {
         var (mesh, _, at) = try Self.inventorySent(count: 1)
         let long = Envelope(kind: .channel, expiresAt: Fixture.expiry, body: [UInt8](repeating: 5, count: 3_000))
         let id = EnvelopeID(ofEncoded: long.encoded())
-        _ = try mesh.nodes[Self.b].submit(long, now: at)
+        mesh.now = at
+        try mesh.keep(long, at: Self.b)
         let recent = mesh.nodes[Self.b].recentLongMillis
 
+        // Sent recently: the node lacking it holds a partial, and gets a few parities (not parity 0, sent first).
         let (_, soon) = try Self.askB(&mesh, for: [id.prefix], now: at + 10)
-        let first = try #require(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: soon)).first)
-        #expect(first.parityOnly == [id])
+        let first = try Self.burst(mesh.nodes[Self.b].timerFired(.repair, now: soon, store: mesh.stores[Self.b]))
+        #expect(!first.isEmpty)
+        #expect(first.allSatisfy { if case .parity(_, _, let j, _) = $0 { j != 0 } else { false } })
 
         let (_, late) = try Self.askB(&mesh, for: [id.prefix], now: at + recent + 1_000)
-        let second = try #require(Self.bursts(mesh.nodes[Self.b].timerFired(.repair, now: late)).first)
-        #expect(second.parityOnly.isEmpty)
-        let stored = StoredEnvelope(id: id, kind: .channel, expiresAt: Fixture.expiry, bytes: long.encoded())
-        let packets = try mesh.nodes[Self.b].datagrams(for: second, envelopes: [stored]).map(MeshNodeTests.open)
-        #expect(packets == Fragmenter.packets(for: stored.bytes, id: id))
+        let second = try Self.burst(mesh.nodes[Self.b].timerFired(.repair, now: late, store: mesh.stores[Self.b]))
+        #expect(second == Fragmenter.packets(for: long.encoded(), id: id))
     }
 }

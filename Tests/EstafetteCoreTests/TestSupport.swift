@@ -52,3 +52,16 @@ extension MeshKey {
         return Self.ad + nonce + aead.seal(plaintext, nonce: nonce, ad: Self.ad)
     }
 }
+
+extension MeshNode {
+    /// `receive` with an empty store: for datagrams that read none (anything but a coded packet over envelopes
+    /// the node holds).
+    mutating func receive(_ datagram: [UInt8], from address: PeerAddress, now: Millis) -> [Action] {
+        receive(datagram, from: address, now: now, store: [EnvelopeID: StoredEnvelope]())
+    }
+
+    /// `timerFired` with an empty store: for timers that read none (anything but a repair burst).
+    mutating func timerFired(_ timer: Timer, now: Millis) -> [Action] {
+        timerFired(timer, now: now, store: [EnvelopeID: StoredEnvelope]())
+    }
+}

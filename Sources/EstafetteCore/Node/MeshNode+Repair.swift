@@ -1,154 +1,12 @@
-import NIOCore
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
 
-/// Trickle beacons and suppressed multicast repair. See the overview on `MeshNode`.
-struct TrickleState: Sendable {
-    var interval: Millis = 0
-    var intervalStart: Millis = 0
-    /// Agreeing beacons heard in this interval.
-    var heard = 0
-    /// When this node last beaconed: it never stays silent longer than the maximum interval, so that quiet
-    /// nodes remain visible as peers.
-    var lastBeaconAt: Millis = .min
-}
-
-struct RepairState: Sendable {
-    /// When our inventory goes out, if nobody with our digest sends one first.
-    var inventoryDue: Millis? = nil
-    var lastInventoryAt: Millis = .min
-    /// When a beacon last showed a node holding more than we do.
-    var moreHeldElsewhereAt: Millis = .min
-    /// Where the next inventory round starts (pages beyond one round are sent in later rounds).
-    var inventoryCursor = 0
-    /// Prefixes we lack → the node we will ask for them: of the inventories that listed them, the sender
-    /// holding the most (then the lowest session), so that the nodes lacking things mostly ask the same one.
-    var wanted: [UInt64: Offer] = [:]
-    /// When our wants go out.
-    var wantsDue: Millis? = nil
-    /// Wants other nodes sent while ours wait (to any node: the round's burst pools them).
-    var heardWants = HeardWants()
-    /// Our inventory in the current round, if we sent one, and the best one we heard from another node.
-    var ownInventory: (offer: Offer, at: Millis)? = nil
-    var bestInventoryHeard: (offer: Offer, at: Millis)? = nil
-    /// When each node last sent an inventory, for a round's length: an inventory sender collects the wants
-    /// addressed to the other senders of its own round, not those of a later round, and a node asking for
-    /// something switches to this round's sender from one whose round is over.
-    var inventoryHeardAt: [UInt64: Millis] = [:]
-    /// Envelopes too long for one datagram that we received or sent recently, and when: a node lacking one most
-    /// likely holds a partial of it, so a repair sends parities rather than the whole envelope.
-    var recentLong: [EnvelopeID: Millis] = [:]
-    /// The prefixes of our last burst, and when it went: wants for them that arrive within a repair window
-    /// crossed it on the way (their senders had not received it yet) and are not answered again.
-    var lastBurst: (prefixes: Set<UInt64>, at: Millis)? = nil
-    /// Prefixes we asked for (or heard asked for), and when: not asked again until the burst had time to come.
-    var asked: [UInt64: Millis] = [:]
-    /// The repair we will multicast when the wants addressed to us have had a repair window to arrive.
-    var burst: Burst? = nil
-    /// Coded packets received but not yet solved.
-    var decoder = CodedDecoder()
-    var repairTimerAt: Millis? = nil
-}
-
-/// An inventory sender that listed a prefix we lack.
-struct Offer: Sendable {
-    var session: UInt64
-    var count: UInt32
-
-    func isBetter(than other: Offer) -> Bool {
-        (count, other.session) > (other.count, session)
-    }
-}
-
-/// What the wants of a round asked, as far as we heard.
-struct HeardWants: Sendable {
-    var prefixes: Set<UInt64> = []
-    /// The largest need among them.
-    var need = 0
-}
-
-struct Burst: Sendable {
-    var due: Millis
-    var ids: Set<EnvelopeID> = []
-    var need = 0
-}
-
-/// One repair burst: what to send and for how many losses per receiver. Carried out by the shell through
-/// `MeshNode.datagrams(for:envelopes:)`.
-public struct RepairBurst: Sendable, Equatable {
-    /// The envelopes asked for, sorted.
-    public let ids: [EnvelopeID]
-    /// The most of them any one asking node lacks.
-    public let need: Int
-    /// Long envelopes among them sent so recently that the nodes lacking them hold partials: parities repair
-    /// them.
-    public let parityOnly: [EnvelopeID]
-    /// Seeds the coefficients, so that a run is reproducible.
-    let seed: UInt64
-}
-
+/// Repair rounds: inventories, wants and the burst that answers them, all multicast with suppression. See the
+/// overview on `MeshNode` and docs/protocol.md ("Repair rounds").
 extension MeshNode {
-    // MARK: - Trickle
-
-    mutating func startInterval(length: Millis, now: Millis, into actions: inout [Action]) {
-        trickle.interval = length
-        trickle.intervalStart = now
-        trickle.heard = 0
-        let half = max(1, length / 2)
-        let at = now + half + Int64.random(in: 0..<half, using: &rng)
-        actions.append(.scheduleTimer(.beacon, at: at))
-        actions.append(.scheduleTimer(.interval, at: now + length))
-    }
-
-    mutating func onBeaconTimer(now: Millis, into actions: inout [Action]) {
-        let recentlyHeardFrom = trickle.lastBeaconAt != .min && now - trickle.lastBeaconAt < settings.maxIntervalMillis
-        guard trickle.heard < settings.redundancy || !recentlyHeardFrom else {
-            counters.add("beacons_suppressed")
-            return
-        }
-        trickle.lastBeaconAt = now
-        let beacon = Packet.beacon(count: UInt32(clamping: envelopeCount), digest: digest)
-        actions.append(.multicast(meshKey.seal(beacon, session: session), except: nil))
-        counters.add("beacons_sent")
-    }
-
-    mutating func onIntervalEnd(now: Millis, into actions: inout [Action]) {
-        // Housekeeping once per interval.
-        peers = peers.filter { now - $0.value.lastSeen < settings.peerTimeoutMillis }
-        let expired = reassembler.expire(now: now)
-        if expired > 0 { counters.add("drop.reassembly_timeout", Int64(expired)) }
-        repair.asked = repair.asked.filter { now - $0.value < 3 * settings.repairWindowMillis }
-        repair.inventoryHeardAt = repair.inventoryHeardAt.filter { now - $0.value < roundMillis }
-        repair.recentLong = repair.recentLong.filter { now - $0.value < recentLongMillis }
-        let stale = repair.decoder.expire(now: now)
-        if stale > 0 { counters.add("drop.coded_timeout", Int64(stale)) }
-        startInterval(length: min(trickle.interval * 2, settings.maxIntervalMillis), now: now, into: &actions)
-    }
-
-    mutating func onBeacon(count: UInt32, digest theirs: EnvelopeID, now: Millis, into actions: inout [Action]) {
-        if theirs == digest && Int(count) == envelopeCount {
-            trickle.heard += 1
-            return
-        }
-        counters.add("beacons_inconsistent")
-        if trickle.interval > settings.beaconIntervalMillis {
-            startInterval(length: settings.beaconIntervalMillis, now: now, into: &actions)
-        }
-        if Int(count) > envelopeCount {
-            // That node holds more: its inventory, not ours, starts the round (ours is the one our beacon
-            // makes it schedule). If we also hold something it lacks, a later round brings our turn.
-            repair.moreHeldElsewhereAt = now
-            return
-        }
-        scheduleInventory(now: now, into: &actions)
-    }
-
-    // MARK: - Repair
-
     /// Our inventory goes out after a random delay, unless a node with our digest sends one first.
     mutating func scheduleInventory(now: Millis, into actions: inout [Action]) {
         guard repair.inventoryDue == nil,
@@ -192,7 +50,7 @@ extension MeshNode {
         actions.append(.scheduleTimer(.repair, at: due))
     }
 
-    mutating func onRepairTimer(now: Millis, into actions: inout [Action]) {
+    mutating func onRepairTimer(now: Millis, store: some EnvelopeLookup, into actions: inout [Action]) {
         repair.repairTimerAt = nil
         if let due = repair.inventoryDue, due <= now {
             repair.inventoryDue = nil
@@ -219,9 +77,10 @@ extension MeshNode {
                 counters.add("envelopes_repaired", Int64(ids.count))
                 repair.lastBurst = (Set(ids.map(\.prefix)), now)
                 let parityOnly = ids.filter { repair.recentLong[$0].map { now - $0 < recentLongMillis } ?? false }
-                actions.append(
-                    .multicastRepair(
-                        RepairBurst(ids: ids, need: burst.need, parityOnly: parityOnly, seed: rng.next())))
+                var burstRNG = SplitMix64(seed: rng.next())
+                sendBurst(
+                    ids: ids, need: burst.need, parityOnly: Set(parityOnly), rng: &burstRNG, store: store,
+                    into: &actions)
             }
         }
         // Re-arm for what is still queued.
@@ -384,101 +243,5 @@ extension MeshNode {
             let theirs = repair.inventoryHeardAt[sender]
         else { return false }
         return abs(theirs - own.at) < settings.repairWindowMillis
-    }
-
-    // MARK: - Coded repair
-
-    /// The datagrams of a repair burst, given the envelopes the store found among its IDs.
-    public mutating func datagrams(for burst: RepairBurst, envelopes: [StoredEnvelope]) -> [[UInt8]] {
-        var rng = SplitMix64(seed: burst.seed)
-        let packets = CodedRepair.packets(
-            for: envelopes.map { (id: $0.id, bytes: $0.bytes) }, need: burst.need,
-            parityOnly: Set(burst.parityOnly), rng: &rng)
-        for p in packets {
-            if case .coded = p { counters.add("coded_sent") } else { counters.add("whole_repairs_sent") }
-        }
-        return packets.map { meshKey.seal($0, session: session) }
-    }
-
-    mutating func onCoded(
-        members: [UInt64], coefficients: [UInt8], payload: [UInt8], from address: PeerAddress, now: Millis,
-        stored: ([EnvelopeID]) -> [StoredEnvelope], into actions: inout [Action]
-    ) {
-        noteRepairHeard(members)
-        var unknowns: [UInt64: UInt8] = [:]
-        var held: [(id: EnvelopeID, coefficient: UInt8)] = []
-        for (p, c) in zip(members, coefficients) {
-            if let id = byPrefix[p] { held.append((id, c)) } else { unknowns[p] = c }
-        }
-        guard !unknowns.isEmpty else {
-            counters.add("coded_redundant")
-            return
-        }
-        var payload = payload
-        if !held.isEmpty {
-            var bytes: [EnvelopeID: [UInt8]] = [:]
-            for e in stored(held.map(\.id)) { bytes[e.id] = e.bytes }
-            for (id, c) in held {
-                guard let b = bytes[id] else {
-                    counters.add("drop.coded_member_unavailable")
-                    return
-                }
-                guard b.count <= payload.count else {
-                    counters.add("drop.coded_member_too_long")
-                    return
-                }
-                GF256.addScaled(b, times: c, into: &payload)
-            }
-        }
-        switch repair.decoder.add(unknowns, payload: payload, now: now) {
-        case .redundant:
-            counters.add("coded_redundant")
-        case .full:
-            counters.add("drop.coded_decoder_full")
-        case .added(let solved):
-            counters.add("coded_useful")
-            deliver(solved, from: address, now: now, into: &actions)
-        }
-    }
-
-    /// Another node's burst is repairing these: ours leaves them out (its sender heard the same wants).
-    mutating func noteRepairHeard(_ prefixes: [UInt64]) {
-        guard var burst = repair.burst else { return }
-        for p in prefixes {
-            if let id = byPrefix[p], burst.ids.remove(id) != nil { counters.add("repairs_suppressed") }
-        }
-        repair.burst = burst.ids.isEmpty ? nil : burst
-    }
-
-    /// An envelope we now hold may be a member of coded packets still being solved.
-    mutating func learnForDecoding(
-        _ stored: StoredEnvelope, from address: PeerAddress?, now: Millis, into actions: inout [Action]
-    ) {
-        guard !repair.decoder.isEmpty else { return }
-        let solved = repair.decoder.learn(stored.id.prefix, bytes: stored.bytes, now: now)
-        deliver(solved, from: address ?? PeerAddress(host: "local", port: 0, interface: -1), now: now, into: &actions)
-    }
-
-    /// Solved unknowns: each must be a whole envelope, zero-padded, whose ID has the prefix it was solved for.
-    /// Anything else means a coded packet was wrong, and everything solved from it is suspect: start over.
-    mutating func deliver(
-        _ solved: [CodedDecoder.Solved], from address: PeerAddress, now: Millis, into actions: inout [Action]
-    ) {
-        for s in solved {
-            guard let bytes = Self.unpadded(s.bytes), EnvelopeID(ofEncoded: bytes).prefix == s.prefix else {
-                counters.add("drop.coded_mismatch")
-                repair.decoder.reset()
-                return
-            }
-            counters.add("envelopes_decoded")
-            onEnvelopeBytes(bytes, from: address, now: now, into: &actions)
-        }
-    }
-
-    /// The envelope at the start of `padded`, if exactly one is there followed only by zeros.
-    static func unpadded(_ padded: [UInt8]) -> [UInt8]? {
-        var buf = ByteBuffer(bytes: padded)
-        guard (try? buf.readEnvelope()) != nil, buf.readableBytesView.allSatisfy({ $0 == 0 }) else { return nil }
-        return Array(padded[..<(padded.count - buf.readableBytes)])
     }
 }

@@ -1,6 +1,7 @@
 /// The protocol instance of one node: LAN gossip, validation, delivery, repair. Pure: no sockets, no clock, no
-/// disk. The shell feeds it inputs (`start`, `submit`, `receive`, `timerFired`) and carries out the actions it
-/// returns, in order.
+/// disk. The shell feeds it inputs (`start`, `submit`, `receive`, `timerFired`, …) and carries out the actions it
+/// returns, in order. The envelopes' bodies stay in the shell's store; an event that needs some (a coded packet to
+/// solve, a repair burst to send) reads them through the `EnvelopeLookup` the shell passes with it.
 ///
 /// Dissemination (see docs/protocol.md):
 /// - A new envelope is multicast once by its origin.
@@ -17,32 +18,11 @@
 ///   for one repair window, then multicasts one burst: `need` random linear combinations of the wanted envelopes
 ///   (`CodedRepair`), or the envelopes themselves when that is no more. Each receiver solves for the few it lacks
 ///   (`CodedDecoder`), so one coded packet repairs a different loss at every receiver.
+///
+/// The node's parts live in: `MeshNode+Settings` (parameters), `MeshNode+Action` (timers and actions),
+/// `MeshNode+Local` (envelopes made here), `MeshNode+Envelopes` (validation and the index), `MeshNode+Trickle`
+/// (beacons), `MeshNode+Repair` (repair rounds) and `MeshNode+Coded` (coded bursts and their decoding).
 public struct MeshNode: Sendable {
-    public struct Settings: Sendable {
-        /// Trickle's minimum interval.
-        public var beaconIntervalMillis: Int64 = 1_000
-        /// Trickle's maximum interval is the minimum doubled this many times.
-        public var beaconDoublings = 4
-        /// Trickle's redundancy constant k.
-        public var redundancy = 2
-        /// Random delays for inventories and wants are drawn from [0, repairWindow).
-        public var repairWindowMillis: Int64 = 400
-        /// A node starts a repair round (its inventory) at most this often, and not within this long of an
-        /// inventory from a node holding at least as much.
-        public var repairIntervalMillis: Int64 = 4000
-        public var peerTimeoutMillis: Int64 = 60_000
-        public var sweepIntervalMillis: Int64 = 60_000
-        /// Inventory pages multicast per repair round.
-        public var inventoryPagesPerRound = 32
-        /// Bound on queued wants (prefixes).
-        public var maxPendingWants = 8_192
-        public var reassembly = Reassembler.Settings()
-
-        public init() {}
-
-        var maxIntervalMillis: Int64 { beaconIntervalMillis << Int64(beaconDoublings) }
-    }
-
     public let identity: SigningKeyPair
     public let session: UInt64
     let meshKey: MeshKey
@@ -50,20 +30,22 @@ public struct MeshNode: Sendable {
     var rng: SplitMix64
 
     /// Unexpired envelope IDs held in the store, with their expiry (Unix seconds).
-    private(set) var index: [EnvelopeID: UInt64] = [:]
-    private(set) var byPrefix: [UInt64: EnvelopeID] = [:]
-    private var sortedPrefixCache: [UInt64]? = nil
-    private(set) var digest = EnvelopeID.zero
+    var index: [EnvelopeID: UInt64] = [:]
+    var byPrefix: [UInt64: EnvelopeID] = [:]
+    var sortedPrefixCache: [UInt64]? = nil
+    var digest = EnvelopeID.zero
     var peers: [UInt64: PeerState] = [:]
     var reassembler: Reassembler
-    /// Senders' keys, validated and converted once.
+    /// Senders' and recipients' keys, validated and converted once.
     var keys = KeyCache()
-    /// Whether new envelopes from the network are passed on to the node's other interfaces (set by the shell
-    /// when it has more than one).
-    public var bridgesInterfaces = false
+    /// Whether new envelopes from the network are passed on to the node's other interfaces: a node with more than
+    /// one bridges them (see `interfacesChanged(count:)`).
+    public private(set) var bridgesInterfaces = false
+    /// The sequence number the next alert made here gets (see `resumeAlerts(after:)`).
+    public internal(set) var nextAlertSequence: UInt64 = 1
     public internal(set) var counters = Counters()
 
-    // Trickle and repair state (MeshNode+Repair.swift).
+    // Trickle and repair state (RepairState.swift).
     var trickle = TrickleState()
     var repair = RepairState()
 
@@ -117,7 +99,7 @@ public struct MeshNode: Sendable {
                 + (repair.inventoryDue == nil ? 0 : 1))
     }
 
-    // MARK: - Inputs
+    // MARK: - Start-up
 
     /// Loads the IDs already in the store (at start-up). Expired ones are ignored.
     public mutating func load(_ entries: [(id: EnvelopeID, expiresAt: UInt64)], now: Millis) {
@@ -130,6 +112,12 @@ public struct MeshNode: Sendable {
         insertIndex(id, expiresAt: expiresAt)
     }
 
+    /// The last sequence number this node's identity gave an alert, as found in the store at start-up: the next
+    /// alert made here gets the one after it.
+    public mutating func resumeAlerts(after lastSequence: UInt64) {
+        nextAlertSequence = max(nextAlertSequence, lastSequence + 1)
+    }
+
     /// Starts the timers. Call once.
     public mutating func start(now: Millis) -> [Action] {
         var actions: [Action] = []
@@ -138,38 +126,18 @@ public struct MeshNode: Sendable {
         return actions
     }
 
-    /// A locally made envelope: validated like any other, stored, delivered to ourselves if it is for us, and
-    /// multicast. Throws when it would be dropped (expired, malformed, already held).
-    /// `mayBeForUs: false` skips the trial decryption of a direct message the caller addressed to someone else.
-    public mutating func submit(_ envelope: Envelope, now: Millis, mayBeForUs: Bool = true) throws(SubmitError)
-        -> [Action]
-    {
-        let bytes = envelope.encoded()
-        var actions: [Action] = []
-        switch accept(bytes, now: now, tryOpening: mayBeForUs) {
-        case .accepted(let stored, let message):
-            actions.append(.store(stored, message: message))
-            for d in datagrams(forEncoded: bytes, id: stored.id) {
-                actions.append(.multicast(d, except: nil))
-            }
-            learnForDecoding(stored, from: nil, now: now, into: &actions)
-        case .duplicate:
-            throw SubmitError(reason: "duplicate")
-        case .rejected(let reason):
-            throw SubmitError(reason: reason)
-        }
-        return actions
+    // MARK: - Inputs
+
+    /// The shell joined a new set of LAN interfaces (0 when it has none). A node on several bridges them: it
+    /// passes each new envelope from one on to the others.
+    public mutating func interfacesChanged(count: Int) {
+        bridgesInterfaces = count > 1
     }
 
-    public struct SubmitError: Error, Equatable, Sendable {
-        public let reason: String
-    }
-
-    /// One datagram from the LAN. `stored` returns the stored envelopes among the IDs it is given: a coded
-    /// repair packet combines envelopes, and the ones this node holds are subtracted to solve for the others.
+    /// One datagram from the LAN. A coded repair packet combines envelopes: the ones this node holds are read
+    /// through `store` (once) and subtracted, to solve for the others.
     public mutating func receive(
-        _ datagram: [UInt8], from address: PeerAddress, now: Millis,
-        stored: ([EnvelopeID]) -> [StoredEnvelope] = { _ in [] }
+        _ datagram: [UInt8], from address: PeerAddress, now: Millis, store: some EnvelopeLookup
     ) -> [Action] {
         var actions: [Action] = []
         counters.add("packets_in")
@@ -219,30 +187,13 @@ public struct MeshNode: Sendable {
         case .coded(let members, let coefficients, let payload):
             onCoded(
                 members: members, coefficients: coefficients, payload: payload, from: address, now: now,
-                stored: stored, into: &actions)
+                store: store, into: &actions)
         }
         return actions
     }
 
-    private mutating func onReassembly(
-        _ outcome: Reassembler.Outcome, stream: UInt64, from address: PeerAddress, now: Millis,
-        into actions: inout [Action]
-    ) {
-        switch outcome {
-        case .complete(let bytes):
-            guard EnvelopeID(ofEncoded: bytes).prefix == stream else {
-                counters.add("drop.fragment_mismatch")
-                return
-            }
-            onEnvelopeBytes(bytes, from: address, now: now, into: &actions)
-        case .pending:
-            break
-        case .dropped(let reason):
-            counters.add("drop.\(reason)")
-        }
-    }
-
-    public mutating func timerFired(_ timer: Timer, now: Millis) -> [Action] {
+    /// A timer the node scheduled is due. A repair burst reads its envelopes through `store` (once).
+    public mutating func timerFired(_ timer: Timer, now: Millis, store: some EnvelopeLookup) -> [Action] {
         var actions: [Action] = []
         switch timer {
         case .beacon:
@@ -250,7 +201,7 @@ public struct MeshNode: Sendable {
         case .interval:
             onIntervalEnd(now: now, into: &actions)
         case .repair:
-            onRepairTimer(now: now, into: &actions)
+            onRepairTimer(now: now, store: store, into: &actions)
         case .sweep:
             let nowSec = UInt64(max(0, now / 1000))
             let expired = index.filter { $0.value <= nowSec }.map(\.key)
@@ -273,135 +224,5 @@ public struct MeshNode: Sendable {
     /// The datagrams that carry an envelope: one, or its fragments and their parity.
     public func datagrams(forEncoded bytes: [UInt8], id: EnvelopeID) -> [[UInt8]] {
         Fragmenter.packets(for: bytes, id: id).map { meshKey.seal($0, session: session) }
-    }
-
-    // MARK: - Envelopes
-
-    mutating func onEnvelopeBytes(
-        _ bytes: [UInt8], from address: PeerAddress, now: Millis, into actions: inout [Action]
-    ) {
-        switch accept(bytes, now: now) {
-        case .accepted(let stored, let message):
-            counters.add("envelopes_new")
-            actions.append(.store(stored, message: message))
-            // Bridge LAN segments: pass a new envelope on to our other interfaces.
-            if bridgesInterfaces {
-                for d in datagrams(forEncoded: bytes, id: stored.id) {
-                    actions.append(.multicast(d, except: address.interface))
-                }
-            }
-            learnForDecoding(stored, from: address, now: now, into: &actions)
-        case .duplicate:
-            counters.add("envelopes_duplicate")
-            // Someone else is repairing it: our burst need not.
-            if repair.burst != nil { noteRepairHeard([EnvelopeID(ofEncoded: bytes).prefix]) }
-        case .rejected(let reason):
-            counters.add("drop.\(reason)")
-        }
-    }
-
-    enum Acceptance {
-        case accepted(StoredEnvelope, ReceivedMessage?)
-        case duplicate
-        case rejected(String)
-    }
-
-    /// Validates an encoded envelope; on success records its ID (only then: dedup state follows validation).
-    private mutating func accept(_ bytes: [UInt8], now: Millis, tryOpening: Bool = true) -> Acceptance {
-        let envelope: Envelope
-        do {
-            envelope = try Envelope(decoding: bytes)
-        } catch {
-            return .rejected(error.reason)
-        }
-        let id = EnvelopeID(ofEncoded: bytes)
-        if index[id] != nil { return .duplicate }
-        let nowSec = UInt64(max(0, now / 1000))
-        guard envelope.expiresAt > nowSec else { return .rejected("expired") }
-        guard envelope.expiresAt <= nowSec + Envelope.maxLifetimeSeconds + Envelope.clockSkewSeconds else {
-            return .rejected("expiry_too_far")
-        }
-        var message: ReceivedMessage? = nil
-        switch envelope.kind {
-        case .direct where !tryOpening:
-            message = nil
-        case .direct:
-            do {
-                message = try DirectMessage.open(envelope, id: id, with: identity, keys: &keys)
-            } catch let e where e == .notForUs {
-                message = nil  // someone else's: carry it
-            } catch {
-                // Addressed to us but forged or tampered with: never shown. It is still held like any envelope,
-                // because the nodes that carry it cannot tell it is bad; refusing it here would leave our
-                // digest different from theirs and re-fetch it every round until it expires.
-                counters.add("drop.\(error.reason)")
-                message = nil
-            }
-        case .alert:
-            do {
-                message = try Alert.verify(envelope, id: id)
-            } catch {
-                return .rejected(error.reason)
-            }
-        case .channel, .receipt:
-            message = nil  // carried, not yet read by this version
-        }
-        insertIndex(id, expiresAt: envelope.expiresAt)
-        if bytes.count > Packet.maxPayloadBytes { noteLongEnvelope(id, now: now) }
-        if message != nil { counters.add("messages_delivered") }
-        return .accepted(
-            StoredEnvelope(id: id, kind: envelope.kind, expiresAt: envelope.expiresAt, bytes: bytes), message)
-    }
-
-    // MARK: - Index
-
-    private mutating func insertIndex(_ id: EnvelopeID, expiresAt: UInt64) {
-        guard index.updateValue(expiresAt, forKey: id) == nil else { return }
-        byPrefix[id.prefix] = id
-        digest = digest ^ id
-        sortedPrefixCache = nil
-    }
-
-    private mutating func removeIndex(_ id: EnvelopeID) {
-        guard index.removeValue(forKey: id) != nil else { return }
-        if byPrefix[id.prefix] == id { byPrefix[id.prefix] = nil }
-        digest = digest ^ id
-        sortedPrefixCache = nil
-    }
-
-    mutating func sortedPrefixes() -> [UInt64] {
-        if let c = sortedPrefixCache { return c }
-        let s = byPrefix.keys.sorted()
-        sortedPrefixCache = s
-        return s
-    }
-}
-
-extension MeshNode {
-    public enum Timer: Hashable, Sendable {
-        /// Trickle: the moment in the current interval to beacon, unless enough agreeing beacons were heard.
-        case beacon
-        /// Trickle: the end of the current interval.
-        case interval
-        /// Queued repair work (an inventory, wants) is due.
-        case repair
-        /// Expired envelopes are forgotten.
-        case sweep
-    }
-
-    /// What the shell must do, in order.
-    public enum Action: Sendable, Equatable {
-        /// Send this datagram to the mesh group on every LAN interface except the one numbered `except`.
-        case multicast([UInt8], except: Int?)
-        /// Commit this envelope, with its message when it was for us, durably and atomically. Call `storeFailed`
-        /// if that fails.
-        case store(StoredEnvelope, message: ReceivedMessage?)
-        /// A repair: load the burst's envelopes from the store and multicast `datagrams(for:envelopes:)` on
-        /// every interface.
-        case multicastRepair(RepairBurst)
-        /// Delete stored envelopes that expired at or before this time (Unix seconds).
-        case deleteExpired(upTo: UInt64)
-        /// Call `timerFired(timer, now:)` at this time, replacing any earlier schedule of the same timer.
-        case scheduleTimer(Timer, at: Millis)
     }
 }

@@ -14,13 +14,13 @@ import ServiceLifecycle
 public struct APIServer: Sendable {
     let path: String
     let dispatcher: Dispatcher
-    let hub: SubscriberHub
+    let hub: NotificationHub
     let logger: Logger
 
-    public init(path: String, engine: Engine, logger: Logger) {
+    public init(path: String, shell: NodeShell, logger: Logger) {
         self.path = path
-        self.dispatcher = Dispatcher(engine: engine)
-        self.hub = engine.hub
+        self.dispatcher = Dispatcher(shell: shell)
+        self.hub = shell.hub
         self.logger = logger
     }
 
@@ -127,7 +127,7 @@ public struct BoundAPIService: Service, CustomStringConvertible {
 let maxDeferredPerConnection = 256
 
 private func serve(
-    _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, dispatcher: Dispatcher, hub: SubscriberHub,
+    _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, dispatcher: Dispatcher, hub: NotificationHub,
     logger: Logger
 ) async {
     do {

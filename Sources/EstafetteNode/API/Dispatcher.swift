@@ -4,7 +4,7 @@ import Foundation
 
 /// Turns one JSON-RPC request into a result or an error a person can understand.
 struct Dispatcher: Sendable {
-    let engine: Engine
+    let shell: NodeShell
 
     static let methods: [String] = [
         RPC.Method.nodeStatus, RPC.Method.identityShow, RPC.Method.contactsAdd, RPC.Method.contactsList,
@@ -17,14 +17,14 @@ struct Dispatcher: Sendable {
     /// requests behind it.
     enum Answer: Sendable {
         case now(JSONValue)
-        case afterCommit(Engine.Prepared)
+        case afterCommit(NodeShell.Prepared)
 
         static func from<T: Encodable>(_ value: T) throws -> Answer { .now(try JSONValue.from(value)) }
     }
 
     /// The answer to a send, once it is durable.
-    func finish(_ prepared: Engine.Prepared) async throws(RPCErrorObject) -> JSONValue {
-        let id = try await operation { try await engine.complete(prepared) }
+    func finish(_ prepared: NodeShell.Prepared) async throws(RPCErrorObject) -> JSONValue {
+        let id = try await operation { try await shell.complete(prepared) }
         do {
             return try .from(MessageSent(message_id: id.hex))
         } catch {
@@ -45,14 +45,14 @@ struct Dispatcher: Sendable {
     private func answer(method: String, params: JSONValue?) async throws -> Answer {
         switch method {
         case RPC.Method.nodeStatus:
-            return try .from(await engine.status())
+            return try .from(await shell.status())
         case RPC.Method.identityShow:
-            let id = engine.identityID
+            let id = shell.identityID
             return try .from(IdentityInfo(id: id.description, fingerprint: id.fingerprint))
         case RPC.Method.contactsAdd:
             return try .from(try addContact(try decode(ContactsAddParams.self, params)))
         case RPC.Method.contactsList:
-            let list = try storage { try engine.store.contacts() }
+            let list = try storage { try shell.store.contacts() }
             return try .from(
                 ContactsList(
                     contacts: list.compactMap { c in
@@ -62,7 +62,7 @@ struct Dispatcher: Sendable {
                     }))
         case RPC.Method.contactsRemove:
             let p = try decode(ContactsRemoveParams.self, params)
-            guard try storage({ try engine.store.removeContact(name: p.name) }) else {
+            guard try storage({ try shell.store.removeContact(name: p.name) }) else {
                 throw RPCErrorObject(code: RPC.ErrorCode.unknownContact, message: "no contact named '\(p.name)'")
             }
             return try .from(OK())
@@ -70,26 +70,26 @@ struct Dispatcher: Sendable {
             let p = try decode(MessagesSendParams.self, params)
             let recipient = try resolveRecipient(p.to)
             try checkText(p.text)
-            // The engine validates and converts the key once per identity.
-            let prepared = try await operation { try await engine.prepareDirect(to: recipient, text: p.text) }
+            // The node validates and converts the key once per identity.
+            let prepared = try await operation { try await shell.prepareDirect(to: recipient, text: p.text) }
             return .afterCommit(prepared)
         case RPC.Method.alertsPost:
             let p = try decode(AlertsPostParams.self, params)
             try checkText(p.text)
-            let prepared = try await operation { try await engine.prepareAlert(text: p.text) }
+            let prepared = try await operation { try await shell.prepareAlert(text: p.text) }
             return .afterCommit(prepared)
         case RPC.Method.alertsFollow:
             let p = try decode(AlertsFollowParams.self, params)
             let key = try parseID(p.id)
-            try storage { try engine.store.follow(key: key.bytes, at: wallClockMillis() / 1000) }
+            try storage { try shell.store.follow(key: key.bytes, at: wallClockMillis() / 1000) }
             return try .from(OK())
         case RPC.Method.alertsUnfollow:
             let p = try decode(AlertsFollowParams.self, params)
             let key = try parseID(p.id)
-            _ = try storage { try engine.store.unfollow(key: key.bytes) }
+            _ = try storage { try shell.store.unfollow(key: key.bytes) }
             return try .from(OK())
         case RPC.Method.alertsFollowing:
-            let keys = try storage { try engine.store.followed() }
+            let keys = try storage { try shell.store.followed() }
             return try .from(
                 AlertsFollowing(
                     following: keys.compactMap { k in
@@ -102,7 +102,7 @@ struct Dispatcher: Sendable {
                 throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "limit must be between 1 and 1000")
             }
             let rows = try storage {
-                try engine.store.inbox(limit: limit, since: p.since, unreadOnly: p.unread ?? false)
+                try shell.store.inbox(limit: limit, since: p.since, unreadOnly: p.unread ?? false)
             }
             return try .from(InboxList(messages: rows.map(InboxItem.init)))
         case RPC.Method.inboxMarkRead:
@@ -119,13 +119,13 @@ struct Dispatcher: Sendable {
                 }
                 ids.append(id)
             }
-            let n = try storage { try engine.store.markRead(ids) }
+            let n = try storage { try shell.store.markRead(ids) }
             return try .from(MarkedRead(marked: n))
         case RPC.Method.subscribe:
             _ = try decode(Empty.self, params)
             return try .from(Subscribed(subscribed: true))
         case RPC.Method.peersList:
-            let peers = await engine.peers().map {
+            let peers = await shell.peers().map {
                 Peer(session: hex64($0.session), address: $0.address.description, last_seen: $0.lastSeen / 1000)
             }
             return try .from(PeersList(peers: peers))
@@ -198,7 +198,7 @@ struct Dispatcher: Sendable {
     func operation<T: Sendable>(_ body: () async throws -> T) async throws(RPCErrorObject) -> T {
         do {
             return try await body()
-        } catch let e as Engine.OperationError {
+        } catch let e as NodeShell.OperationError {
             throw RPCErrorObject(code: e.code, message: e.message)
         } catch {
             throw RPCErrorObject(code: RPC.ErrorCode.internalError, message: "\(error)")
@@ -228,7 +228,7 @@ struct Dispatcher: Sendable {
     /// A contact name, else a textual ID, as key bytes. Names never start with the ID prefix, so the two cannot
     /// be confused.
     func resolveRecipient(_ to: String) throws(RPCErrorObject) -> [UInt8] {
-        if let key = try storage({ try engine.store.contactKey(name: to) }) {
+        if let key = try storage({ try shell.store.contactKey(name: to) }) {
             return key
         }
         if to.lowercased().hasPrefix(PublicID.prefix) {
@@ -259,7 +259,7 @@ struct Dispatcher: Sendable {
         }
         let key = try parseID(p.id)
         do {
-            try engine.store.addContact(name: name, key: key.bytes)
+            try shell.store.addContact(name: name, key: key.bytes)
         } catch Store.ContactConflict.nameTaken {
             throw RPCErrorObject(code: RPC.ErrorCode.contactExists, message: "a contact named '\(name)' already exists")
         } catch Store.ContactConflict.keyTaken(let other) {

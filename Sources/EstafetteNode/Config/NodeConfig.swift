@@ -13,9 +13,9 @@ public struct NodeConfig: Sendable, Equatable {
     /// Private mesh passphrase; nil means the public default mesh key.
     public var meshPassphrase: String? = nil
     /// Trickle's minimum beacon interval; the maximum is 16 times as long.
-    public var beaconIntervalMillis: Int64 = 1_000
+    public var beaconIntervalMillis: Int64 = MeshNode.Settings.defaultBeaconIntervalMillis
     /// Least time between two repair rounds (see docs/protocol.md, "Repair rounds").
-    public var repairIntervalMillis: Int64 = MeshNode.Settings().repairIntervalMillis
+    public var repairIntervalMillis: Int64 = MeshNode.Settings.defaultRepairIntervalMillis
     /// Lifetime given to messages this node sends, in seconds (at most 7 days).
     public var messageLifetimeSeconds: UInt64 = 7 * 24 * 3600
     public var logLevel: String = "info"
@@ -24,6 +24,14 @@ public struct NodeConfig: Sendable, Equatable {
         let dir = dataDir ?? DefaultPaths.dataDir
         self.dataDir = dir
         self.socketPath = socketPath ?? DefaultPaths.socketPath(dataDir: dir)
+    }
+}
+
+extension NodeConfig {
+    /// The protocol settings this configuration gives the node: the core derives everything else (the peer
+    /// timeout, …) from the two intervals, as it does for the simulator.
+    public var meshSettings: MeshNode.Settings {
+        MeshNode.Settings(beaconIntervalMillis: beaconIntervalMillis, repairIntervalMillis: repairIntervalMillis)
     }
 }
 

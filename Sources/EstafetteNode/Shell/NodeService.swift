@@ -3,12 +3,12 @@ import Logging
 import ServiceLifecycle
 
 /// Runs the LAN side of a node: keeps the multicast transport joined on the right interfaces, and feeds datagrams
-/// and timer ticks to the engine.
+/// and timer ticks to the shell.
 ///
 /// Interfaces are re-examined every few seconds: a laptop that joins a Wi-Fi after the daemon started, or an
 /// interface whose address changes, is picked up without a restart.
 public struct NodeService: Service, CustomStringConvertible {
-    let engine: Engine
+    let shell: NodeShell
     let config: NodeConfig
     let logger: Logger
     /// Granularity of protocol timers.
@@ -18,8 +18,8 @@ public struct NodeService: Service, CustomStringConvertible {
 
     public var description: String { "NodeService" }
 
-    public init(engine: Engine, config: NodeConfig, logger: Logger) {
-        self.engine = engine
+    public init(shell: NodeShell, config: NodeConfig, logger: Logger) {
+        self.shell = shell
         self.config = config
         self.logger = logger
     }
@@ -36,17 +36,17 @@ public struct NodeService: Service, CustomStringConvertible {
     }
 
     public func run() async throws {
-        await engine.start()
-        let engine = self.engine
+        await shell.start()
+        let shell = self.shell
         do {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await self.superviseLAN() }
-                    group.addTask { await engine.runFlusher() }
+                    group.addTask { await shell.runFlusher() }
                     group.addTask {
                         while !Task.isCancelled {
                             try await Task.sleep(nanoseconds: Self.tickMillis * 1_000_000)
-                            await engine.tick()
+                            await shell.tick()
                         }
                     }
                     try await group.next()
@@ -56,8 +56,8 @@ public struct NodeService: Service, CustomStringConvertible {
         } catch is CancellationError {
             // Graceful shutdown.
         }
-        await engine.attach(nil)
-        await engine.flushOnce()  // whatever arrived while shutting down
+        await shell.attach(nil)
+        await shell.flushOnce()  // whatever arrived while shutting down
         logger.info("LAN transport stopped")
     }
 
@@ -86,15 +86,15 @@ public struct NodeService: Service, CustomStringConvertible {
                 try await Task.sleep(nanoseconds: Self.rescanSeconds * 1_000_000_000)
                 continue
             }
-            await engine.attach(transport)
-            let engine = self.engine
+            await shell.attach(transport)
+            let shell = self.shell
             let signature = LANTransport.signature(interfaces)
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for await d in transport.inbound {
-                            await engine.receive(d)
-                            await engine.waitForRoomInQueue()
+                            await shell.receive(d)
+                            await shell.waitForRoomInQueue()
                         }
                     }
                     group.addTask { try await self.waitForChange(from: signature) }
@@ -102,11 +102,11 @@ public struct NodeService: Service, CustomStringConvertible {
                     group.cancelAll()
                 }
             } catch {
-                await engine.attach(nil)
+                await shell.attach(nil)
                 await transport.close()
                 throw error
             }
-            await engine.attach(nil)
+            await shell.attach(nil)
             await transport.close()
             logger.info("LAN interfaces changed; joining again")
         }

@@ -1,0 +1,112 @@
+extension MeshNode {
+    /// An envelope made here and accepted. The shell stores `envelope` (with `message` when it is for this node)
+    /// durably, and only once that is done carries out `afterStore` (its multicast, and whatever it completed), so
+    /// that nothing leaves for an envelope the shell then reports as not stored.
+    public struct Submission: Sendable, Equatable {
+        public let envelope: StoredEnvelope
+        public let message: ReceivedMessage?
+        public let afterStore: [Action]
+
+        /// The store then the rest, as one list of actions, for a shell that carries them out in one go.
+        public var actions: [Action] { [.store(envelope, message: message)] + afterStore }
+    }
+
+    /// Why the node refused an envelope handed to it: the drop reason it would have counted.
+    public struct SubmitError: Error, Equatable, Sendable {
+        public let reason: String
+    }
+
+    /// Why an alert or a direct message could not be made here.
+    public enum LocalMessageError: Error, Equatable, Sendable {
+        /// The recipient's key is not a valid Ed25519 public key.
+        case invalidRecipient
+        /// Signing or sealing refused the message (its text is too long, …).
+        case message(MessageError)
+        /// The node refused the envelope it made.
+        case rejected(SubmitError)
+    }
+
+    /// An envelope made elsewhere and handed to this node (the simulator's workload, tests): validated like any
+    /// other, stored, delivered to us if it is for us, and multicast. Throws when it would be dropped (expired,
+    /// malformed, already held).
+    public mutating func submit(_ envelope: Envelope, now: Millis) throws(SubmitError) -> Submission {
+        try submit(envelope, now: now, tryOpening: true)
+    }
+
+    /// Signs an alert by this node's identity with the next sequence number, living `lifetimeSeconds` from `now`,
+    /// and submits it. The sequence number is used up once the node accepts the alert.
+    public mutating func postAlert(
+        text: String, lifetimeSeconds: UInt64, now: Millis
+    ) throws(LocalMessageError) -> Submission {
+        let stamp = Self.stamp(now: now, lifetimeSeconds: lifetimeSeconds)
+        let envelope: Envelope
+        do {
+            envelope = try Alert.sign(
+                text: text, by: identity, sequence: nextAlertSequence, createdAt: stamp.createdAt,
+                expiresAt: stamp.expiresAt)
+        } catch {
+            throw .message(error)
+        }
+        let submission: Submission
+        do {
+            submission = try submit(envelope, now: now, tryOpening: true)
+        } catch {
+            throw .rejected(error)
+        }
+        nextAlertSequence += 1
+        return submission
+    }
+
+    /// Seals a direct message from this node's identity to the key `recipientKey`, living `lifetimeSeconds` from
+    /// `now`, and submits it. It is opened (and delivered to us) only when we are its recipient: a message to
+    /// anyone else cannot be for us, so it costs no trial decryption.
+    public mutating func sendDirect(
+        text: String, to recipientKey: [UInt8], lifetimeSeconds: UInt64, now: Millis
+    ) throws(LocalMessageError) -> Submission {
+        let recipient: SigningPublicKey
+        do {
+            recipient = try keys.resolve(recipientKey).key
+        } catch {
+            throw .invalidRecipient
+        }
+        let stamp = Self.stamp(now: now, lifetimeSeconds: lifetimeSeconds)
+        let envelope: Envelope
+        do {
+            envelope = try DirectMessage.seal(
+                text: text, from: identity, to: recipient, createdAt: stamp.createdAt, expiresAt: stamp.expiresAt,
+                keys: &keys)
+        } catch {
+            throw .message(error)
+        }
+        do {
+            return try submit(envelope, now: now, tryOpening: recipient == identity.publicKey)
+        } catch {
+            throw .rejected(error)
+        }
+    }
+
+    /// The created-at and expiry (Unix seconds) stamped on a message made at `now`.
+    static func stamp(now: Millis, lifetimeSeconds: UInt64) -> (createdAt: UInt64, expiresAt: UInt64) {
+        let createdAt = UInt64(max(0, now / 1000))
+        return (createdAt, Envelope.expiry(createdAt: createdAt, lifetimeSeconds: lifetimeSeconds))
+    }
+
+    /// Accepts a local envelope: `tryOpening: false` skips the trial decryption of a direct message that cannot
+    /// be for us.
+    mutating func submit(_ envelope: Envelope, now: Millis, tryOpening: Bool) throws(SubmitError) -> Submission {
+        let bytes = envelope.encoded()
+        switch accept(bytes, now: now, tryOpening: tryOpening) {
+        case .accepted(let stored, let message):
+            var afterStore: [Action] = []
+            for d in datagrams(forEncoded: bytes, id: stored.id) {
+                afterStore.append(.multicast(d, except: nil))
+            }
+            learnForDecoding(stored, from: nil, now: now, into: &afterStore)
+            return Submission(envelope: stored, message: message, afterStore: afterStore)
+        case .duplicate:
+            throw SubmitError(reason: "duplicate")
+        case .rejected(let reason):
+            throw SubmitError(reason: reason)
+        }
+    }
+}

@@ -1,0 +1,43 @@
+extension MeshNode {
+    /// The protocol's parameters. What a deployment may tune (the daemon's `lan.beacon_interval_ms` and
+    /// `lan.repair_interval_ms`) is an argument of `init`; the rest is fixed or derived from those here, so that
+    /// the daemon (`NodeConfig.meshSettings`) and the simulator (`SimConfig.settings`), given the same arguments,
+    /// run the same protocol.
+    public struct Settings: Sendable, Equatable {
+        public static let defaultBeaconIntervalMillis: Int64 = 1_000
+        public static let defaultRepairIntervalMillis: Int64 = 4_000
+
+        /// Trickle's minimum interval.
+        public var beaconIntervalMillis: Int64
+        /// Trickle's maximum interval is the minimum doubled this many times.
+        public var beaconDoublings = 4
+        /// Trickle's redundancy constant k.
+        public var redundancy = 2
+        /// Random delays for inventories and wants are drawn from [0, repairWindow).
+        public var repairWindowMillis: Int64 = 400
+        /// A node starts a repair round (its inventory) at most this often, and not within this long of an
+        /// inventory from a node holding at least as much.
+        public var repairIntervalMillis: Int64
+        public var sweepIntervalMillis: Int64 = 60_000
+        /// Inventory pages multicast per repair round.
+        public var inventoryPagesPerRound = 32
+        /// Bound on queued wants (prefixes).
+        public var maxPendingWants = 8_192
+        public var reassembly = Reassembler.Settings()
+
+        public init(
+            beaconIntervalMillis: Int64 = defaultBeaconIntervalMillis,
+            repairIntervalMillis: Int64 = defaultRepairIntervalMillis
+        ) {
+            self.beaconIntervalMillis = beaconIntervalMillis
+            self.repairIntervalMillis = repairIntervalMillis
+        }
+
+        /// Trickle's maximum interval.
+        var maxIntervalMillis: Int64 { beaconIntervalMillis << Int64(beaconDoublings) }
+
+        /// A peer not heard from for this long is forgotten. A quiet mesh beacons at least once per maximum
+        /// interval, so three of those (48 s by default), and never less than 30 s.
+        public var peerTimeoutMillis: Int64 { max(30_000, 3 * maxIntervalMillis) }
+    }
+}

@@ -1,0 +1,55 @@
+/// Trickle beacons (RFC 6206, with a presence floor). See the overview on `MeshNode`.
+extension MeshNode {
+    mutating func startInterval(length: Millis, now: Millis, into actions: inout [Action]) {
+        trickle.interval = length
+        trickle.intervalStart = now
+        trickle.heard = 0
+        let half = max(1, length / 2)
+        let at = now + half + Int64.random(in: 0..<half, using: &rng)
+        actions.append(.scheduleTimer(.beacon, at: at))
+        actions.append(.scheduleTimer(.interval, at: now + length))
+    }
+
+    mutating func onBeaconTimer(now: Millis, into actions: inout [Action]) {
+        let recentlyHeardFrom = trickle.lastBeaconAt != .min && now - trickle.lastBeaconAt < settings.maxIntervalMillis
+        guard trickle.heard < settings.redundancy || !recentlyHeardFrom else {
+            counters.add("beacons_suppressed")
+            return
+        }
+        trickle.lastBeaconAt = now
+        let beacon = Packet.beacon(count: UInt32(clamping: envelopeCount), digest: digest)
+        actions.append(.multicast(meshKey.seal(beacon, session: session), except: nil))
+        counters.add("beacons_sent")
+    }
+
+    mutating func onIntervalEnd(now: Millis, into actions: inout [Action]) {
+        // Housekeeping once per interval.
+        peers = peers.filter { now - $0.value.lastSeen < settings.peerTimeoutMillis }
+        let expired = reassembler.expire(now: now)
+        if expired > 0 { counters.add("drop.reassembly_timeout", Int64(expired)) }
+        repair.asked = repair.asked.filter { now - $0.value < 3 * settings.repairWindowMillis }
+        repair.inventoryHeardAt = repair.inventoryHeardAt.filter { now - $0.value < roundMillis }
+        repair.recentLong = repair.recentLong.filter { now - $0.value < recentLongMillis }
+        let stale = repair.decoder.expire(now: now)
+        if stale > 0 { counters.add("drop.coded_timeout", Int64(stale)) }
+        startInterval(length: min(trickle.interval * 2, settings.maxIntervalMillis), now: now, into: &actions)
+    }
+
+    mutating func onBeacon(count: UInt32, digest theirs: EnvelopeID, now: Millis, into actions: inout [Action]) {
+        if theirs == digest && Int(count) == envelopeCount {
+            trickle.heard += 1
+            return
+        }
+        counters.add("beacons_inconsistent")
+        if trickle.interval > settings.beaconIntervalMillis {
+            startInterval(length: settings.beaconIntervalMillis, now: now, into: &actions)
+        }
+        if Int(count) > envelopeCount {
+            // That node holds more: its inventory, not ours, starts the round (ours is the one our beacon
+            // makes it schedule). If we also hold something it lacks, a later round brings our turn.
+            repair.moreHeldElsewhereAt = now
+            return
+        }
+        scheduleInventory(now: now, into: &actions)
+    }
+}

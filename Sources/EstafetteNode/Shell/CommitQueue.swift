@@ -1,0 +1,55 @@
+import EstafetteCore
+
+/// The envelopes waiting for the next group commit, in order, and the LAN readers waiting for room in it. The
+/// flusher (`NodeShell.runFlusher`) takes everything queued and commits it in one SQLite transaction, so that one
+/// fsync covers many envelopes (docs/decisions.md, "Store").
+struct CommitQueue {
+    /// One envelope to store, with its message when it was for us; `ticket` is completed once it is committed
+    /// (for local sends, whose API call waits for it).
+    struct Write: Sendable {
+        let envelope: StoredEnvelope
+        let message: ReceivedMessage?
+        /// Unix seconds.
+        let receivedAt: Int64
+        let ticket: CommitTicket?
+    }
+
+    /// Writes queued beyond this make the LAN reader wait for the disk (the socket queue then fills and drops,
+    /// counted, and repair brings the rest later): memory stays bounded however slow the SD card is.
+    static let maxPending = 2_048
+
+    private(set) var pending: [Write] = []
+    /// LAN readers waiting for the queue to drain below `maxPending`.
+    private var roomWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Wakes the flusher when writes are queued (coalesced).
+    let kicks: AsyncStream<Void>
+    private let kick: AsyncStream<Void>.Continuation
+
+    init() {
+        (kicks, kick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    var isFull: Bool { pending.count >= Self.maxPending }
+
+    mutating func append(_ write: Write) {
+        pending.append(write)
+        kick.yield()
+    }
+
+    /// Takes every queued write, for one transaction.
+    mutating func takeAll() -> [Write] {
+        defer { pending.removeAll(keepingCapacity: true) }
+        return pending
+    }
+
+    mutating func waitForRoom(_ waiter: CheckedContinuation<Void, Never>) {
+        roomWaiters.append(waiter)
+    }
+
+    /// Resumes the readers waiting for room (after a commit).
+    mutating func wakeWaiters() {
+        let waiters = roomWaiters
+        roomWaiters.removeAll()
+        for w in waiters { w.resume() }
+    }
+}

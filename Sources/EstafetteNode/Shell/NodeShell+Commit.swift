@@ -1,0 +1,88 @@
+import EstafetteAPI
+import EstafetteCore
+import Logging
+
+#if os(Linux)
+    /// glibc's `malloc_trim` (declared in <malloc.h>, which the Glibc module does not export).
+    @_silgen_name("malloc_trim")
+    private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
+
+/// Group commit: the flusher commits whatever the commit queue holds in one transaction, then completes the
+/// writes' tickets, tells the node about envelopes it could not store, and notifies API subscribers of new
+/// messages.
+extension NodeShell {
+    /// Returns once the commit queue is below its bound.
+    func waitForRoomInQueue() async {
+        while commits.isFull {
+            counters.add("receive_waits_for_disk")
+            await withCheckedContinuation { commits.waitForRoom($0) }
+        }
+    }
+
+    /// Takes every queued write (the flusher commits them in one transaction).
+    func takePending() -> [CommitQueue.Write] {
+        commits.takeAll()
+    }
+
+    /// Commits queued writes in groups until cancelled, then drains what is left: nothing accepted is lost on a
+    /// clean shutdown. Runs outside the actor so the node keeps working during fsync.
+    func runFlusher() async {
+        for await _ in commits.kicks {
+            await flushOnce()
+        }
+        await flushOnce()
+    }
+
+    nonisolated func flushOnce() async {
+        let batch = await takePending()
+        guard !batch.isEmpty else { return }
+        let result: Result<[Bool], any Error>
+        do {
+            result = .success(
+                try store.commit(batch.map { ($0.envelope, $0.message, $0.receivedAt) }))
+        } catch {
+            result = .failure(error)
+        }
+        await committed(batch, result)
+    }
+
+    private func committed(_ batch: [CommitQueue.Write], _ result: Result<[Bool], any Error>) {
+        defer {
+            commits.wakeWaiters()
+            if batch.count >= 1_000 { releaseFreedMemory() }
+        }
+        switch result {
+        case .success(let fresh):
+            counters.add("envelopes_stored", Int64(batch.count))
+            counters.add("commits")
+            for w in batch { w.ticket?.complete(nil) }
+            let delivered = zip(batch, fresh).compactMap { w, isNew in isNew ? w.message?.id : nil }
+            if !delivered.isEmpty { notify(delivered) }
+        case .failure(let error):
+            logger.error("cannot store envelopes", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+            for w in batch {
+                node.storeFailed(w.envelope.id)
+                w.ticket?.complete(error)
+            }
+        }
+    }
+
+    /// Gives memory freed after a burst back to the system (glibc keeps freed heap otherwise).
+    private func releaseFreedMemory() {
+        #if os(Linux)
+            _ = glibcMallocTrim(0)
+        #endif
+    }
+
+    private func notify(_ ids: [EnvelopeID]) {
+        do {
+            for row in try store.inboxItems(ids) {
+                hub.publish(InboxItem(row))
+            }
+        } catch {
+            logger.error("cannot read new messages for subscribers", metadata: ["error": "\(error)"])
+        }
+        logger.debug("messages received", metadata: ["count": "\(ids.count)"])
+    }
+}

@@ -1,0 +1,118 @@
+import EstafetteCore
+import Logging
+
+/// The daemon's shell around one `MeshNode` (SWIM's word: the link between the I/O and the pure instance). It
+/// feeds the node its inputs (datagrams, due timers, interface changes, local messages) with the wall clock and a
+/// lookup of the store, and interprets the actions the node returns: datagrams to the LAN transport, envelopes to
+/// the commit queue, timers to its own table. It makes no protocol decision of its own; see
+/// docs/architecture.md.
+///
+/// Its parts: `NodeShell+Operations` (what the API asks of the node: sends, status), `NodeShell+Commit` (group commit and
+/// notifications), `CommitQueue`, `NodeService` (the LAN supervisor and the clock that drive it).
+public actor NodeShell {
+    var node: MeshNode
+    let store: Store
+    let config: NodeConfig
+    let hub = NotificationHub()
+    let logger: Logger
+    private(set) var transport: LANTransport?
+    private var timers: [MeshNode.Timer: Millis] = [:]
+    /// The shell's own counters (commits, waits for the disk), reported with the node's by `node.status`.
+    var counters = Counters()
+    var commits = CommitQueue()
+    let startedAt: Millis
+    public nonisolated let identityID: PublicID
+
+    public init(identity: SigningKeyPair, meshKey: MeshKey, store: Store, config: NodeConfig, logger: Logger) throws {
+        var node = MeshNode(
+            identity: identity, meshKey: meshKey, session: Sodium.randomUInt64(), seed: Sodium.randomUInt64(),
+            settings: config.meshSettings)
+        let now = wallClockMillis()
+        try store.forEachEnvelope { id, expiresAt in node.load(id, expiresAt: expiresAt, now: now) }
+        node.resumeAlerts(after: try store.lastAlertSequence(author: identity.publicKey.bytes))
+        self.node = node
+        self.store = store
+        self.config = config
+        self.logger = logger
+        self.startedAt = now
+        self.identityID = PublicID(key: identity.publicKey)
+    }
+
+    // MARK: - Inputs
+
+    /// The LAN transport to send on (nil while no interface is usable); the node learns how many interfaces it
+    /// has.
+    func attach(_ transport: LANTransport?) {
+        self.transport = transport
+        node.interfacesChanged(count: transport?.interfaces.count ?? 0)
+    }
+
+    func start() {
+        perform(node.start(now: wallClockMillis()))
+    }
+
+    /// Fires the timers that are due.
+    func tick() {
+        let now = wallClockMillis()
+        let due = timers.filter { $0.value <= now }.map(\.key)
+        for t in due {
+            timers[t] = nil
+            perform(node.timerFired(t, now: now, store: lookup))
+        }
+    }
+
+    func receive(_ d: InboundDatagram) {
+        perform(node.receive(d.bytes, from: d.from, now: wallClockMillis(), store: lookup))
+    }
+
+    /// The store as the node reads it: what is queued for commit, then the database.
+    private var lookup: StoreLookup {
+        StoreLookup(queued: commits.pending, store: store, logger: logger)
+    }
+
+    // MARK: - Carrying out actions
+
+    /// Carries out actions in order. Stores are queued for the next group commit.
+    func perform(_ actions: [MeshNode.Action]) {
+        for action in actions {
+            switch action {
+            case .multicast(let bytes, let except):
+                transport?.multicast(bytes, except: except)
+            case .store(let e, let message):
+                commits.append(
+                    CommitQueue.Write(envelope: e, message: message, receivedAt: wallClockMillis() / 1000, ticket: nil))
+            case .deleteExpired(let upTo):
+                do {
+                    let n = try store.deleteExpired(upTo: upTo)
+                    if n > 0 { logger.debug("expired envelopes deleted", metadata: ["count": "\(n)"]) }
+                } catch {
+                    logger.error("cannot delete expired envelopes", metadata: ["error": "\(error)"])
+                }
+            case .scheduleTimer(let t, let at):
+                timers[t] = at
+            }
+        }
+    }
+}
+
+/// The daemon's `EnvelopeLookup`: envelopes still queued for commit, then the database. A database error is
+/// logged and reads as "not stored" (the node counts the envelopes it could not find).
+struct StoreLookup: EnvelopeLookup {
+    let queued: [CommitQueue.Write]
+    let store: Store
+    let logger: Logger
+
+    func envelopes(_ ids: [EnvelopeID]) -> [StoredEnvelope] {
+        var found: [EnvelopeID: StoredEnvelope] = [:]
+        if !queued.isEmpty {
+            let wanted = Set(ids)
+            for w in queued where wanted.contains(w.envelope.id) { found[w.envelope.id] = w.envelope }
+        }
+        do {
+            return Array(found.values) + (try store.envelopes(ids.filter { found[$0] == nil }))
+        } catch {
+            logger.error("cannot load envelopes", metadata: ["error": "\(error)"])
+            return Array(found.values)
+        }
+    }
+}
