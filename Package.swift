@@ -83,11 +83,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Benchmarks: an executable that prints its figures (docs/benchmarks.md, scripts/bench.sh).
+        // Test support shared by the integration tests and the benchmarks: the one way to start, reach and stop a
+        // real `estafetted` (temp dirs, random group and port, deadlines, SIGTERM then SIGKILL, parent-death
+        // signal). Never imported by product code; depends on nothing of the project, and not on swift-testing.
+        .target(
+            name: "EstafetteTestKit",
+            path: "Tests/EstafetteTestKit",
+            swiftSettings: swiftSettings
+        ),
+        // Benchmarks: an executable that prints its figures (docs/benchmarks.md, scripts/bench.sh). Daemons are
+        // started through EstafetteTestKit.
         .executableTarget(
             name: "estafette-bench",
             dependencies: [
                 "EstafetteCore",
+                "EstafetteTestKit",
                 "CSodium",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -124,9 +134,11 @@ let package = Package(
             dependencies: ["estafette"],
             swiftSettings: swiftSettings
         ),
+        // Real daemons on real sockets (loopback multicast, network namespaces), started through EstafetteTestKit.
+        // Only what needs a process belongs here; everything else is tested in process.
         .testTarget(
             name: "EstafetteIntegrationTests",
-            dependencies: ["EstafetteAPI", "estafetted", "estafette"],
+            dependencies: ["EstafetteAPI", "EstafetteTestKit", "estafetted", "estafette"],
             swiftSettings: swiftSettings
         ),
     ]
