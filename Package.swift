@@ -134,6 +134,17 @@ let package = Package(
             dependencies: ["estafette"],
             swiftSettings: swiftSettings
         ),
+        // The shell in process, no sockets and no daemon: config parsing, the SQLite store and the API dispatcher,
+        // each against real files in a scratch directory (EstafetteTestKit's, removed afterwards).
+        .testTarget(
+            name: "EstafetteNodeTests",
+            dependencies: [
+                "EstafetteNode", "EstafetteCore", "EstafetteAPI", "EstafetteTestKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Real daemons on real sockets (loopback multicast, network namespaces), started through EstafetteTestKit.
         // Only what needs a process belongs here; everything else is tested in process.
         .testTarget(
