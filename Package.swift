@@ -84,11 +84,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Benchmarks: an executable that prints its figures (docs/benchmarks.md, scripts/bench.sh).
+        // Test support shared by the integration tests and the benchmarks: the one way to start, reach and stop a
+        // real `estafetted` (temp dirs, random group and port, deadlines, SIGTERM then SIGKILL, parent-death
+        // signal). Never imported by product code; depends on nothing of the project, and not on swift-testing.
+        .target(
+            name: "EstafetteTestKit",
+            path: "Tests/EstafetteTestKit",
+            swiftSettings: swiftSettings
+        ),
+        // Benchmarks: an executable that prints its figures (docs/benchmarks.md, scripts/bench.sh). Daemons are
+        // started through EstafetteTestKit.
         .executableTarget(
             name: "estafette-bench",
             dependencies: [
                 "EstafetteCore",
+                "EstafetteTestKit",
                 "CSodium",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -127,11 +137,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The shell in process, no sockets and no daemon: config parsing, the SQLite store and the API dispatcher,
+        // each against real files in a scratch directory (EstafetteTestKit's, removed afterwards).
+        .testTarget(
+            name: "EstafetteNodeTests",
+            dependencies: [
+                "EstafetteNode", "EstafetteCore", "EstafetteAPI", "EstafetteTestKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Real daemons on real sockets (loopback multicast, network namespaces), started through EstafetteTestKit.
+        // Only what needs a process belongs here; everything else is tested in process.
         .testTarget(
             name: "EstafetteIntegrationTests",
             // estafetted and estafette are not imported: they are the binaries the tests run.
             dependencies: [
-                "EstafetteAPI", "estafetted", "estafette",
+                "EstafetteAPI", "EstafetteTestKit", "estafetted", "estafette",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -63,7 +63,7 @@ struct FootprintArguments: ParsableArguments {
 /// Runs a benchmark body with clean-up on every path, and a clear message and exit status 1 on error.
 func guarded(_ body: () throws -> Void) throws {
     signal(SIGPIPE, SIG_IGN)
-    Cleanup.installSignalHandlers()
+    Cleanup.installSignalHandlers(program: "estafette-bench")
     printHeader()
     let start = monoNanos()
     do {

@@ -1,4 +1,5 @@
 import EstafetteAPI
+import EstafetteTestKit
 import Foundation
 import Testing
 
@@ -60,7 +61,7 @@ func runMeshScenario(_ a: Daemon, _ b: Daemon, _ c: Daemon) async throws {
     #expect(watchB.received.first { $0.message_id == bigSent.message_id }?.text == big)
 
     // 4. C is away while A writes to it; it catches up when it returns, once each.
-    try await c.stop()
+    await c.stopCleanly()
     var missed: [String] = []
     for i in 1...2 {
         missed.append(
@@ -88,7 +89,7 @@ func runMeshScenario(_ a: Daemon, _ b: Daemon, _ c: Daemon) async throws {
 
     // 5. B restarts: identity, contacts and inbox survive; nothing is delivered twice.
     let inboxBefore = Set(try await b.inbox().map(\.message_id))
-    try await b.stop()
+    await b.stopCleanly()
     try await b.start()
     #expect(try await b.id() == idB)
     #expect(

@@ -1,3 +1,4 @@
+import EstafetteTestKit
 import Foundation
 import Testing
 
@@ -11,10 +12,6 @@ struct NamespaceLAN {
     let tag: String
     let hosts: [String]
     var switchNS: String { tag + "sw" }
-
-    static var ipPath: String {
-        FileManager.default.fileExists(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip"
-    }
 
     static var available: Bool { Privileges.isRoot && FileManager.default.fileExists(atPath: ipPath) }
 
@@ -72,7 +69,7 @@ struct NamespaceLAN {
     }
 
     func prefix(_ host: Int) -> [String] {
-        [Self.ipPath, "netns", "exec", hosts[host]]
+        [ipPath, "netns", "exec", hosts[host]]
     }
 }
 
@@ -86,23 +83,19 @@ struct NamespaceMeshTests {
         let lan = try NamespaceLAN.create(hostCount: 3)
         defer { lan.teardown() }
         let root = try makeScratchDir("netns")
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        defer { removeScratchDir(root) }
         let (group, port) = randomGroupAndPort()
         let nodes = try ["a", "b", "c"].enumerated().map { i, name in
-            try Daemon(name: name, root: root, group: group, port: port, interface: "eth0", prefix: lan.prefix(i))
+            try Daemon.forTest(name, root: root, group: group, port: port, interface: "eth0", prefix: lan.prefix(i))
         }
-        do {
+        try await withDaemons(nodes) {
             try await runMeshScenario(nodes[0], nodes[1], nodes[2])
             // Each node saw the others at their namespace addresses, not at loopback.
             let peers = try await nodes[0].call("peers.list", EmptyParams(), as: PeersOnly.self).peers
             #expect(
                 Set(peers.map { $0.address.split(separator: ":").first.map(String.init) ?? "" })
                     == ["10.213.0.2", "10.213.0.3"])
-            for d in nodes { try await d.stop() }
-        } catch {
-            for d in nodes { print("---- \(d.name) log ----\n\(d.logTail(40))") }
-            for d in nodes { d.kill9() }
-            throw error
+            for d in nodes { await d.stopCleanly() }
         }
     }
 }

@@ -1,4 +1,5 @@
 import EstafetteAPI
+import EstafetteTestKit
 import Foundation
 import Testing
 
@@ -10,11 +11,11 @@ struct PipelinedSendTests {
         .timeLimit(.minutes(2)))
     func pipelinedSends() async throws {
         let root = try makeScratchDir("pipeline")
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        defer { removeScratchDir(root) }
         let (group, port) = randomGroupAndPort()
-        let a = try Daemon(name: "a", root: root, group: group, port: port, interface: "lo")
-        let b = try Daemon(name: "b", root: root, group: group, port: port, interface: "lo")
-        do {
+        let a = try Daemon.forTest("a", root: root, group: group, port: port)
+        let b = try Daemon.forTest("b", root: root, group: group, port: port)
+        try await withDaemons([a, b]) {
             try await a.start()
             try await b.start()
             let idB = try await b.id()
@@ -47,12 +48,8 @@ struct PipelinedSendTests {
             }
             let texts = Set(try await b.inbox().map(\.text))
             #expect(texts == Set((0..<count).map { "message \($0)" }))
-            try await a.stop()
-            try await b.stop()
-        } catch {
-            for d in [a, b] { print("---- \(d.name) log ----\n\(d.logTail(40))") }
-            for d in [a, b] { d.kill9() }
-            throw error
+            await a.stopCleanly()
+            await b.stopCleanly()
         }
     }
 }

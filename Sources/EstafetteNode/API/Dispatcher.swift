@@ -140,7 +140,8 @@ struct Dispatcher: Sendable {
     // MARK: - Helpers
 
     func decode<T: Decodable>(_ type: T.Type, _ params: JSONValue?) throws(RPCErrorObject) -> T {
-        let value = params ?? .object([:])
+        // Omitted and `null` params both mean none (docs/api.md).
+        let value = params == nil || params == .null ? .object([:]) : params!
         guard case .object = value else {
             throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "params must be a JSON object")
         }

@@ -28,6 +28,10 @@ public final class Store: Sendable {
         }
         config.busyMode = .timeout(5)
         config.maximumReaderCount = 2  // the API's reads are short; fewer connections, less page cache
+        // The inbox is kept in clear: create the file owner-only whatever the process's umask. SQLite gives the
+        // -wal and -shm files the mode of the database file.
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
         pool = try DatabasePool(path: path, configuration: config)
         try Self.migrator.migrate(pool)
     }

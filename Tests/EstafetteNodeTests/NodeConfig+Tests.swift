@@ -1,0 +1,152 @@
+import EstafetteAPI
+import EstafetteNode
+import Foundation
+import Testing
+
+/// The config file loader, in process: every rule that stops the daemon with exit status 78 is checked here on the
+/// TOML text; the integration tests keep one end-to-end run of the daemon on a bad file.
+@Suite("NodeConfig")
+struct NodeConfigTests {
+    static let file = "/etc/estafette/estafette.toml"
+
+    /// The error for `text`, or nil when it loads.
+    static func error(_ text: String) -> ConfigError? {
+        do {
+            _ = try NodeConfig.load(file: file, text: text)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test(
+        "a bad config is refused with the file, line, key and reason",
+        arguments: [
+            ("[lan]\nport = 4545\nprot = 1\n", ":3: lan.prot: unknown key (known keys: "),
+            ("[lan]\n\nport = \"many\"\n", ":3: lan.port: must be an integer, got string"),
+            ("[lan]\nport = 70000\n", ":2: lan.port: 70000 is out of range 1…65535"),
+            ("[lan]\nport = 0\n", ":2: lan.port: 0 is out of range 1…65535"),
+            ("[lan]\nrepair_interval_ms = 100\n", ":2: lan.repair_interval_ms: 100 is out of range 500…60000"),
+            ("[lan]\nbeacon_interval_ms = 99\n", ":2: lan.beacon_interval_ms: 99 is out of range 100…600000"),
+            ("[lan]\ngroup = \"10.0.0.1\"\n", ":2: lan.group: '10.0.0.1' is not an IPv4 multicast address"),
+            ("[lan]\ngroup = \"239.1.2\"\n", ":2: lan.group: '239.1.2' is not an IPv4 multicast address"),
+            ("[lan]\ngroup = 239\n", ":2: lan.group: must be a string, got"),
+            ("[lan]\ninterfaces = \"eth0\"\n", ":2: lan.interfaces: must be an array of interface names"),
+            (
+                "[lan]\ninterfaces = [\"eth0\", 3]\n",
+                ":2: lan.interfaces: must be an array of interface names (strings)"
+            ),
+            ("[lan]\ninterfaces = [\"\"]\n", ":2: lan.interfaces: must be an array of interface names (strings)"),
+            ("log_level = \"loud\"\n", ":1: log_level: 'loud' is not one of trace, debug, info"),
+            ("[lan]\nmesh_passphrase = \"short\"\n", ":2: lan.mesh_passphrase: must be at least 8 characters"),
+            ("[lan\nport = 1\n", ":1: TOML syntax error"),
+            ("[relay]\nx = 1\n", ":1: [relay]: unknown section [relay]"),
+            (
+                "colour = \"red\"\n",
+                ":1: colour: unknown key (top-level keys: data_dir, log_level; sections: [api], [lan], [messages])"
+            ),
+            ("data_dir = \"\"\n", ":1: data_dir: must not be empty"),
+            ("[api]\nsocket = \"\"\n", ":2: api.socket: must not be empty"),
+            (
+                "[api]\nsocket = \"/" + String(repeating: "s", count: 120) + "\"\n",
+                ":2: api.socket: path is 121 bytes; a Unix socket path holds at most 107"
+            ),
+            ("[messages]\nlifetime_hours = 169\n", ":2: messages.lifetime_hours: 169 is out of range 1…168"),
+            (
+                "# comment\n\n[messages]\n# lifetime\nlifetime_hour = 24\n",
+                ":5: messages.lifetime_hour: unknown key (known keys: lifetime_hours)"
+            ),
+        ])
+    func badConfig(text: String, expected: String) throws {
+        let error = try #require(Self.error(text), "accepted: \(text)")
+        #expect("\(error)".hasPrefix(Self.file + expected), "got: \(error)")
+    }
+
+    @Test("every key is read, and the socket follows data_dir unless it is set")
+    func everyKey() throws {
+        let text = """
+            data_dir = "/srv/estafette"
+            log_level = "debug"
+
+            [lan]
+            group = "239.1.2.3"
+            port = 5000
+            interfaces = ["eth0", "wlan0"]
+            mesh_passphrase = "correct horse battery staple"
+            beacon_interval_ms = 250
+            repair_interval_ms = 8000
+
+            [messages]
+            lifetime_hours = 24
+            """
+        let c = try NodeConfig.load(file: Self.file, text: text)
+        #expect(c.dataDir == "/srv/estafette")
+        #expect(c.socketPath == DefaultPaths.socketPath(dataDir: "/srv/estafette"))
+        #expect(c.logLevel == "debug")
+        #expect(c.lanGroup == "239.1.2.3")
+        #expect(c.lanPort == 5000)
+        #expect(c.lanInterfaces == ["eth0", "wlan0"])
+        #expect(c.meshPassphrase == "correct horse battery staple")
+        #expect(c.beaconIntervalMillis == 250)
+        #expect(c.repairIntervalMillis == 8000)
+        #expect(c.messageLifetimeSeconds == 24 * 3600)
+        let withSocket = try NodeConfig.load(file: Self.file, text: text + "\n[api]\nsocket = \"~/s.sock\"\n")
+        #expect(withSocket.socketPath == DefaultPaths.home + "/s.sock")
+    }
+
+    @Test("an empty file gives the built-in defaults")
+    func emptyFile() throws {
+        #expect(try NodeConfig.load(file: Self.file, text: "") == NodeConfig())
+        #expect(try NodeConfig.load(file: Self.file, text: "# nothing\n\n[lan]\n") == NodeConfig())
+    }
+
+    @Test("the description never shows the mesh passphrase")
+    func passphraseRedacted() throws {
+        let c = try NodeConfig.load(file: Self.file, text: "[lan]\nmesh_passphrase = \"hunter2hunter2\"\n")
+        #expect(!"\(c)".contains("hunter2"))
+        #expect("\(c)".contains("private (redacted)"))
+    }
+
+    // MARK: - The shipped example, Config/estafette.toml
+
+    static var example: String {
+        get throws {
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
+            return try String(contentsOf: root.appendingPathComponent("Config/estafette.toml"), encoding: .utf8)
+        }
+    }
+
+    @Test("the example config loads as shipped, and with every setting uncommented, to the documented defaults")
+    func exampleConfig() throws {
+        let text = try Self.example
+        #expect(try NodeConfig.load(file: Self.file, text: text) == NodeConfig())
+        // `#key = value` lines are the settings; uncomment them all.
+        let uncommented = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.range(of: #"^#[a-z_]+ = "#, options: .regularExpression) != nil ? line.dropFirst() : line
+        }.joined(separator: "\n")
+        let c = try NodeConfig.load(file: Self.file, text: uncommented)
+        let defaults = NodeConfig()
+        #expect(c.lanGroup == defaults.lanGroup)
+        #expect(c.lanPort == defaults.lanPort)
+        #expect(c.lanInterfaces == defaults.lanInterfaces)
+        #expect(c.beaconIntervalMillis == defaults.beaconIntervalMillis)
+        #expect(c.repairIntervalMillis == defaults.repairIntervalMillis)
+        #expect(c.messageLifetimeSeconds == defaults.messageLifetimeSeconds)
+        #expect(c.logLevel == defaults.logLevel)
+    }
+
+    @Test("the errors quoted in the example's header are the ones the loader gives, line numbers included")
+    func exampleErrors() throws {
+        let text = try Self.example
+        let typo = text.replacingOccurrences(of: "#lifetime_hours = 168", with: "lifetime_hour = 24")
+        #expect(
+            Self.error(typo)?.description
+                == Self.file + ":80: messages.lifetime_hour: unknown key (known keys: lifetime_hours)")
+        let port = text.replacingOccurrences(of: "#port = 4545", with: "port = 70000")
+        #expect(Self.error(port)?.description == Self.file + ":50: lan.port: 70000 is out of range 1…65535")
+        for quoted in [":80: messages.lifetime_hour: unknown key", ":50: lan.port: 70000 is out of range"] {
+            #expect(text.contains(Self.file + quoted), "the header no longer quotes \(quoted)")
+        }
+    }
+}
