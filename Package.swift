@@ -105,6 +105,12 @@ let package = Package(
             path: "Benchmarks/estafette-bench",
             swiftSettings: swiftSettings
         ),
+        // Negentropy conformance harness: the reference suite's line protocol on stdin/stdout (docs/negentropy.md).
+        .executableTarget(
+            name: "negentropy-harness",
+            dependencies: ["EstafetteCore"],
+            swiftSettings: swiftSettings
+        ),
         // Deterministic network simulator: many MeshNodes on a virtual clock and a seeded lossy network.
         .target(
             name: "EstafetteSim",
