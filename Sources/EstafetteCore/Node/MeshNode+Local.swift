@@ -53,7 +53,7 @@ extension MeshNode {
         } catch {
             throw .rejected(error)
         }
-        nextAlertSequence += 1
+        nextAlertSequence = min(nextAlertSequence, .max - 1) + 1
         return submission
     }
 

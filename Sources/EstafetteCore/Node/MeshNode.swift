@@ -115,7 +115,7 @@ public struct MeshNode: Sendable {
     /// The last sequence number this node's identity gave an alert, as found in the store at start-up: the next
     /// alert made here gets the one after it.
     public mutating func resumeAlerts(after lastSequence: UInt64) {
-        nextAlertSequence = max(nextAlertSequence, lastSequence + 1)
+        nextAlertSequence = max(nextAlertSequence, min(lastSequence, .max - 1) + 1)
     }
 
     /// Starts the timers. Call once.

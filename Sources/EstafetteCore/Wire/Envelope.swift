@@ -32,7 +32,8 @@ public struct Envelope: Hashable, Sendable {
     /// to the minute, so that it says little about when the message was written. Every envelope made by a node
     /// (the daemon's messages, the simulator's workload) gets its expiry here.
     public static func expiry(createdAt: UInt64, lifetimeSeconds: UInt64) -> UInt64 {
-        let exact = createdAt + lifetimeSeconds
+        let (sum, overflow) = createdAt.addingReportingOverflow(lifetimeSeconds)
+        let exact = overflow ? .max : sum  // far beyond any accepted expiry: refused as expiry_too_far
         return exact - exact % 60
     }
 

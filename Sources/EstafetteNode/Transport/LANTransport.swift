@@ -60,7 +60,7 @@ final class LANTransport: Sendable {
 
     /// Largest datagram read from a socket: bigger ones are truncated by the allocator and then fail to open.
     static let receiveBufferBytes = 2048
-    /// Datagrams queued between the sockets and the engine; beyond this, new ones are dropped and counted.
+    /// Datagrams queued between the sockets and the node shell; beyond this, new ones are dropped and counted.
     static let inboundQueueLimit = 4096
 
     private init(
@@ -137,7 +137,7 @@ final class LANTransport: Sendable {
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.init(rawValue: SO_REUSEPORT)), value: 1)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: receiveBufferBytes))
-            // Room for bursts while the engine is busy (the kernel caps it at net.core.rmem_max).
+            // Room for bursts while the node shell is busy (the kernel caps it at net.core.rmem_max).
             .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(handler(interface: nil)) }
