@@ -184,12 +184,17 @@ final class Daemon: @unchecked Sendable {
     let configPath: String
     let group: String
     let port: Int
+    /// The `estafetted` binary this daemon runs (nil: the one next to the benchmark).
+    let binary: String?
     private var process: Child?
     var logPath: String { dir + "/daemon.log" }
     var pid: Int32 { process?.pid ?? -1 }
 
-    init(name: String, root: String, group: String, port: Int, logLevel: String = "info") throws {
+    init(name: String, root: String, group: String, port: Int, logLevel: String = "info", binary: String? = nil)
+        throws
+    {
         self.name = name
+        self.binary = binary
         self.dir = root + "/" + name
         self.socket = dir + "/api.sock"
         self.dataDir = dir + "/data"
@@ -218,7 +223,7 @@ final class Daemon: @unchecked Sendable {
     @discardableResult
     func start(timeout: Double = 60) throws -> Double {
         precondition(process == nil, "\(name) already started")
-        let daemon = try Binaries.daemon()
+        let daemon = try binary ?? Binaries.daemon()
         // setpriv --pdeathsig: the daemon is killed if the benchmark dies without cleaning up.
         let setpriv = "/usr/bin/setpriv"
         let useSetpriv = FileManager.default.isExecutableFile(atPath: setpriv)
