@@ -188,6 +188,11 @@ private func serve(
     }
 }
 
+/// A response line, written without Foundation's coders (the API's hot path).
+func encodeLine(_ response: RPCResponse) -> ByteBuffer {
+    ByteBuffer(bytes: response.jsonLine)
+}
+
 func encodeLine<T: Encodable>(_ value: T) -> ByteBuffer {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
@@ -210,14 +215,14 @@ enum Reply: Sendable {
 
 /// Handles one request line.
 func respond(to line: ByteBuffer, dispatcher: Dispatcher) async -> Reply {
-    let bytes = Data(line.readableBytesView)
+    let bytes = line.readableBytesView
     if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .none }  // blank line
     func fail(_ id: JSONValue, _ code: Int, _ message: String) -> Reply {
         .now(encodeLine(RPCResponse(id: id, error: RPCErrorObject(code: code, message: message))), subscribe: false)
     }
     let value: JSONValue
     do {
-        value = try JSONDecoder().decode(JSONValue.self, from: bytes)
+        value = try JSONText.parse(bytes)
     } catch {
         return fail(.null, RPC.ErrorCode.parseError, "parse error: the line is not valid JSON")
     }
