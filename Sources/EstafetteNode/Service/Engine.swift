@@ -329,7 +329,8 @@ public actor Engine {
     private func notify(_ ids: [EnvelopeID]) {
         do {
             for row in try store.inboxItems(ids) {
-                hub.publish(InboxItem(row))
+                // The sender's key through the key cache: validating it again costs ~40 µs per message.
+                hub.publish(InboxItem(row, sender: try? keys.resolve(row.sender).key))
             }
         } catch {
             logger.error("cannot read new messages for subscribers", metadata: ["error": "\(error)"])
@@ -339,12 +340,17 @@ public actor Engine {
 }
 
 extension InboxItem {
-    init(_ row: Store.InboxRow) {
-        let from = (try? SigningPublicKey(validating: row.sender)).map { PublicID(key: $0).description } ?? "invalid"
+    /// `sender` is the row's sender key, already validated (nil when it is not a valid key).
+    init(_ row: Store.InboxRow, sender: SigningPublicKey?) {
+        let from = sender.map { PublicID(key: $0).description } ?? "invalid"
         self.init(
             message_id: EnvelopeID(bytes: row.messageID).hex, kind: row.kind, from: from, from_name: row.senderName,
             text: row.text, created_at: row.createdAt, received_at: row.receivedAt, read: row.read,
             followed: row.kind == "alert" ? row.followed : nil)
+    }
+
+    init(_ row: Store.InboxRow) {
+        self.init(row, sender: try? SigningPublicKey(validating: row.sender))
     }
 }
 
