@@ -370,13 +370,16 @@ extension InboxItem {
 }
 
 /// Fans new inbox items out to subscribed API connections. Each subscriber has a bounded queue: a subscriber
-/// that does not read loses the oldest notifications beyond 1024 (the inbox still holds every message).
+/// that does not read loses the oldest notifications beyond `queueLimit` (the inbox still holds every message).
 final class SubscriberHub: Sendable {
     private let subscribers = NIOLockedValueBox<[Int: NotificationQueue]>([:])
     private let nextID = NIOLockedValueBox(0)
+    /// Twice the largest group commit, whose notifications are published all at once: a subscriber that keeps
+    /// reading never loses one, however the messages were grouped.
+    static let queueLimit = 2 * Engine.maxPendingWrites
 
     func subscribe() -> (id: Int, queue: NotificationQueue) {
-        let queue = NotificationQueue(limit: 1024)
+        let queue = NotificationQueue(limit: Self.queueLimit)
         let id = nextID.withLockedValue { n in
             n += 1
             return n
