@@ -28,7 +28,9 @@ fi
 
 swift build -c release --product estafetted >&2
 swift build -c release --product estafette-bench >&2
-swift build -c release --product estafette-sim >&2
+if [ $# -eq 0 ] && [ -z "$baseline_daemon" ]; then
+    swift build -c release --product estafette-sim >&2
+fi
 
 if ! ip link show lo | grep -q MULTICAST; then
     if [ "$(id -u)" -ne 0 ]; then
