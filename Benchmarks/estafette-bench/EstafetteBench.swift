@@ -35,6 +35,15 @@ struct E2EArguments: ParsableArguments {
     var latencyMessages = 2_500
     @Option(help: "Offered load of the latency run, messages per second.")
     var rate = 100.0
+    @Option(help: "The estafetted to run (default: the one next to this benchmark).")
+    var daemon: String? = nil
+    @Option(
+        help: ArgumentHelp(
+            "A second estafetted to compare with --daemon, interleaved in one run (e.g. the previous commit's).",
+            discussion: "Prints each build's throughput, CPU per message and latency, and the ratios."))
+    var baselineDaemon: String? = nil
+    @Option(help: "Interleaved rounds per build when comparing (throughput runs; latency messages are split).")
+    var rounds = 3
 
     var options: E2EOptions {
         var o = E2EOptions()
@@ -43,6 +52,9 @@ struct E2EArguments: ParsableArguments {
         o.window = max(1, window)
         o.latencyMessages = latencyMessages
         o.rate = rate
+        o.daemon = daemon
+        o.baselineDaemon = baselineDaemon
+        o.rounds = rounds
         return o
     }
 }

@@ -72,7 +72,18 @@ final class TestNode: Sendable {
     func commit() async { await shell.flushOnce() }
 
     /// `message.received` items, as a subscribed connection gets them.
-    func subscribe() async -> AsyncStream<InboxItem> { shell.hub.subscribe().stream }
+    func subscribe() async -> AsyncStream<InboxItem> {
+        let queue = await shell.hub.subscribe().queue
+        return AsyncStream { continuation in
+            let reader = Task {
+                while let items = await queue.next() {
+                    for item in items { continuation.yield(item) }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in reader.cancel() }
+        }
+    }
 
     private static func text(_ buffer: ByteBuffer) -> String {
         var s = String(buffer: buffer)

@@ -44,6 +44,8 @@ public final class Daemon: @unchecked Sendable {
     public let port: Int
     /// Command prefix, e.g. `ip netns exec h1` (empty: run directly).
     public let prefix: [String]
+    /// The `estafetted` binary this daemon runs (nil: the one next to the test or benchmark binary).
+    public let binary: String?
     private let process = Locked<Child?>(nil)
     public var logPath: String { dir + "/daemon.log" }
     public var pid: Int32 { process.get?.pid ?? -1 }
@@ -52,9 +54,10 @@ public final class Daemon: @unchecked Sendable {
     /// keeps the daemon's default.
     public init(
         name: String, root: String, group: String, port: Int, interface: String = "lo", logLevel: String = "info",
-        beaconIntervalMillis: Int? = nil, prefix: [String] = []
+        beaconIntervalMillis: Int? = nil, prefix: [String] = [], binary: String? = nil
     ) throws {
         self.name = name
+        self.binary = binary
         self.dir = root + "/" + name
         self.socket = dir + "/api.sock"
         self.dataDir = dir + "/data"
@@ -85,7 +88,7 @@ public final class Daemon: @unchecked Sendable {
     public func start(timeout: Double = 60) throws -> Double {
         precondition(process.get == nil, "\(name) already started")
         let t0 = monoNanos()
-        let p = try spawnDaemon(["--config", configPath], prefix: prefix, logPath: logPath)
+        let p = try spawnDaemon(["--config", configPath], prefix: prefix, logPath: logPath, binary: binary)
         process.with { $0 = p }
         do {
             try waitFor("\(name) to answer on \(socket)", timeout: timeout) {
@@ -173,8 +176,8 @@ public final class Daemon: @unchecked Sendable {
 
 /// Starts `estafetted` with `arguments` (under `setpriv --pdeathsig KILL` when available, after `prefix`),
 /// output appended to `logPath`, and tracks it in `Cleanup`.
-func spawnDaemon(_ arguments: [String], prefix: [String], logPath: String) throws -> Child {
-    let daemon = try Binaries.daemon()
+func spawnDaemon(_ arguments: [String], prefix: [String], logPath: String, binary: String? = nil) throws -> Child {
+    let daemon = try binary ?? Binaries.daemon()
     let setpriv = "/usr/bin/setpriv"
     let guarded =
         FileManager.default.isExecutableFile(atPath: setpriv) ? [setpriv, "--pdeathsig", "KILL", "--"] : []

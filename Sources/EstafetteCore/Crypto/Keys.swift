@@ -3,6 +3,7 @@ import CSodium
 public struct CryptoError: Error, Hashable, CustomStringConvertible, Sendable {
     private enum Base: Hashable, Sendable {
         case invalidPublicKey, invalidKeyLength, decryptionFailed, badSignature, keyConversionFailed
+        case memoryProtectionFailed
     }
 
     private let base: Base
@@ -12,6 +13,7 @@ public struct CryptoError: Error, Hashable, CustomStringConvertible, Sendable {
     public static let decryptionFailed = CryptoError(base: .decryptionFailed)
     public static let badSignature = CryptoError(base: .badSignature)
     public static let keyConversionFailed = CryptoError(base: .keyConversionFailed)
+    public static let memoryProtectionFailed = CryptoError(base: .memoryProtectionFailed)
 
     public var description: String {
         switch base {
@@ -20,6 +22,7 @@ public struct CryptoError: Error, Hashable, CustomStringConvertible, Sendable {
         case .decryptionFailed: return "decryption failed (wrong key or tampered data)"
         case .badSignature: return "signature does not verify"
         case .keyConversionFailed: return "Ed25519 to X25519 key conversion failed"
+        case .memoryProtectionFailed: return "cannot change the protection of guarded memory"
         }
     }
 }
@@ -136,6 +139,17 @@ public struct SigningKeyPair: Sendable {
         }
         guard rc == 0 else { throw .invalidPublicKey }
         return out
+    }
+
+    /// `crypto_box_beforenm`: writes the 32-byte key shared with `peer` to `out` (guarded memory, owned by the
+    /// caller). Returns libsodium's result: non-zero for a degenerate shared secret (a small-order peer key).
+    func precomputeSharedKey(with peer: BoxPublicKey, into out: UnsafeMutableRawPointer) -> Int32 {
+        guard peer.bytes.count == crypto_box_publickeybytes() else { return -1 }
+        return boxSecret.withUnsafeBytes { sk in
+            crypto_box_beforenm(
+                out.assumingMemoryBound(to: UInt8.self), peer.bytes, sk.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            )
+        }
     }
 
     /// Opens a `crypto_box_easy` box from `sender` to this identity.

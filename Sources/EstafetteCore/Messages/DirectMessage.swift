@@ -28,12 +28,13 @@ public enum DirectMessage {
         text: String, from sender: SigningKeyPair, to recipient: SigningPublicKey, createdAt: UInt64,
         expiresAt: UInt64
     ) throws(MessageError) -> Envelope {
-        var cache = KeyCache(capacity: 1)
+        var cache = KeyCache(capacity: 1, sharedKeyCapacity: 0)
         return try seal(
             text: text, from: sender, to: recipient, createdAt: createdAt, expiresAt: expiresAt, keys: &cache)
     }
 
-    /// As `seal(text:from:to:createdAt:expiresAt:)`, converting the recipient's key through `keys`.
+    /// As `seal(text:from:to:createdAt:expiresAt:)`, converting the recipient's key through `keys` and boxing with
+    /// the pair's precomputed key from `keys.shared`.
     public static func seal(
         text: String, from sender: SigningKeyPair, to recipient: SigningPublicKey, createdAt: UInt64,
         expiresAt: UInt64, keys: inout KeyCache
@@ -55,7 +56,7 @@ public enum DirectMessage {
         let nonce = Sodium.randomBytes(nonceBytes)
         let boxed: [UInt8]
         do {
-            boxed = try sender.box(plain, nonce: nonce, to: recipientX)
+            boxed = try keys.shared.box(plain, nonce: nonce, from: sender, to: recipientX)
         } catch {
             throw .invalidKey
         }
@@ -76,11 +77,12 @@ public enum DirectMessage {
     public static func open(_ envelope: Envelope, id: EnvelopeID, with me: SigningKeyPair) throws(MessageError)
         -> ReceivedMessage
     {
-        var cache = KeyCache(capacity: 1)
+        var cache = KeyCache(capacity: 1, sharedKeyCapacity: 0)
         return try open(envelope, id: id, with: me, keys: &cache)
     }
 
-    /// As `open(_:id:with:)`, validating and converting the sender's key through `keys`.
+    /// As `open(_:id:with:)`, validating and converting the sender's key through `keys` and opening the inner box
+    /// with the pair's precomputed key from `keys.shared`.
     public static func open(
         _ envelope: Envelope, id: EnvelopeID, with me: SigningKeyPair, keys: inout KeyCache
     ) throws(MessageError) -> ReceivedMessage {
@@ -110,7 +112,7 @@ public enum DirectMessage {
         }
         let plain: [UInt8]
         do {
-            plain = try me.openBox(boxed, nonce: nonce, from: senderX)
+            plain = try keys.shared.openBox(boxed, nonce: nonce, from: senderX, to: me)
         } catch {
             throw .forgedSender
         }

@@ -135,6 +135,8 @@ private func serve(
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 var subscription: Int? = nil
                 var deferred = 0
+                // Answers that a group commit makes ready together leave in one write.
+                let answers = LineBatcher()
                 defer { if let s = subscription { hub.unsubscribe(s) } }
                 do {
                     for try await line in inbound {
@@ -149,12 +151,17 @@ private func serve(
                         case .now(let response, let subscribe):
                             try await outbound.write(response)
                             if subscribe, subscription == nil {
-                                let (id, stream) = hub.subscribe()
+                                let (id, queue) = hub.subscribe()
                                 subscription = id
                                 tasks.addTask {
-                                    for await item in stream {
-                                        let n = RPCNotification(method: RPC.Method.messageReceived, params: item)
-                                        try await outbound.write(encodeLine(n))
+                                    // Everything queued since the last write goes out in one write.
+                                    while let items = await queue.next() {
+                                        var lines: [UInt8] = []
+                                        for item in items {
+                                            let n = RPCNotification(method: RPC.Method.messageReceived, params: item)
+                                            lines += n.jsonLine
+                                        }
+                                        try await outbound.write(ByteBuffer(bytes: lines))
                                     }
                                 }
                             }
@@ -165,7 +172,9 @@ private func serve(
                             }
                             deferred += 1
                             tasks.addTask {
-                                if let response = await answer() { try await outbound.write(response) }
+                                if let response = await answer() {
+                                    try await answers.send(response) { try await outbound.write($0) }
+                                }
                             }
                         }
                     }
@@ -186,6 +195,11 @@ private func serve(
     } catch {
         logger.debug("API connection ended with an error", metadata: ["error": "\(error)"])
     }
+}
+
+/// A response line, written without Foundation's coders (the API's hot path).
+func encodeLine(_ response: RPCResponse) -> ByteBuffer {
+    ByteBuffer(bytes: response.jsonLine)
 }
 
 func encodeLine<T: Encodable>(_ value: T) -> ByteBuffer {
@@ -210,14 +224,14 @@ enum Reply: Sendable {
 
 /// Handles one request line.
 func respond(to line: ByteBuffer, dispatcher: Dispatcher) async -> Reply {
-    let bytes = Data(line.readableBytesView)
+    let bytes = line.readableBytesView
     if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .none }  // blank line
     func fail(_ id: JSONValue, _ code: Int, _ message: String) -> Reply {
         .now(encodeLine(RPCResponse(id: id, error: RPCErrorObject(code: code, message: message))), subscribe: false)
     }
     let value: JSONValue
     do {
-        value = try JSONDecoder().decode(JSONValue.self, from: bytes)
+        value = try JSONText.parse(bytes)
     } catch {
         return fail(.null, RPC.ErrorCode.parseError, "parse error: the line is not valid JSON")
     }

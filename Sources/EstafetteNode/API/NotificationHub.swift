@@ -2,19 +2,22 @@ import EstafetteAPI
 import NIOConcurrencyHelpers
 
 /// Fans new inbox items out to subscribed API connections. Each subscriber has a bounded queue: a subscriber
-/// that does not read loses the oldest notifications beyond 1024 (the inbox still holds every message).
+/// that does not read loses the oldest notifications beyond `queueLimit` (the inbox still holds every message).
 final class NotificationHub: Sendable {
-    private let subscribers = NIOLockedValueBox<[Int: AsyncStream<InboxItem>.Continuation]>([:])
+    private let subscribers = NIOLockedValueBox<[Int: NotificationQueue]>([:])
     private let nextID = NIOLockedValueBox(0)
+    /// Twice the largest group commit, whose notifications are published all at once: a subscriber that keeps
+    /// reading never loses one, however the messages were grouped.
+    static let queueLimit = 2 * CommitQueue.maxPending
 
-    func subscribe() -> (id: Int, stream: AsyncStream<InboxItem>) {
-        let (stream, continuation) = AsyncStream.makeStream(of: InboxItem.self, bufferingPolicy: .bufferingNewest(1024))
+    func subscribe() -> (id: Int, queue: NotificationQueue) {
+        let queue = NotificationQueue(limit: Self.queueLimit)
         let id = nextID.withLockedValue { n in
             n += 1
             return n
         }
-        subscribers.withLockedValue { $0[id] = continuation }
-        return (id, stream)
+        subscribers.withLockedValue { $0[id] = queue }
+        return (id, queue)
     }
 
     func unsubscribe(_ id: Int) {
@@ -22,17 +25,17 @@ final class NotificationHub: Sendable {
     }
 
     func publish(_ item: InboxItem) {
-        for c in subscribers.withLockedValue({ Array($0.values) }) {
-            c.yield(item)
+        for q in subscribers.withLockedValue({ Array($0.values) }) {
+            q.push(item)
         }
     }
 
     func finishAll() {
-        for c in subscribers.withLockedValue({ s in
+        for q in subscribers.withLockedValue({ s in
             defer { s.removeAll() }
             return Array(s.values)
         }) {
-            c.finish()
+            q.finish()
         }
     }
 }

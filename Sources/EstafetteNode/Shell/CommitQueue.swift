@@ -12,6 +12,8 @@ struct CommitQueue {
         /// Unix seconds.
         let receivedAt: Int64
         let ticket: CommitTicket?
+        /// Carried out once this write is committed, before its ticket completes (a local envelope's multicast).
+        var afterStore: [MeshNode.Action] = []
     }
 
     /// Writes queued beyond this make the LAN reader wait for the disk (the socket queue then fills and drops,

@@ -93,8 +93,7 @@ public struct NodeService: Service, CustomStringConvertible {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for await d in transport.inbound {
-                            await shell.receive(d)
-                            await shell.waitForRoomInQueue()
+                            await shell.receiveThenWaitForRoom(d)
                         }
                     }
                     group.addTask { try await self.waitForChange(from: signature) }

@@ -9,12 +9,12 @@ extension NodeShell {
         public let message: String
     }
 
-    /// A local envelope accepted by the node: durable once `ticket` completes; `afterStore` (its multicast) is
-    /// carried out only after that, so nothing leaves for a message the API then reports as failed.
+    /// A local envelope accepted by the node: durable once `ticket` completes. Its `afterStore` actions (the
+    /// multicast) are carried out with its group commit, before the ticket completes, and only when the commit
+    /// succeeded, so nothing leaves for a message the API then reports as failed.
     public struct Prepared: Sendable {
         public let id: EnvelopeID
         let ticket: CommitTicket
-        let afterStore: [MeshNode.Action]
     }
 
     /// Seals a direct message and queues it for the next group commit.
@@ -42,7 +42,7 @@ extension NodeShell {
         }
     }
 
-    /// Waits until a prepared envelope is on disk, then sends it. Throws when it could not be stored.
+    /// Waits until a prepared envelope is on disk and sent. Throws when it could not be stored.
     public nonisolated func complete(_ p: Prepared) async throws(OperationError) -> EnvelopeID {
         do {
             try await p.ticket.wait()
@@ -50,7 +50,6 @@ extension NodeShell {
             throw OperationError(
                 code: RPC.ErrorCode.storageFailure, message: "cannot write to the database; the message was not sent")
         }
-        await perform(p.afterStore)
         return p.id
     }
 
@@ -78,8 +77,9 @@ extension NodeShell {
         let ticket = CommitTicket()
         commits.append(
             CommitQueue.Write(
-                envelope: submission.envelope, message: submission.message, receivedAt: now / 1000, ticket: ticket))
-        return Prepared(id: submission.envelope.id, ticket: ticket, afterStore: submission.afterStore)
+                envelope: submission.envelope, message: submission.message, receivedAt: now / 1000, ticket: ticket,
+                afterStore: submission.afterStore))
+        return Prepared(id: submission.envelope.id, ticket: ticket)
     }
 
     private static func operationError(_ error: MeshNode.LocalMessageError, making what: String) -> OperationError {

@@ -20,6 +20,8 @@ public actor NodeShell {
     /// The shell's own counters (commits, waits for the disk), reported with the node's by `node.status`.
     var counters = Counters()
     var commits = CommitQueue()
+    /// Senders' keys of new messages, validated once, for notifications.
+    var senderKeys = KeyCache()
     let startedAt: Millis
     public nonisolated let identityID: PublicID
 
@@ -65,6 +67,12 @@ public actor NodeShell {
         perform(node.receive(d.bytes, from: d.from, now: wallClockMillis(), store: lookup))
     }
 
+    /// `receive`, then `waitForRoomInQueue`, in one call (one hop onto the actor per datagram instead of two).
+    func receiveThenWaitForRoom(_ d: InboundDatagram) async {
+        receive(d)
+        await waitForRoomInQueue()
+    }
+
     /// The store as the node reads it: what is queued for commit, then the database.
     private var lookup: StoreLookup {
         StoreLookup(queued: commits.pending, store: store, logger: logger)
@@ -72,12 +80,15 @@ public actor NodeShell {
 
     // MARK: - Carrying out actions
 
-    /// Carries out actions in order. Stores are queued for the next group commit.
+    /// Carries out actions in order. Stores are queued for the next group commit. Multicasts are handed to the
+    /// transport together at the end, in order (one hop to the socket and one flush for the lot).
     func perform(_ actions: [MeshNode.Action]) {
+        var datagrams: [(bytes: [UInt8], except: Int?)] = []
+        defer { if !datagrams.isEmpty { transport?.multicast(datagrams) } }
         for action in actions {
             switch action {
             case .multicast(let bytes, let except):
-                transport?.multicast(bytes, except: except)
+                datagrams.append((bytes, except))
             case .store(let e, let message):
                 commits.append(
                     CommitQueue.Write(envelope: e, message: message, receivedAt: wallClockMillis() / 1000, ticket: nil))

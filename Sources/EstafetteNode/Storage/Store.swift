@@ -1,6 +1,7 @@
 import EstafetteCore
 import Foundation
 import GRDB
+import NIOConcurrencyHelpers
 
 /// The node's SQLite database (WAL, `synchronous = FULL`): envelopes, inbox, contacts, followed authors.
 ///
@@ -9,6 +10,18 @@ import GRDB
 public final class Store: Sendable {
     let pool: DatabasePool
     public let path: String
+    /// Contact lookups by name (nil: no such contact), so a send does not read SQLite each time. Contacts change
+    /// only through this object (the daemon owns the database), which empties the cache after every change and
+    /// bumps the generation, so a lookup that read the database before the change does not store its answer.
+    private let contactKeys = NIOLockedValueBox<(generation: Int, keys: [String: [UInt8]?])>((0, [:]))
+    static let contactCacheLimit = 1_024
+
+    private func contactsChanged() {
+        contactKeys.withLockedValue { c in
+            c.generation += 1
+            c.keys.removeAll()
+        }
+    }
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -168,6 +181,7 @@ public final class Store: Sendable {
             }
             try db.execute(sql: "INSERT INTO contact (name, pk) VALUES (?, ?)", arguments: [name, Data(key)])
         }
+        contactsChanged()
     }
 
     public func contacts() throws -> [(name: String, key: [UInt8])] {
@@ -180,14 +194,23 @@ public final class Store: Sendable {
     }
 
     public func contactKey(name: String) throws -> [UInt8]? {
-        try pool.read { db in
+        let (generation, cached) = contactKeys.withLockedValue { ($0.generation, $0.keys[name]) }
+        if let cached { return cached }
+        let key = try pool.read { db in
             try Data.fetchOne(db, sql: "SELECT pk FROM contact WHERE name = ?", arguments: [name]).map { Array($0) }
         }
+        contactKeys.withLockedValue { c in
+            guard c.generation == generation else { return }
+            if c.keys.count >= Self.contactCacheLimit { c.keys.removeAll() }
+            c.keys[name] = .some(key)
+        }
+        return key
     }
 
     /// Returns false when there was no such contact.
     public func removeContact(name: String) throws -> Bool {
-        try pool.write { db in
+        defer { contactsChanged() }
+        return try pool.write { db in
             try db.execute(sql: "DELETE FROM contact WHERE name = ?", arguments: [name])
             return db.changesCount > 0
         }
