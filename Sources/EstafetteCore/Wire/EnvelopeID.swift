@@ -24,24 +24,8 @@ public struct EnvelopeID: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     public init?(hex: String) {
-        guard hex.utf8.count == 64 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        var it = hex.utf8.makeIterator()
-        while let hi = it.next(), let lo = it.next() {
-            guard let h = Self.nibble(hi), let l = Self.nibble(lo) else { return nil }
-            bytes.append(h << 4 | l)
-        }
+        guard hex.utf8.count == 64, let bytes = [UInt8](hexDigits: hex.utf8) else { return nil }
         self.init(bytes: bytes)
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 
     public var bytes: [UInt8] {
