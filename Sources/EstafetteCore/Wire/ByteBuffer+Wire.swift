@@ -33,10 +33,7 @@ extension ByteBuffer {
 
     /// A 32-byte envelope ID (or digest), or nil when fewer bytes are left.
     mutating func readEnvelopeID() -> EnvelopeID? {
-        guard readableBytes >= 32 else { return nil }
-        return EnvelopeID(
-            w0: readInteger(as: UInt64.self)!, w1: readInteger(as: UInt64.self)!, w2: readInteger(as: UInt64.self)!,
-            w3: readInteger(as: UInt64.self)!)
+        readBytes(length: 32).map(EnvelopeID.init(bytes:))
     }
 
     @discardableResult
