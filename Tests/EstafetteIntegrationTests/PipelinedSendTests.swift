@@ -8,7 +8,7 @@ struct PipelinedSendTests {
     @Test(
         "300 pipelined sends are answered by id, committed in groups, and all arrive",
         .enabled(if: Loopback.multicastReady, "multicast is off on lo and this test is not root"),
-        .timeLimit(.minutes(2)))
+        .timeLimit(.minutes(5)))
     func pipelinedSends() async throws {
         let root = try makeScratchDir("pipeline")
         defer { removeScratchDir(root) }

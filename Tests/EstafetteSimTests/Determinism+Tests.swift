@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct DeterminismTests {
     /// The same seed replays the same run event for event (trace hash and every metric); another seed does not.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(5)))
     func sameSeedSameRunDifferentSeedDifferentRun() throws {
         let a = ScenarioOptions(.lossyLAN, seed: 501, nodes: 40, loss: 0.2, envelopes: 20)
         let first = try a.run()
@@ -22,7 +22,7 @@ import Testing
     }
 
     /// A run that fails says which seed failed and how to replay it.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func failurePrintsSeedAndReplayCommand() throws {
         let options = ScenarioOptions(.lossyLAN, seed: 77, nodes: 10, loss: 0.9, envelopes: 10, bound: 1)
         let result = try options.run()

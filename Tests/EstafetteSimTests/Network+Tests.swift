@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct NetworkTests {
     /// Loss is drawn per receiver and per datagram: the share lost matches the probability.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func lossRateMatchesTheModel() throws {
         let options = ScenarioOptions(.lossyLAN, seed: 601, nodes: 30, loss: 0.3, envelopes: 10)
         let (_, result) = try runExpectingSuccess(options)
@@ -15,7 +15,7 @@ import Testing
     }
 
     /// Three segments chained by bridging nodes: envelopes cross the bridges and every segment carries them.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(5)))
     func envelopesCrossBridgedSegments() throws {
         let options = ScenarioOptions(.lossyLAN, seed: 602, nodes: 30, loss: 0.1, envelopes: 12, segments: 3)
         let (_, result) = try runExpectingSuccess(options)
