@@ -24,7 +24,7 @@ public final class LineClient: @unchecked Sendable {
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            Glibc.close(fd)
+            close()  // and forget the number: deinit runs for a thrown init and must not close it again
             throw KitError("socket path too long (\(bytes.count) bytes): \(path)")
         }
         withUnsafeMutableBytes(of: &addr.sun_path) { p in
@@ -37,7 +37,7 @@ public final class LineClient: @unchecked Sendable {
         }
         guard rc == 0 else {
             let e = String(cString: strerror(errno))
-            Glibc.close(fd)
+            close()  // and forget the number: deinit runs for a thrown init and must not close it again
             throw KitError("cannot connect to \(path): \(e)")
         }
     }
