@@ -7,7 +7,7 @@ import Testing
 @Suite struct ScenarioTests {
     /// 200 nodes on one segment, 20% loss per receiver: every node holds every envelope within 60 s of virtual
     /// time after the last injection (the scenario fails otherwise).
-    @Test(.timeLimit(.minutes(3)), arguments: [UInt64(101), 102])
+    @Test(.timeLimit(.minutes(10)), arguments: [UInt64(101), 102])
     func lossyLANConverges(seed: UInt64) throws {
         let options = ScenarioOptions(.lossyLAN, seed: seed, nodes: 200, loss: 0.2, envelopes: 50)
         let (_, result) = try runExpectingSuccess(options)
@@ -20,7 +20,7 @@ import Testing
 
     /// Two halves of 100 each receive their own envelopes, then the partition heals: within 60 s of virtual time
     /// every node holds all of them.
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func partitionsConvergeAfterHealing() throws {
         let options = ScenarioOptions(.partitionHeal, seed: 201, nodes: 200, envelopes: 40)
         let config = try options.makeConfig()
@@ -47,7 +47,7 @@ import Testing
 
     /// Node 0 is away for a simulated day. When it returns it catches up on everything unexpired within 60 s of
     /// virtual time, and never stores the envelopes that expired while it was away.
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func absentNodeCatchesUpWithoutResurrectingExpired() throws {
         let options = ScenarioOptions(.absentNode, seed: 301, nodes: 20, envelopes: 24)
         let config = try options.makeConfig()
@@ -73,7 +73,7 @@ import Testing
 
     /// A steady flood of 10-minute envelopes for four lifetimes: what one node holds follows rate × lifetime, not
     /// the total injected; partial envelopes stay under the reassembler's limit; peers never exceed the other nodes.
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func memoryStaysBoundedDuringAFlood() throws {
         let options = ScenarioOptions(.flood, seed: 401, nodes: 10, envelopes: 600, lifetime: 600)
         let (_, result) = try runExpectingSuccess(options)

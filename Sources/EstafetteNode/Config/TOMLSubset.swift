@@ -8,7 +8,7 @@
 /// after the `T` (`1979-05-27T{7:32:00Z`). So toml++ is given only text whose structure this check has
 /// followed to the end, and no dates, times or floats (no setting takes one). What it accepts, toml++ parses
 /// the same way; what toml++ still refuses within it (a bad escape, a duplicate key, an integer too large)
-/// it reports itself. See docs/fuzzing.md.
+/// it reports itself. See docs/decisions.md, "Daemon".
 enum TOMLSubset {
     struct Problem: Error, Equatable {
         let line: Int
