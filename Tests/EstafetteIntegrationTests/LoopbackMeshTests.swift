@@ -10,7 +10,7 @@ struct LoopbackMeshTests {
         .enabled(
             if: Loopback.multicastReady,
             "multicast is off on lo and this test is not root: run `ip link set lo multicast on` as root"),
-        .timeLimit(.minutes(3)))
+        .timeLimit(.minutes(10)))
     func meshOnLoopback() async throws {
         let root = try makeScratchDir("loopback")
         defer { removeScratchDir(root) }

@@ -78,7 +78,7 @@ struct NamespaceMeshTests {
     @Test(
         "the mesh exchange across three network namespaces",
         .enabled(if: NamespaceLAN.available, "needs root and iproute2 to create network namespaces"),
-        .timeLimit(.minutes(3)))
+        .timeLimit(.minutes(10)))
     func meshAcrossNamespaces() async throws {
         let lan = try NamespaceLAN.create(hostCount: 3)
         defer { lan.teardown() }
