@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "EstafetteNodeTests",
             dependencies: [
-                "EstafetteNode", "EstafetteCore", "EstafetteAPI", "EstafetteTestKit",
+                "EstafetteNode", "EstafetteCore", "EstafetteAPI", "EstafetteSim", "EstafetteTestKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
