@@ -12,6 +12,10 @@ let package = Package(
         .executable(name: "estafetted", targets: ["estafetted"]),
         .executable(name: "estafette", targets: ["estafette"]),
         .library(name: "EstafetteCore", targets: ["EstafetteCore"]),
+        // For the fuzz targets in Fuzz/ (a separate package built with -sanitize=fuzzer): the config and
+        // request-line parsers live here.
+        .library(name: "EstafetteAPI", targets: ["EstafetteAPI"]),
+        .library(name: "EstafetteNode", targets: ["EstafetteNode"]),
         .executable(name: "estafette-sim", targets: ["estafette-sim"]),
     ],
     dependencies: [
@@ -117,6 +121,11 @@ let package = Package(
         .testTarget(
             name: "EstafetteCoreTests",
             dependencies: ["EstafetteCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EstafetteNodeTests",
+            dependencies: ["EstafetteNode", "EstafetteAPI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
