@@ -68,11 +68,8 @@ extension NodeConfig {
 
     /// Loads a TOML file. Command-line overrides are applied by the caller afterwards.
     public static func load(file: String, text: String) throws(ConfigError) -> NodeConfig {
-        if let line = TOMLHeaderCheck.firstUnparsableHeader(in: text) {
-            throw ConfigError(
-                file: file, line: line, key: nil,
-                reason: "TOML syntax error: a table header must start with a key (letters, digits, '-', '_', or quoted)"
-            )
+        if let problem = TOMLSubset.check(text) {
+            throw ConfigError(file: file, line: problem.line, key: nil, reason: "TOML syntax error: \(problem.reason)")
         }
         let table: TOMLTable
         do {
