@@ -88,6 +88,19 @@ struct NodeConfigTests {
         #expect(try NodeConfig.load(file: "estafette.toml", text: shipped) == NodeConfig())
     }
 
+    /// Found by the `config` fuzz target: with CRLF line ends, the file was split into one line, and an error
+    /// named line 1 or no line.
+    @Test("errors name the right line in a file with CRLF line ends")
+    func crlfLines() {
+        do {
+            _ = try NodeConfig.load(file: "c.toml", text: "# settings\r\n\r\n[lan]\r\nport = 4545\r\nprot = 1\r\n")
+            Issue.record("accepted an unknown key")
+        } catch {
+            #expect(error.line == 5, "\(error)")
+            #expect(error.key == "lan.prot")
+        }
+    }
+
     @Test("valid headers still load", arguments: ["[lan]\n", "[ lan ]\n", "[\"lan\"]\n", "[[lan]]\n", "[\tapi]\n"])
     func goodHeaders(text: String) {
         // Not a header error: either loads or fails for another reason (an array of tables is not a section).

@@ -1,4 +1,5 @@
 import EstafetteNode
+import Foundation
 import FuzzSupport
 
 /// Fuzz target `config`: TOML text into `NodeConfig.load(file:text:)`, the daemon's config parser (toml++
@@ -9,7 +10,8 @@ import FuzzSupport
 enum ConfigFuzz {
     static func run(_ bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
-        let lineCount = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        // Lines as a text editor counts them ("\r\n" is one Character in Swift: count bytes).
+        let lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         do {
             let c = try NodeConfig.load(file: "fuzz.toml", text: text)
             fuzzCheck(!c.dataDir.isEmpty && !c.socketPath.isEmpty, "empty path in \(c)")
@@ -28,7 +30,14 @@ enum ConfigFuzz {
             }
         } catch {
             fuzzCheck(!error.reason.isEmpty, "error without a reason")
-            if let line = error.line { fuzzCheck((1...lineCount + 1).contains(line), "error at line \(line) of \(lineCount)") }
+            if let line = error.line {
+                fuzzCheck((1...lines.count).contains(line), "error at line \(line) of \(lines.count)")
+                // A key's error points at the line that sets it.
+                if let key = error.key, line <= lines.count {
+                    let name = key.split(separator: ".").last.map { $0.trimmingCharacters(in: ["[", "]"]) } ?? ""
+                    fuzzCheck(lines[line - 1].contains(name), "error for \(key) at line \(line): \(lines[line - 1])")
+                }
+            }
             fuzzCheck(error.description.hasPrefix("fuzz.toml"), "error does not name the file: \(error)")
         }
     }
