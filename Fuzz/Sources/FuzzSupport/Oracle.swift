@@ -3,7 +3,8 @@ import EstafetteCore
 /// GF(2⁸) with the polynomial 0x11D, written independently of the code under test (shift-and-add, no tables),
 /// so that the targets can compute what a coded packet or a parity must hold.
 public enum GFOracle {
-    public static func mul(_ a: UInt8, _ b: UInt8) -> UInt8 {
+    /// Shift-and-add multiplication, the definition.
+    static func slowMul(_ a: UInt8, _ b: UInt8) -> UInt8 {
         var a = UInt16(a)
         var b = b
         var p: UInt16 = 0
@@ -16,11 +17,23 @@ public enum GFOracle {
         return UInt8(p)
     }
 
+    /// Every product, from the definition, once (a lookup keeps the targets fast).
+    static let products: [UInt8] = (0..<65_536).map { slowMul(UInt8($0 >> 8), UInt8($0 & 0xFF)) }
+
+    public static func mul(_ a: UInt8, _ b: UInt8) -> UInt8 { products[Int(a) << 8 | Int(b)] }
+
     /// Σ cᵢ·xᵢ, each xᵢ zero-padded to the longest.
     public static func combine(_ terms: [(coefficient: UInt8, bytes: [UInt8])]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: terms.map(\.bytes.count).max() ?? 0)
-        for t in terms {
-            for (i, x) in t.bytes.enumerated() { out[i] ^= mul(t.coefficient, x) }
+        products.withUnsafeBufferPointer { table in
+            out.withUnsafeMutableBufferPointer { o in
+                for t in terms {
+                    let row = Int(t.coefficient) << 8
+                    t.bytes.withUnsafeBufferPointer { x in
+                        for i in 0..<x.count { o[i] ^= table[row | Int(x[i])] }
+                    }
+                }
+            }
         }
         return out
     }
@@ -37,6 +50,9 @@ public func seededBytes(_ count: Int, seed: UInt64) -> [UInt8] {
     }
     return out
 }
+
+/// 64 KiB of seeded bytes: ground truth is cut from it, at no cost per run.
+public let noise = seededBytes(65_536, seed: 0x5EED)
 
 /// `bytes` equals `truth` followed by zeros (a solved unknown is zero-padded to its combination's length).
 public func isZeroPadded(_ bytes: [UInt8], of truth: [UInt8]) -> Bool {

@@ -34,7 +34,8 @@ enum CodedFuzz {
             // Prefixes far apart, in an order unrelated to their index.
             let prefix = UInt64(i) &* 0x9E37_79B9_7F4A_7C15
             prefixes.append(prefix)
-            truth[prefix] = seededBytes(1 + Int(input.u16()) % 1_100, seed: prefix)
+            let start = (i * 1_543) % (noise.count - 1_100)
+            truth[prefix] = Array(noise[start..<(start + 1 + Int(input.u16()) % 1_100)])
         }
         var state = State(
             decoder: FuzzingCodedDecoder(maxRows: maxRows, timeoutMillis: 30_000), maxRows: maxRows,

@@ -18,10 +18,12 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 func seeds() -> [(name: String, bytes: [UInt8])] {
     let key = MeshKey.publicDefault
     var out: [(name: String, bytes: [UInt8])] = []
+    // Sealed with a fixed nonce, so that the seeds are the same on every run.
+    let nonce = [UInt8](repeating: 0x42, count: 24)
     for (name, packet) in Samples.packets() {
-        let datagram = key.seal(packet, session: 0x1122_3344_5566_7788)
-        out.append(("raw-\(name)", [0] + datagram))
-        out.append(("plain-\(name)", [1] + key.openPlaintext(datagram)!))
+        let plain = key.openPlaintext(key.seal(packet, session: 0x1122_3344_5566_7788))!
+        out.append(("raw-\(name)", [0] + key.sealPlaintext(plain, nonce: nonce)))
+        out.append(("plain-\(name)", [1] + plain))
     }
     // Fields (mode 2): a beacon, a want, a fragment.
     var beacon: [UInt8] = [2]
@@ -48,7 +50,7 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
     out.append(("edge-empty", []))
     out.append(("edge-plain-header", [1, 9, 0, 0, 0, 0, 0, 0, 0, 1]))
     out.append(("edge-plain-type-0", [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xFF]))
-    var wrongVersion = key.seal(.beacon(count: 0, digest: .zero), session: 1)
+    var wrongVersion = key.sealPlaintext([1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 32), nonce: nonce)
     wrongVersion[2] = 2
     out.append(("edge-raw-version-2", [0] + wrongVersion))
     return out

@@ -7,7 +7,8 @@ import FuzzSupport
 ///
 /// Input: settings u8 (bit 0: small bounds; bits 4–7: every n-th store fails), seed u64, then operations (see
 /// `step`): genuine envelopes whole or in pieces, beacons, inventories, wants and coded packets about them,
-/// packets of any type from fields, raw bytes, time passing, and local sends.
+/// packets of any type from fields, raw bytes, time passing (timers fire in order) or jumping (a machine
+/// waking up: timers fire late), and local sends.
 ///
 /// Checks, after every operation: the node's state stays within its bounds and agrees with the store; it
 /// stores only valid envelopes, each once; it delivers only messages a genuine sender made, unaltered; every
@@ -52,7 +53,7 @@ enum MeshNodeFuzz {
             if i < e.pieces.count {
                 send(e.pieces[i])
             } else {
-                send(Fragmenter.parities(for: e.bytes, id: e.id, indices: [UInt8(i % 256)])[0])
+                send(Pool.parity(of: e, index: UInt8(i)))
             }
         case 2:
             let (count, digest) = shell.node.storeDigest
@@ -75,8 +76,11 @@ enum MeshNodeFuzz {
         case 7:
             shell.receive(input.blob(max: 1_300), from: nil)
         case 8:
-            let unit: Millis = input.bool() ? 1 : 100
-            shell.advance(to: shell.now + Millis(input.u16()) * unit)
+            if input.u8() < 224 {
+                shell.advance(to: shell.now + Millis(input.u16()))
+            } else {
+                shell.jump(to: shell.now + Millis(input.u16()) * 1_000)
+            }
         default:
             let e = pool[Int(input.u8()) % pool.count]
             let envelope = try! Envelope(decoding: e.bytes)

@@ -41,4 +41,14 @@ enum Pool {
     static let codable = envelopes.filter { $0.bytes.count <= CodedRepair.maxMemberBytes }
         .sorted { $0.id.prefix < $1.id.prefix }
     static let long = envelopes.filter { !$0.pieces.isEmpty }
+
+    /// Parities by (long envelope, index), made once.
+    nonisolated(unsafe) static var parities: [EnvelopeID: [UInt8: Packet]] = [:]
+
+    static func parity(of e: PoolEnvelope, index: UInt8) -> Packet {
+        if let p = parities[e.id]?[index] { return p }
+        let p = Fragmenter.parities(for: e.bytes, id: e.id, indices: [index])[0]
+        parities[e.id, default: [:]][index] = p
+        return p
+    }
 }

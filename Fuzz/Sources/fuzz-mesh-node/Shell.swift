@@ -61,7 +61,7 @@ struct Shell {
     /// Moves the clock to `until`, firing the timers that fall due on the way, in order.
     mutating func advance(to until: Millis) {
         var fired = 0
-        while let (timer, at) = timers.filter({ $0.value <= until }).min(by: { ($0.value, "\($0.key)") < ($1.value, "\($1.key)") }) {
+        while let (timer, at) = nextTimer(dueBy: until) {
             timers[timer] = nil
             now = max(now, at)
             perform(node.timerFired(timer, now: now))
@@ -69,6 +69,27 @@ struct Shell {
             fuzzCheck(fired < 100_000, "timers keep firing without the clock moving on (at \(now))")
         }
         now = max(now, until)
+    }
+
+    /// The clock jumps to `until` (a suspended machine wakes, the wall clock is set): each timer that fell due
+    /// fires once, late.
+    mutating func jump(to until: Millis) {
+        now = max(now, until)
+        for timer in Self.timerOrder {
+            guard let at = timers[timer], at <= now else { continue }
+            timers[timer] = nil
+            perform(node.timerFired(timer, now: now))
+        }
+    }
+
+    static let timerOrder: [MeshNode.Timer] = [.sweep, .interval, .beacon, .repair]
+
+    func nextTimer(dueBy until: Millis) -> (MeshNode.Timer, Millis)? {
+        var best: (MeshNode.Timer, Millis)? = nil
+        for timer in Self.timerOrder {
+            if let at = timers[timer], at <= until, best.map({ at < $0.1 }) ?? true { best = (timer, at) }
+        }
+        return best
     }
 
     /// A datagram the node sends: one that any node accepts.

@@ -46,6 +46,27 @@ enum ReassemblerFuzz {
     /// Envelopes made once per (slot, length): seeded bytes, their fragments.
     nonisolated(unsafe) static var made: [Int: Truth] = [:]
 
+    /// The parity indices genuine senders use here: the first few, and some far apart (255 repeats 0).
+    static let parityIndices: [UInt8] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 31, 64, 127, 128, 200, 254, 255]
+
+    /// Parities made once per (envelope, index), as a sender makes them.
+    nonisolated(unsafe) static var parities: [ParityKey: [UInt8]] = [:]
+
+    struct ParityKey: Hashable {
+        let id: EnvelopeID
+        let index: UInt8
+    }
+
+    static func parity(of t: Truth, index: UInt8) -> [UInt8] {
+        let key = ParityKey(id: t.id, index: index)
+        if let p = parities[key] { return p }
+        guard case .parity(_, _, _, let chunk) = Fragmenter.parities(for: t.bytes, id: t.id, indices: [index])[0] else {
+            fatalError("Fragmenter made something other than a parity")
+        }
+        parities[key] = chunk
+        return chunk
+    }
+
     static func truth(_ k: Int, lengthIndex: Int) -> Truth {
         let slot = k * lengths.count + lengthIndex
         if let t = made[slot] { return t }
@@ -89,12 +110,12 @@ enum ReassemblerFuzz {
                 now: s.now)
             check(&s, outcome, stream: t.stream, total: t.bytes.count, genuineFragment: f.offset)
         case 2:
-            let index = input.u8()
-            guard case .parity(_, let total, _, let chunk) = Fragmenter.parities(for: t.bytes, id: t.id, indices: [index])[0]
-            else { return }
+            let index = parityIndices[Int(input.u8()) % parityIndices.count]
+            let chunk = parity(of: t, index: index)
             let outcome = s.reassembler.addParity(
-                session: s.session, stream: t.stream, total: total, index: index, parity: chunk, now: s.now)
-            check(&s, outcome, stream: t.stream, total: Int(total), genuineFragment: nil)
+                session: s.session, stream: t.stream, total: UInt32(t.bytes.count), index: index, parity: chunk,
+                now: s.now)
+            check(&s, outcome, stream: t.stream, total: t.bytes.count, genuineFragment: nil)
         case 3, 4, 7:
             forged(&s, &input, op: op, truth: t)
         case 5:
