@@ -12,6 +12,10 @@ let package = Package(
         .executable(name: "estafetted", targets: ["estafetted"]),
         .executable(name: "estafette", targets: ["estafette"]),
         .library(name: "EstafetteCore", targets: ["EstafetteCore"]),
+        // For the fuzz targets in Fuzz/ (a separate package built with -sanitize=fuzzer): the config and
+        // request-line parsers live here.
+        .library(name: "EstafetteAPI", targets: ["EstafetteAPI"]),
+        .library(name: "EstafetteNode", targets: ["EstafetteNode"]),
         .executable(name: "estafette-sim", targets: ["estafette-sim"]),
     ],
     dependencies: [

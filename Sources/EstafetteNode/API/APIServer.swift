@@ -224,43 +224,27 @@ enum Reply: Sendable {
 
 /// Handles one request line.
 func respond(to line: ByteBuffer, dispatcher: Dispatcher) async -> Reply {
-    let bytes = line.readableBytesView
-    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .none }  // blank line
-    func fail(_ id: JSONValue, _ code: Int, _ message: String) -> Reply {
-        .now(encodeLine(RPCResponse(id: id, error: RPCErrorObject(code: code, message: message))), subscribe: false)
+    func fail(_ id: JSONValue, _ error: RPCErrorObject) -> Reply {
+        .now(encodeLine(RPCResponse(id: id, error: error)), subscribe: false)
     }
-    let value: JSONValue
-    do {
-        value = try JSONText.parse(bytes)
-    } catch {
-        return fail(.null, RPC.ErrorCode.parseError, "parse error: the line is not valid JSON")
+    let id: JSONValue?
+    let method: String
+    let params: JSONValue?
+    switch RequestLine(parsing: line.readableBytesView) {
+    case .blank:
+        return .none
+    case .invalid(let replyID, let error):
+        return fail(replyID, error)
+    case .call(let i, let m, let p):
+        (id, method, params) = (i, m, p)
     }
-    guard case .object(let obj) = value else {
-        if case .array = value {
-            return fail(
-                .null, RPC.ErrorCode.invalidRequest, "batch requests are not supported: send one JSON object per line")
-        }
-        return fail(.null, RPC.ErrorCode.invalidRequest, "a request must be a JSON object")
-    }
-    let id = obj["id"]
-    let replyID: JSONValue
-    switch id {
-    case .none, .some(.null): replyID = .null
-    case .some(.string), .some(.int), .some(.double): replyID = id!
-    default: return fail(.null, RPC.ErrorCode.invalidRequest, "id must be a string, a number or null")
-    }
-    guard obj["jsonrpc"] == .string("2.0") else {
-        return fail(replyID, RPC.ErrorCode.invalidRequest, "\"jsonrpc\" must be \"2.0\"")
-    }
-    guard case .string(let method) = obj["method"] else {
-        return fail(replyID, RPC.ErrorCode.invalidRequest, "\"method\" must be a string")
-    }
+    let replyID = id ?? .null
     let isNotification = id == nil
     let answer: Dispatcher.Answer
     do {
-        answer = try await dispatcher.handle(method: method, params: obj["params"])
+        answer = try await dispatcher.handle(method: method, params: params)
     } catch {
-        return isNotification ? .none : fail(replyID, error.code, error.message)
+        return isNotification ? .none : fail(replyID, error)
     }
     switch answer {
     case .now(let result):

@@ -88,7 +88,8 @@ extension NodeConfig {
         } catch {
             throw ConfigError(file: file, line: nil, key: nil, reason: "cannot parse: \(error)")
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // "\r\n" is one Character: split on it too, or a file with CRLF line ends is one long line.
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }.map(String.init)
         func fail(_ section: String, _ key: String?, _ reason: String) -> ConfigError {
             let dotted =
                 key.map { section.isEmpty ? $0 : "\(section).\($0)" } ?? (section.isEmpty ? nil : "[\(section)]")
