@@ -119,8 +119,8 @@ struct Estafetted: AsyncParsableCommand {
                 "created a new identity", metadata: ["identity.id": "\(id)", "identity.file": "\(identityPath)"])
         }
         let meshKey: MeshKey
-        if let pass = cfg.meshPassphrase {
-            guard let k = MeshKey.fromPassphrase(pass) else {
+        if let pass = cfg.meshPassphrase, let name = cfg.meshName {
+            guard let k = MeshKey.fromPassphrase(pass, meshName: name) else {
                 throw DaemonFailure(message: "cannot derive the mesh key (Argon2id failed: out of memory?)")
             }
             meshKey = k

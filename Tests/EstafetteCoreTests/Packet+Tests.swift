@@ -117,8 +117,8 @@ struct PacketTests {
 
     @Test("the passphrase key is deterministic and differs between passphrases")
     func passphraseKeys() throws {
-        let again = try #require(MeshKey.fromPassphrase("x", opsLimit: 1, memLimit: 8 * 1024 * 1024))
-        let other = try #require(MeshKey.fromPassphrase("y", opsLimit: 1, memLimit: 8 * 1024 * 1024))
+        let again = try #require(MeshKey.fromPassphrase("x", meshName: "test", opsLimit: 1, memLimit: 8 * 1024 * 1024))
+        let other = try #require(MeshKey.fromPassphrase("y", meshName: "test", opsLimit: 1, memLimit: 8 * 1024 * 1024))
         let datagram = Fixture.otherMeshKey.seal(.want(target: 7, need: 1, prefixes: [42]), session: 5)
         #expect(try again.open(datagram).packet == .want(target: 7, need: 1, prefixes: [42]))
         #expect(throws: WireError.badMAC) { try other.open(datagram) }
@@ -260,5 +260,25 @@ struct PacketTests {
             if i % 2 == 0, bytes.count >= 3 { bytes.replaceSubrange(0..<3, with: [0x45, 0x53, 1]) }
             #expect(throws: WireError.self) { try Self.key.open(bytes) }
         }
+    }
+}
+
+@Suite("Private mesh keys")
+struct PrivateMeshKeyTests {
+    static func key(_ passphrase: String, _ name: String) throws -> MeshKey {
+        try #require(MeshKey.fromPassphrase(passphrase, meshName: name, opsLimit: 1, memLimit: 8 << 20))
+    }
+
+    @Test("members with the same name and passphrase talk; another mesh name is another key")
+    func saltPerMesh() throws {
+        let packet = Packet.beacon(count: 1, digest: EnvelopeID(ofEncoded: [1, 2, 3]))
+        let datagram = try Self.key("plum tractor", "assembly").seal(packet, session: 9)
+        #expect(try Self.key("plum tractor", "assembly").open(datagram).session == 9)
+        let otherName = try Self.key("plum tractor", "assembly2")
+        let otherPassphrase = try Self.key("plum tractors", "assembly")
+        #expect(throws: WireError.self) { try otherName.open(datagram) }
+        #expect(throws: WireError.self) { try otherPassphrase.open(datagram) }
+        #expect(MeshKey.salt(meshName: "a") != MeshKey.salt(meshName: "b"))
+        #expect(MeshKey.salt(meshName: "a").count == PasswordHash.saltBytes)
     }
 }

@@ -15,7 +15,7 @@ enum Fixture {
     static let mallory = SigningKeyPair.deterministic(666)
 
     /// A private mesh key, cheap to derive (Argon2id at its minimum cost).
-    static let otherMeshKey = MeshKey.fromPassphrase("x", opsLimit: 1, memLimit: 8 * 1024 * 1024)!
+    static let otherMeshKey = MeshKey.fromPassphrase("x", meshName: "test", opsLimit: 1, memLimit: 8 * 1024 * 1024)!
 
     /// Seeded random bytes.
     static func bytes(_ count: Int, using rng: inout SplitMix64) -> [UInt8] {

@@ -38,7 +38,17 @@ struct NodeConfigTests {
             ),
             ("[lan]\ninterfaces = [\"\"]\n", ":2: lan.interfaces: must be an array of interface names (strings)"),
             ("log_level = \"loud\"\n", ":1: log_level: 'loud' is not one of trace, debug, info"),
-            ("[lan]\nmesh_passphrase = \"short\"\n", ":2: lan.mesh_passphrase: must be at least 8 characters"),
+            (
+                "[lan]\nmesh_name = \"squat\"\nmesh_passphrase = \"hunter2hunter2\"\n",
+                ":3: lan.mesh_passphrase: is too easy to guess offline (about 22 bits; at least 50 needed)"
+            ),
+            (
+                "[lan]\nmesh_passphrase = \"plum tractor eleven violet\"\n",
+                ":2: lan.mesh_passphrase: a private mesh needs a name too: set lan.mesh_name"
+            ),
+            ("[lan]\nmesh_name = \"squat\"\n", ":2: lan.mesh_name: names a private mesh, but lan.mesh_passphrase"),
+            ("[lan]\nmesh_name = \"\"\n", ":2: lan.mesh_name: must be 1 to 64 bytes"),
+            ("[api]\nmax_connections = 0\n", ":2: api.max_connections: 0 is out of range 1…1024"),
             ("[lan\nport = 1\n", ":1: TOML syntax error"),
             ("[relay]\nx = 1\n", ":1: [relay]: unknown section [relay]"),
             (
@@ -72,6 +82,7 @@ struct NodeConfigTests {
             group = "239.1.2.3"
             port = 5000
             interfaces = ["eth0", "wlan0"]
+            mesh_name = "assembly"
             mesh_passphrase = "correct horse battery staple"
             beacon_interval_ms = 250
             repair_interval_ms = 8000
@@ -87,6 +98,7 @@ struct NodeConfigTests {
         #expect(c.lanPort == 5000)
         #expect(c.lanInterfaces == ["eth0", "wlan0"])
         #expect(c.meshPassphrase == "correct horse battery staple")
+        #expect(c.meshName == "assembly")
         #expect(c.beaconIntervalMillis == 250)
         #expect(c.repairIntervalMillis == 8000)
         #expect(c.messageLifetimeSeconds == 24 * 3600)
@@ -102,9 +114,10 @@ struct NodeConfigTests {
 
     @Test("the description never shows the mesh passphrase")
     func passphraseRedacted() throws {
-        let c = try NodeConfig.load(file: Self.file, text: "[lan]\nmesh_passphrase = \"hunter2hunter2\"\n")
-        #expect(!"\(c)".contains("hunter2"))
-        #expect("\(c)".contains("private (redacted)"))
+        let c = try NodeConfig.load(
+            file: Self.file, text: "[lan]\nmesh_name = \"m\"\nmesh_passphrase = \"plum tractor eleven violet\"\n")
+        #expect(!"\(c)".contains("tractor"))
+        #expect("\(c)".contains("private 'm' (redacted)"))
     }
 
     // MARK: - The shipped example, Config/estafette.toml
@@ -142,10 +155,10 @@ struct NodeConfigTests {
         let typo = text.replacingOccurrences(of: "#lifetime_hours = 168", with: "lifetime_hour = 24")
         #expect(
             Self.error(typo)?.description
-                == Self.file + ":80: messages.lifetime_hour: unknown key (known keys: lifetime_hours)")
+                == Self.file + ":91: messages.lifetime_hour: unknown key (known keys: lifetime_hours)")
         let port = text.replacingOccurrences(of: "#port = 4545", with: "port = 70000")
-        #expect(Self.error(port)?.description == Self.file + ":50: lan.port: 70000 is out of range 1…65535")
-        for quoted in [":80: messages.lifetime_hour: unknown key", ":50: lan.port: 70000 is out of range"] {
+        #expect(Self.error(port)?.description == Self.file + ":55: lan.port: 70000 is out of range 1…65535")
+        for quoted in [":91: messages.lifetime_hour: unknown key", ":55: lan.port: 70000 is out of range"] {
             #expect(text.contains(Self.file + quoted), "the header no longer quotes \(quoted)")
         }
     }

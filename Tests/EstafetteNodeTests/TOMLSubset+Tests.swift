@@ -35,14 +35,16 @@ struct TOMLSubsetTests {
               "eth0", # [=]
               '[=]',
             ]
+            mesh_name = "[=] squat"
             mesh_passphrase = \"\"\"
-            [*not a header*]
+            [*not a header*] plum tractor eleven violet
             \"\"\"
             """
         let config = try NodeConfig.load(file: "c.toml", text: text)
         #expect(config.dataDir == "/var/lib/estafette [=]")
         #expect(config.lanInterfaces == ["eth0", "[=]"])
-        #expect(config.meshPassphrase == "[*not a header*]\n")
+        #expect(config.meshPassphrase == "[*not a header*] plum tractor eleven violet\n")
+        #expect(config.meshName == "[=] squat")
     }
 
     /// A date-time with a non-digit after the `T` aborted the daemon in toml++'s time parser; no setting takes

@@ -17,18 +17,29 @@ public struct MeshKey: Sendable {
 
     init(aead: AEADKey) { self.aead = aead }
 
-    /// A private mesh key from a passphrase (Argon2id; the salt is fixed so every member derives the same key).
+    /// Argon2id limits for a private mesh key: 4 passes over 64 MiB. Derived once per daemon start (about 0.3 s on
+    /// the development machine, 1–2 s on a Raspberry Pi 4); each offline guess costs an attacker the same. See
+    /// docs/security.md, "Private meshes".
+    public static let passphraseOpsLimit = 4
+    public static let passphraseMemLimit = 64 << 20
+
+    /// The Argon2id salt of the mesh called `name`: every member derives the same key, and a table of guesses
+    /// computed for one mesh is useless against another.
+    public static func salt(meshName name: String) -> [UInt8] {
+        Sodium.blake2b(Array("estafette/mesh/salt/v2".utf8) + [0] + Array(name.utf8), length: 16)
+    }
+
+    /// A private mesh key from its name and passphrase (Argon2id; nil only if the derivation fails, e.g. out of
+    /// memory). The limits can be lowered for tests.
     public static func fromPassphrase(
-        _ passphrase: String, opsLimit: Int? = nil, memLimit: Int? = nil
+        _ passphrase: String, meshName: String, opsLimit: Int = passphraseOpsLimit,
+        memLimit: Int = passphraseMemLimit
     ) -> MeshKey? {
-        let salt = Array(Sodium.blake2b(Array("estafette/mesh/salt/v1".utf8), length: 16))
-        let key: SecretBytes?
-        if let opsLimit, let memLimit {
-            key = PasswordHash.deriveKey(passphrase: passphrase, salt: salt, opsLimit: opsLimit, memLimit: memLimit)
-        } else {
-            key = PasswordHash.deriveKey(passphrase: passphrase, salt: salt)
-        }
-        guard let key, let aead = try? AEADKey(key: key) else { return nil }
+        guard
+            let key = PasswordHash.deriveKey(
+                passphrase: passphrase, salt: salt(meshName: meshName), opsLimit: opsLimit, memLimit: memLimit),
+            let aead = try? AEADKey(key: key)
+        else { return nil }
         return MeshKey(aead: aead)
     }
 

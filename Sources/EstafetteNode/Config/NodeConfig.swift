@@ -12,6 +12,8 @@ public struct NodeConfig: Sendable, Equatable {
     public var lanInterfaces: [String] = []
     /// Private mesh passphrase; nil means the public default mesh key.
     public var meshPassphrase: String? = nil
+    /// The private mesh's name, which salts its key (required with a passphrase).
+    public var meshName: String? = nil
     /// Trickle's minimum beacon interval; the maximum is 16 times as long.
     public var beaconIntervalMillis: Int64 = MeshNode.Settings.defaultBeaconIntervalMillis
     /// Least time between two repair rounds (see docs/protocol.md, "Repair rounds").
@@ -19,6 +21,8 @@ public struct NodeConfig: Sendable, Equatable {
     /// Lifetime given to messages this node sends, in seconds (at most 7 days).
     public var messageLifetimeSeconds: UInt64 = 7 * 24 * 3600
     public var logLevel: String = "info"
+    /// API connections served at once; more are answered with an error and closed.
+    public var apiMaxConnections: Int = 64
 
     public init(dataDir: String? = nil, socketPath: String? = nil) {
         let dir = dataDir ?? DefaultPaths.dataDir
@@ -39,7 +43,7 @@ extension NodeConfig: CustomStringConvertible {
     /// Never prints the mesh passphrase.
     public var description: String {
         "NodeConfig(data_dir: \(dataDir), socket: \(socketPath), lan: \(lanGroup):\(lanPort) \(lanInterfaces), "
-            + "mesh: \(meshPassphrase == nil ? "public" : "private (redacted)"))"
+            + "mesh: \(meshPassphrase == nil ? "public" : "private '\(meshName ?? "")' (redacted)"))"
     }
 }
 
@@ -69,8 +73,10 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
 extension NodeConfig {
     static let knownKeys: [String: Set<String>] = [
         "": ["data_dir", "log_level"],
-        "api": ["socket"],
-        "lan": ["group", "port", "interfaces", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms"],
+        "api": ["socket", "max_connections"],
+        "lan": [
+            "group", "port", "interfaces", "mesh_name", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms",
+        ],
         "messages": ["lifetime_hours"],
     ]
 
@@ -164,11 +170,21 @@ extension NodeConfig {
             }
             config.lanInterfaces = names
         }
+        if let c = try int("api", "max_connections", 1...1024) { config.apiMaxConnections = c }
+        if let n = try string("lan", "mesh_name") {
+            guard !n.isEmpty, n.utf8.count <= 64 else { throw fail("lan", "mesh_name", "must be 1 to 64 bytes") }
+            config.meshName = n
+        }
         if let m = try string("lan", "mesh_passphrase") {
-            guard m.utf8.count >= 8 else {
-                throw fail("lan", "mesh_passphrase", "must be at least 8 characters (or remove it for the public mesh)")
+            if let weakness = PassphraseStrength.weakness(m) { throw fail("lan", "mesh_passphrase", weakness) }
+            guard config.meshName != nil else {
+                throw fail(
+                    "lan", "mesh_passphrase",
+                    "a private mesh needs a name too: set lan.mesh_name, the same on every node (it salts the key)")
             }
             config.meshPassphrase = m
+        } else if config.meshName != nil {
+            throw fail("lan", "mesh_name", "names a private mesh, but lan.mesh_passphrase is not set")
         }
         if let b = try int("lan", "beacon_interval_ms", 100...600_000) { config.beaconIntervalMillis = Int64(b) }
         if let r = try int("lan", "repair_interval_ms", 500...60_000) { config.repairIntervalMillis = Int64(r) }
