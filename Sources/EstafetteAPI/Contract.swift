@@ -49,6 +49,8 @@ public enum RPC {
         public static let badContactName = -32006
         public static let ambiguousRecipient = -32007
         public static let storageFailure = -32010
+        /// The daemon serves `api.max_connections` connections already; this one is closed.
+        public static let busy = -32020
     }
 }
 

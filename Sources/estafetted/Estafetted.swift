@@ -139,7 +139,8 @@ struct Estafetted: AsyncParsableCommand {
             throw DaemonFailure(message: "\(error)", exitCode: 78)
         }
         let shell = try NodeShell(identity: keys, meshKey: meshKey, store: store, config: cfg, logger: logger)
-        let api = APIServer(path: cfg.socketPath, shell: shell, logger: logger)
+        let api = APIServer(
+            path: cfg.socketPath, shell: shell, logger: logger, maxConnections: cfg.apiMaxConnections)
         let bound: APIServer.BoundServer
         do {
             bound = try await api.bind()
@@ -171,11 +172,17 @@ struct DaemonFailure: Error {
     var exitCode: Int32 = 1
 }
 
-/// No core dumps: they would hold secret keys.
+/// No core dumps: they would hold secret keys. And room for file descriptors: the soft limit (often 1,024) is
+/// raised to the hard one, up to 4,096, so the sockets the daemon holds (API connections are capped at
+/// `api.max_connections`, relay links at their own caps) never exhaust it.
 func hardenProcess() throws {
     var lim = rlimit(rlim_cur: 0, rlim_max: 0)
     _ = setrlimit(Int32(RLIMIT_CORE.rawValue), &lim)
-    _ = lim
+    var files = rlimit()
+    if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &files) == 0, files.rlim_cur < min(files.rlim_max, 4096) {
+        files.rlim_cur = min(files.rlim_max, 4096)
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &files)
+    }
 }
 
 /// An exclusive lock on the data directory: two daemons must never share one database and identity.

@@ -2,6 +2,7 @@ import EstafetteAPI
 import EstafetteCore
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras
 import NIOPosix
@@ -10,18 +11,24 @@ import ServiceLifecycle
 /// JSON-RPC 2.0 over a Unix stream socket, one JSON object per line (mode 0660).
 ///
 /// A request line longer than `RPC.maxLineBytes` gets a -32600 error and the connection is closed. Each connection
-/// is served by its own task and fails on its own; `subscribe` adds notifications to the same connection.
+/// is served by its own task and fails on its own; `subscribe` adds notifications to the same connection. At most
+/// `maxConnections` are served at once: one more gets a -32000 error line and is closed, so a client that leaks
+/// connections cannot use up the daemon's file descriptors. Every refusal is counted (`api.drop.*`).
 public struct APIServer: Sendable {
     let path: String
     let dispatcher: Dispatcher
     let hub: NotificationHub
     let logger: Logger
+    let maxConnections: Int
+    let counters: LockedCounters
 
-    public init(path: String, shell: NodeShell, logger: Logger) {
+    public init(path: String, shell: NodeShell, logger: Logger, maxConnections: Int = 64) {
         self.path = path
         self.dispatcher = Dispatcher(shell: shell)
         self.hub = shell.hub
         self.logger = logger
+        self.maxConnections = maxConnections
+        self.counters = shell.apiCounters
     }
 
     public struct AlreadyRunning: Error, CustomStringConvertible {
@@ -65,6 +72,9 @@ public struct APIServer: Sendable {
         let dispatcher = self.dispatcher
         let hub = self.hub
         let logger = self.logger
+        let counters = self.counters
+        let maxConnections = self.maxConnections
+        let open = NIOLockedValueBox(0)
         defer {
             hub.finishAll()
             unlink(path)
@@ -74,8 +84,20 @@ public struct APIServer: Sendable {
                 try await withThrowingDiscardingTaskGroup { group in
                     try await bound.channel.executeThenClose { connections in
                         for try await connection in connections {
+                            let admitted = open.withLockedValue { n in
+                                guard n < maxConnections else { return false }
+                                n += 1
+                                return true
+                            }
+                            guard admitted else {
+                                counters.add("api.drop.connection_limit")
+                                group.addTask { await refuse(connection, limit: maxConnections) }
+                                continue
+                            }
                             group.addTask {
-                                await serve(connection, dispatcher: dispatcher, hub: hub, logger: logger)
+                                defer { open.withLockedValue { $0 -= 1 } }
+                                await serve(
+                                    connection, dispatcher: dispatcher, hub: hub, counters: counters, logger: logger)
                             }
                         }
                     }
@@ -126,9 +148,20 @@ public struct BoundAPIService: Service, CustomStringConvertible {
 /// Sends whose answer waits for the group commit, per connection, before the connection stops reading.
 let maxDeferredPerConnection = 256
 
+/// Answers a connection beyond the limit with one error line, then closes it.
+private func refuse(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, limit: Int) async {
+    let e = RPCErrorObject(
+        code: RPC.ErrorCode.busy,
+        message: "too many connections: this daemon serves \(limit) at once (api.max_connections); close idle "
+            + "ones or try again later")
+    try? await connection.executeThenClose { _, outbound in
+        try await outbound.write(encodeLine(RPCResponse(id: .null, error: e)))
+    }
+}
+
 private func serve(
     _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, dispatcher: Dispatcher, hub: NotificationHub,
-    logger: Logger
+    counters: LockedCounters, logger: Logger
 ) async {
     do {
         try await connection.executeThenClose { inbound, outbound in
@@ -145,7 +178,7 @@ private func serve(
                         }
                         // Requests run in order; a send's answer waits for its commit in a child task, so a
                         // client that pipelines many sends gets them committed in groups.
-                        switch await respond(to: line, dispatcher: dispatcher) {
+                        switch await respond(to: line, dispatcher: dispatcher, counters: counters) {
                         case .none:
                             break
                         case .now(let response, let subscribe):
@@ -167,6 +200,7 @@ private func serve(
                             }
                         case .later(let answer):
                             if deferred >= maxDeferredPerConnection {
+                                counters.add("api.backpressure")
                                 try await tasks.next()
                                 deferred -= 1
                             }
@@ -179,6 +213,7 @@ private func serve(
                         }
                     }
                 } catch is ByteToMessageDecoderError.PayloadTooLargeError {
+                    counters.add("api.drop.line_too_long")
                     let e = RPCErrorObject(
                         code: RPC.ErrorCode.invalidRequest,
                         message: "request line longer than \(RPC.maxLineBytes) bytes; the connection is closed")
@@ -223,7 +258,7 @@ enum Reply: Sendable {
 }
 
 /// Handles one request line.
-func respond(to line: ByteBuffer, dispatcher: Dispatcher) async -> Reply {
+func respond(to line: ByteBuffer, dispatcher: Dispatcher, counters: LockedCounters? = nil) async -> Reply {
     func fail(_ id: JSONValue, _ error: RPCErrorObject) -> Reply {
         .now(encodeLine(RPCResponse(id: id, error: error)), subscribe: false)
     }
@@ -234,6 +269,7 @@ func respond(to line: ByteBuffer, dispatcher: Dispatcher) async -> Reply {
     case .blank:
         return .none
     case .invalid(let replyID, let error):
+        counters?.add(error.code == RPC.ErrorCode.parseError ? "api.drop.parse_error" : "api.drop.invalid_request")
         return fail(replyID, error)
     case .call(let i, let m, let p):
         (id, method, params) = (i, m, p)

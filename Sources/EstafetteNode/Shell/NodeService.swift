@@ -65,7 +65,16 @@ public struct NodeService: Service, CustomStringConvertible {
     func superviseLAN() async throws {
         var lastProblems: [String] = []
         while !Task.isCancelled {
-            let (interfaces, problems) = try LANTransport.chooseInterfaces(names: config.lanInterfaces)
+            let interfaces: [LANInterface]
+            let problems: [String]
+            do {
+                (interfaces, problems) = try LANTransport.chooseInterfaces(names: config.lanInterfaces)
+            } catch {
+                // getifaddrs failed (e.g. no file descriptor left): a passing condition, not a reason to stop.
+                logger.error("cannot list the network interfaces", metadata: ["error": "\(error)"])
+                try await Task.sleep(nanoseconds: Self.rescanSeconds * 1_000_000_000)
+                continue
+            }
             if problems != lastProblems {
                 for p in problems { logger.warning("LAN interface not usable", metadata: ["reason": "\(p)"]) }
                 lastProblems = problems

@@ -58,6 +58,7 @@ extension NodeShell {
     func status() -> NodeStatus {
         var all = node.counters.values
         for (k, v) in counters.values { all[k, default: 0] += v }
+        for (k, v) in apiCounters.values { all[k, default: 0] += v }
         if let t = transport {
             for (k, v) in t.counterValues { all[k, default: 0] += v }
         }

@@ -19,6 +19,8 @@ public actor NodeShell {
     private var timers: [MeshNode.Timer: Millis] = [:]
     /// The shell's own counters (commits, waits for the disk), reported with the node's by `node.status`.
     var counters = Counters()
+    /// Counters of the API server's connections (refusals, bad requests), bumped from outside the actor.
+    public nonisolated let apiCounters = LockedCounters()
     var commits = CommitQueue()
     /// Senders' keys of new messages, validated once, for notifications.
     var senderKeys = KeyCache()
