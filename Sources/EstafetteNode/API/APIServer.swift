@@ -12,8 +12,10 @@ import ServiceLifecycle
 ///
 /// A request line longer than `RPC.maxLineBytes` gets a -32600 error and the connection is closed. Each connection
 /// is served by its own task and fails on its own; `subscribe` adds notifications to the same connection. At most
-/// `maxConnections` are served at once: one more gets a -32000 error line and is closed, so a client that leaks
-/// connections cannot use up the daemon's file descriptors. Every refusal is counted (`api.drop.*`).
+/// `maxConnections` are served at once (``ConnectionTable``): a new one takes the place of the one idle longest, or,
+/// when all are busy or subscribed, gets a -32020 error line and is closed; so a client that leaks connections can
+/// neither use up the daemon's file descriptors nor lock out the next script. Every refusal and eviction is counted
+/// (`api.drop.*`).
 public struct APIServer: Sendable {
     let path: String
     let dispatcher: Dispatcher
@@ -74,7 +76,7 @@ public struct APIServer: Sendable {
         let logger = self.logger
         let counters = self.counters
         let maxConnections = self.maxConnections
-        let open = NIOLockedValueBox(0)
+        let table = ConnectionTable(limit: maxConnections)
         defer {
             hub.finishAll()
             unlink(path)
@@ -84,20 +86,23 @@ public struct APIServer: Sendable {
                 try await withThrowingDiscardingTaskGroup { group in
                     try await bound.channel.executeThenClose { connections in
                         for try await connection in connections {
-                            let admitted = open.withLockedValue { n in
-                                guard n < maxConnections else { return false }
-                                n += 1
-                                return true
-                            }
-                            guard admitted else {
+                            switch table.admit(connection.channel) {
+                            case .refused:
                                 counters.add("api.drop.connection_limit")
                                 group.addTask { await refuse(connection, limit: maxConnections) }
-                                continue
-                            }
-                            group.addTask {
-                                defer { open.withLockedValue { $0 -= 1 } }
-                                await serve(
-                                    connection, dispatcher: dispatcher, hub: hub, counters: counters, logger: logger)
+                            case .admitted(let id, let evicted):
+                                if let evicted {
+                                    counters.add("api.drop.idle_evicted")
+                                    evicted.close(promise: nil)
+                                }
+                                group.addTask {
+                                    defer { table.remove(id) }
+                                    await serve(
+                                        connection, dispatcher: dispatcher, hub: hub, counters: counters,
+                                        activity: { pending, subscribed in
+                                            table.update(id, pending: pending, subscribed: subscribed)
+                                        }, logger: logger)
+                                }
                             }
                         }
                     }
@@ -161,7 +166,8 @@ private func refuse(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, limit
 
 private func serve(
     _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, dispatcher: Dispatcher, hub: NotificationHub,
-    counters: LockedCounters, logger: Logger
+    counters: LockedCounters, activity: @escaping @Sendable (_ pending: Int, _ subscribed: Bool?) -> Void,
+    logger: Logger
 ) async {
     do {
         try await connection.executeThenClose { inbound, outbound in
@@ -178,14 +184,17 @@ private func serve(
                         }
                         // Requests run in order; a send's answer waits for its commit in a child task, so a
                         // client that pipelines many sends gets them committed in groups.
+                        activity(1, nil)
                         switch await respond(to: line, dispatcher: dispatcher, counters: counters) {
                         case .none:
-                            break
+                            activity(-1, nil)
                         case .now(let response, let subscribe):
+                            defer { activity(-1, nil) }
                             try await outbound.write(response)
                             if subscribe, subscription == nil {
                                 let (id, queue) = hub.subscribe()
                                 subscription = id
+                                activity(0, true)
                                 tasks.addTask {
                                     // Everything queued since the last write goes out in one write.
                                     while let items = await queue.next() {
@@ -206,6 +215,7 @@ private func serve(
                             }
                             deferred += 1
                             tasks.addTask {
+                                defer { activity(-1, nil) }
                                 if let response = await answer() {
                                     try await answers.send(response) { try await outbound.write($0) }
                                 }
@@ -223,7 +233,9 @@ private func serve(
                 }
                 // The client closed its sending side. Pending answers are still written; a subscriber keeps
                 // receiving notifications until it closes the connection entirely (the next write then fails)
-                // or the daemon stops.
+                // or the daemon stops. Until then it may be gone already: its place counts as idle, so a new
+                // connection may take it.
+                activity(0, false)
                 try await tasks.waitForAll()
             }
         }

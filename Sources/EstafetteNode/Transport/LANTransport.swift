@@ -1,4 +1,5 @@
 import EstafetteCore
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -79,15 +80,16 @@ final class LANTransport: Sendable {
         self.counters = counters
     }
 
-    /// The interfaces to use now: the named ones that are up with IPv4 and multicast, or every multicast-capable
-    /// non-loopback IPv4 interface. `problems` says why a named interface is not (yet) usable.
+    /// The interfaces to use now: the named ones that are up with IPv4 and multicast (the user's choice, even if
+    /// not LAN-like: `problems` then says so), or else every interface that looks like a LAN (see ``isLANLike``).
+    /// `problems` says why a named interface is not (yet) usable.
     static func chooseInterfaces(names: [String]) throws -> (usable: [LANInterface], problems: [String]) {
         let devices = try System.enumerateDevices().filter { $0.address?.protocol == .inet }
         func lan(_ d: NIONetworkDevice) -> LANInterface {
             LANInterface(name: d.name, device: d, address: d.address!, netmask: d.netmask)
         }
         if names.isEmpty {
-            return (devices.filter { $0.multicastSupported && !$0.name.hasPrefix("lo") }.map(lan), [])
+            return (devices.filter { $0.multicastSupported && isLANLike($0) == nil }.map(lan), [])
         }
         var usable: [LANInterface] = []
         var problems: [String] = []
@@ -102,9 +104,32 @@ final class LANTransport: Sendable {
                 problems.append("interface '\(name)' does not support multicast\(hint)")
                 continue
             }
+            if let why = isLANLike(d), !name.hasPrefix("lo") {
+                problems.append("interface '\(name)' is used as configured, but \(why)")
+            }
             usable.append(lan(d))
         }
         return (usable, problems)
+    }
+
+    /// Why `device` does not look like a LAN (nil when it does). The mesh is for people in one place, so by
+    /// default it stays off links that reach further or elsewhere: loopback, point-to-point links, tunnels and
+    /// VPNs (WireGuard, tun, tap, PPP, GRE, SIT: any link type but Ethernet, which includes Wi-Fi, bridges and veth
+    /// pairs), and host routes (/32) with no neighbours.
+    static func isLANLike(_ device: NIONetworkDevice, sysfs: String = "/sys/class/net") -> String? {
+        if device.name.hasPrefix("lo") { return "it is a loopback interface" }
+        if device.pointToPointDestinationAddress != nil { return "it is a point-to-point link" }
+        let base = sysfs + "/" + device.name
+        if let type = try? String(contentsOfFile: base + "/type", encoding: .utf8),
+            let linkType = Int(type.trimmingWhitespace()), linkType != 1  // ARPHRD_ETHER
+        {
+            return "it is not an Ethernet or Wi-Fi link (link type \(linkType): a tunnel or VPN)"
+        }
+        if FileManager.default.fileExists(atPath: base + "/tun_flags") { return "it is a tun/tap (VPN) device" }
+        if case .v4(let mask)? = device.netmask, mask.address.sin_addr.s_addr == 0xFFFF_FFFF {
+            return "its address is a /32 with no subnet"
+        }
+        return nil
     }
 
     /// Names that are not interfaces of this host at all: a configuration mistake, not a link that is down.
@@ -131,14 +156,16 @@ final class LANTransport: Sendable {
 
         @Sendable func handler(interface: Int?) -> DatagramHandler {
             DatagramHandler(
-                continuation: continuation, interfaces: interfaces, fixedInterface: interface, counters: counters,
-                ownSources: ownSources)
+                continuation: continuation, interfaces: interfaces, fixedInterface: interface, group: group,
+                counters: counters, ownSources: ownSources)
         }
 
         let recvChannel = try await DatagramBootstrap(group: loop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.init(rawValue: SO_REUSEPORT)), value: 1)
             .channelOption(.datagramVectorReadMessageCount, value: datagramsPerRead)
+            // The destination of each datagram: the group socket takes multicasts to the group only.
+            .channelOption(.receivePacketInfo, value: true)
             .channelOption(
                 .recvAllocator,
                 value: FixedSizeRecvByteBufferAllocator(capacity: receiveBufferBytes * datagramsPerRead)
@@ -241,18 +268,26 @@ final class DatagramHandler: ChannelInboundHandler {
     let interfaces: [LANInterface]
     /// The interface of a per-interface socket; nil for the shared group socket (the subnet decides).
     let fixedInterface: Int?
+    /// The mesh group: the only destination the group socket takes.
+    let group: SocketAddress
     let counters: NIOLockedValueBox<[String: Int64]>
     let ownSources: NIOLockedValueBox<Set<SocketAddress>>
 
     init(
         continuation: AsyncStream<InboundDatagram>.Continuation, interfaces: [LANInterface], fixedInterface: Int?,
-        counters: NIOLockedValueBox<[String: Int64]>, ownSources: NIOLockedValueBox<Set<SocketAddress>>
+        group: SocketAddress, counters: NIOLockedValueBox<[String: Int64]>,
+        ownSources: NIOLockedValueBox<Set<SocketAddress>>
     ) {
         self.continuation = continuation
         self.interfaces = interfaces
         self.fixedInterface = fixedInterface
+        self.group = group
         self.counters = counters
         self.ownSources = ownSources
+    }
+
+    private func drop(_ reason: String) {
+        counters.withLockedValue { $0["drop.\(reason)", default: 0] += 1 }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -262,7 +297,26 @@ final class DatagramHandler: ChannelInboundHandler {
             counters.withLockedValue { $0["own_packets", default: 0] += 1 }
             return
         }
-        let iface = fixedInterface ?? interfaces.firstIndex(where: { $0.contains(remote) }) ?? 0
+        // Traffic stays on the LAN: the sender must be on the subnet of the interface it came in on (a routed or
+        // spoofed source from elsewhere is dropped), and the shared group socket takes only multicasts to the
+        // group, not unicast sent to the group's port.
+        let iface: Int
+        if let fixed = fixedInterface {
+            guard interfaces[fixed].contains(remote) else { return drop("off_subnet") }
+            iface = fixed
+        } else {
+            if let info = env.metadata?.packetInfo, info.destinationAddress.ipAddress != group.ipAddress {
+                return drop("not_to_group")
+            }
+            let arrivedOn = env.metadata?.packetInfo.map { info in
+                interfaces.firstIndex { $0.device.interfaceIndex == info.interfaceIndex }
+            }
+            guard let found = interfaces.firstIndex(where: { $0.contains(remote) }) else {
+                return drop("off_subnet")
+            }
+            if case .some(.some(let index)) = arrivedOn, index != found { return drop("off_subnet") }
+            iface = found
+        }
         let peer = PeerAddress(host: remote.ipAddress ?? "?", port: remote.port ?? 0, interface: iface)
         let d = InboundDatagram(bytes: Array(env.data.readableBytesView), from: peer)
         if case .dropped = continuation.yield(d) {
