@@ -5,6 +5,8 @@ Each test attacks live daemons in network namespaces (see lan.py) and checks tha
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 import measure as M
@@ -72,3 +74,24 @@ def test_weak_mesh_passphrase_stops_the_daemon_with_advice():
             d.start(timeout=20)
         assert "exited with 78" in str(e.value), e.value
         assert "lan.mesh_passphrase: is too easy to guess offline" in str(e.value), e.value
+
+
+def test_by_default_only_lan_like_interfaces_are_joined():
+    """With no `lan.interfaces`, a host with a LAN (veth) and a VPN-like tun device joins the LAN only."""
+    if not OK:
+        pytest.skip(WHY)
+    with LAN(honest=1, start=False) as lan:
+        d = lan.daemons[0]
+        for cmd in (
+            ["tuntap", "add", "dev", "tun0", "mode", "tun"],
+            ["addr", "add", "10.99.0.1/24", "dev", "tun0"],
+            ["link", "set", "tun0", "multicast", "on", "up"],
+        ):
+            subprocess.run(["ip", "-n", d.ns, *cmd], check=True, capture_output=True)
+        config = d.dir / "estafette.toml"
+        config.write_text(config.read_text().replace('interfaces = ["eth0"]\n', ""))
+        d.start()
+        assert wait_until(lambda: "joined LAN group" in d.log_tail(200), 10) is not None, d.log_tail()
+        log = d.log_tail(200)
+        assert "lan.interface=eth0" in log, log
+        assert "tun0" not in log, log
