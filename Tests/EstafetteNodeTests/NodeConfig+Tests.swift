@@ -152,14 +152,18 @@ struct NodeConfigTests {
     @Test("the errors quoted in the example's header are the ones the loader gives, line numbers included")
     func exampleErrors() throws {
         let text = try Self.example
-        let typo = text.replacingOccurrences(of: "#lifetime_hours = 168", with: "lifetime_hour = 24")
-        #expect(
-            Self.error(typo)?.description
-                == Self.file + ":91: messages.lifetime_hour: unknown key (known keys: lifetime_hours)")
-        let port = text.replacingOccurrences(of: "#port = 4545", with: "port = 70000")
-        #expect(Self.error(port)?.description == Self.file + ":55: lan.port: 70000 is out of range 1…65535")
-        for quoted in [":91: messages.lifetime_hour: unknown key", ":55: lan.port: 70000 is out of range"] {
-            #expect(text.contains(Self.file + quoted), "the header no longer quotes \(quoted)")
+        // Each edit makes a mistake on one line of the file; the header must quote the loader's error for it.
+        for (setting, mistake) in [
+            ("#lifetime_hours = 168", "lifetime_hour = 24"), ("#port = 4545", "port = 70000"),
+        ] {
+            let broken = text.replacingOccurrences(of: setting, with: mistake)
+            #expect(broken != text, "the example no longer has \(setting)")
+            let error = try #require(Self.error(broken), "accepted: \(mistake)")
+            let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0 == setting }
+            #expect(error.line == line.map { $0 + 1 }, "the error names another line than the mistake's")
+            #expect(
+                text.contains("#   estafetted: configuration error: \(error)"),
+                "the header should quote: estafetted: configuration error: \(error)")
         }
     }
 }

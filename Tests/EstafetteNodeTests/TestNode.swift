@@ -18,14 +18,12 @@ final class TestNode: Sendable {
     let store: Store
     private let shell: NodeShell
     private let dispatcher: Dispatcher
-    private let logger: Logger
 
     init(dir: String, identity: SigningKeyPair = Fixture.alice) throws {
         self.identity = identity
         store = try Store(path: dir + "/estafette.sqlite")
         let config = NodeConfig(dataDir: dir, socketPath: dir + "/api.sock")
         let logger = Logger(label: "estafette.test") { _ in SwiftLogNoOpLogHandler() }
-        self.logger = logger
         shell = try NodeShell(identity: identity, meshKey: .publicDefault, store: store, config: config, logger: logger)
         dispatcher = Dispatcher(shell: shell)
     }
@@ -41,22 +39,6 @@ final class TestNode: Sendable {
         case now(String, subscribes: Bool)
         /// Writes the line `finish` returns once the group commit holding the request's write is done.
         case afterCommit(finish: @Sendable () async -> String?)
-    }
-
-    /// Serves the API on a real Unix socket at `path` while `body` runs.
-    func withAPIServer(path: String, maxConnections: Int, _ body: @Sendable () async throws -> Void) async throws {
-        let server = APIServer(path: path, shell: shell, logger: logger, maxConnections: maxConnections)
-        let bound = try await server.bind()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run(bound: bound) }
-            do {
-                try await body()
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-            group.cancelAll()
-        }
     }
 
     func handle(_ line: String) async -> Outcome { await handle(bytes: Array(line.utf8)) }
