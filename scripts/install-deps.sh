@@ -21,15 +21,24 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 
-# Python for the hostile-LAN attacker (Tests/attack): PyNaCl (libsodium bindings) and pytest.
-if command -v python3 >/dev/null; then
-    if ! python3 -c 'import nacl.bindings, pytest' 2>/dev/null; then
-        echo "estafette: installing PyNaCl and pytest for Tests/attack" >&2
-        python3 -m pip install -q pynacl pytest >&2 ||
-            echo "estafette: could not install PyNaCl/pytest; Tests/attack will be skipped" >&2
-    fi
-else
-    echo "estafette: no python3; Tests/attack will be skipped" >&2
+# Python for the hostile-LAN attacker (Tests/attack): PyNaCl (libsodium bindings) and pytest. From PyPI into the
+# python3 on PATH; where pip may not install (Debian's own python3, PEP 668), from Debian's packages. The suite
+# must run: a missing module is an error here, never a silently skipped test.
+python_modules_ok() { python3 -c 'import nacl.bindings, pytest' 2>/dev/null; }
+apt_install() {
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"
+}
+command -v python3 >/dev/null || apt_install python3
+if ! python_modules_ok; then
+    echo "estafette: installing PyNaCl and pytest for Tests/attack" >&2
+    python3 -m pip install -q pynacl pytest >&2 2>/dev/null || apt_install python3-nacl python3-pytest
+    python_modules_ok || {
+        echo "estafette: cannot install PyNaCl and pytest for $(command -v python3); Tests/attack needs them" >&2
+        exit 1
+    }
 fi
 
 if ! command -v swift >/dev/null; then
