@@ -90,6 +90,8 @@ public struct RelayLinkStateMachine: Sendable {
         public var syncRounds = 0
         /// IDs not queued because the send queue was full (left to the next reconciliation).
         public var sendQueueDrops = 0
+
+        public init() {}
     }
 
     public let role: Role
