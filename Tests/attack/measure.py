@@ -249,6 +249,40 @@ def restart_linkability(lan: LAN, seconds: float = 12) -> dict:
     }  # fmt: skip
 
 
+def beacon_fields_of_store(session: str, ids_hex: list[str]) -> dict:
+    """The beacon fields a node should send in `session` holding exactly `ids_hex` (docs/protocol.md, type 1)."""
+    import estafette_wire as w
+
+    xor = w.xor_ids([bytes.fromhex(i) for i in ids_hex])
+    return {"count": w.beacon_count(len(ids_hex)), "digest": w.beacon_digest(int(session, 16), xor).hex()}
+
+
+# ---------------------------------------------------------------- 13. clock
+
+
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+def skew_daemon(d: Daemon, offset: str) -> None:
+    """Runs `d` with its wall clock moved by `offset` (libfaketime syntax, e.g. "-3d"); monotonic time untouched."""
+    d.wrap = ["env", f"LD_PRELOAD={FAKETIME_LIB}", f"FAKETIME={offset}", "FAKETIME_DONT_FAKE_MONOTONIC=1"]
+
+
+def clock(lan: LAN, alerts_each: int = 6, timeout: float = 20) -> dict:
+    """lan.daemons[2] runs with its clock off; the others post alerts. What each says about its clock."""
+    a, b, c = lan.daemons[:3]
+    for d in (a, b):
+        for i in range(alerts_each):
+            d.rpc("alerts.post", {"text": f"clock probe {d.name} {i}"})
+    wait_until(lambda: c.status().get("clock", {}).get("suspect"), timeout, 0.5)
+    time.sleep(1)
+    out = {d.name: d.status().get("clock") for d in (a, b, c)}
+    drops = {k: v for k, v in c.counters().items() if k in ("drop.expiry_too_far", "drop.expired")}
+    log = c.log_path.read_text(errors="replace")
+    return {"clock": out, "drops_skewed": drops, "logged": "clock looks wrong" in log,
+            "log_line": next((x for x in log.splitlines() if "clock looks wrong" in x), None)}  # fmt: skip
+
+
 # ---------------------------------------------------------------- 11. where datagrams come from
 
 

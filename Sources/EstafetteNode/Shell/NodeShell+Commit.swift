@@ -40,7 +40,9 @@ extension NodeShell {
         let result: Result<[Bool], any Error>
         do {
             result = .success(
-                try store.commit(batch.map { ($0.envelope, $0.message, $0.receivedAt) }))
+                try store.commit(
+                    batch.map { ($0.envelope, $0.message, $0.receivedAt) },
+                    local: Set(batch.filter { $0.ticket != nil }.map(\.envelope.id))))
         } catch {
             result = .failure(error)
         }
@@ -56,6 +58,7 @@ extension NodeShell {
         case .success(let fresh):
             counters.add("envelopes_stored", Int64(batch.count))
             counters.add("commits")
+            enforceQuota(added: batch.reduce(0) { $0 + Int64($1.envelope.bytes.count) })
             // The whole group's multicasts in one go (one batch to the transport), then the answers.
             perform(batch.flatMap(\.afterStore))
             for w in batch { w.ticket?.complete(nil) }

@@ -20,6 +20,8 @@ public actor NodeShell {
     /// The shell's own counters (commits, waits for the disk), reported with the node's by `node.status`.
     var counters = Counters()
     var commits = CommitQueue()
+    /// Stored bytes and the clock warning (NodeShell+Bounds.swift).
+    var bounds = ShellBounds()
     /// Senders' keys of new messages, validated once, for notifications.
     var senderKeys = KeyCache()
     let startedAt: Millis
@@ -38,6 +40,7 @@ public actor NodeShell {
         self.logger = logger
         self.startedAt = now
         self.identityID = PublicID(key: identity.publicKey)
+        self.bounds.storedBytes = try store.envelopeBytes()
     }
 
     // MARK: - Inputs
@@ -65,6 +68,7 @@ public actor NodeShell {
 
     func receive(_ d: InboundDatagram) {
         perform(node.receive(d.bytes, from: d.from, now: wallClockMillis(), store: lookup))
+        checkClock()
     }
 
     /// `receive`, then `waitForRoomInQueue`, in one call (one hop onto the actor per datagram instead of two).
@@ -99,6 +103,7 @@ public actor NodeShell {
                 } catch {
                     logger.error("cannot delete expired envelopes", metadata: ["error": "\(error)"])
                 }
+                sweepBounds(nowSeconds: Int64(clamping: upTo))
             case .scheduleTimer(let t, let at):
                 timers[t] = at
             }
