@@ -263,9 +263,25 @@ def beacon_fields_of_store(session: str, ids_hex: list[str]) -> dict:
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 
-def skew_daemon(d: Daemon, offset: str) -> None:
-    """Runs `d` with its wall clock moved by `offset` (libfaketime syntax, e.g. "-3d"); monotonic time untouched."""
-    d.wrap = ["env", f"LD_PRELOAD={FAKETIME_LIB}", f"FAKETIME={offset}", "FAKETIME_DONT_FAKE_MONOTONIC=1"]
+DEFAULT_GROUP, DEFAULT_PORT = "239.192.45.45", 4545
+
+
+def skew_daemon(lan: LAN, d: Daemon, offset: str) -> None:
+    """Runs `d` with its wall clock moved by `offset` (libfaketime syntax, e.g. "-3d"; monotonic time untouched).
+
+    Under libfaketime a Swift program loses its command-line arguments, so `d` runs without `--config`: on the
+    default group, port and interfaces (the namespace's eth0), with its data and socket under XDG_DATA_HOME. The
+    LAN (not started yet) is moved to the default group and port: it is alone on its bridge."""
+    for other in lan.daemons:
+        toml = other.dir / "estafette.toml"
+        text = toml.read_text().replace(f'group = "{lan.group}"', f'group = "{DEFAULT_GROUP}"')
+        toml.write_text(text.replace(f"port = {lan.port}\n", f"port = {DEFAULT_PORT}\n"))
+    lan.group, lan.port = DEFAULT_GROUP, DEFAULT_PORT
+    xdg = d.dir / "xdg"
+    xdg.mkdir(exist_ok=True)
+    d.socket = str(xdg / "estafette" / "estafetted.sock")
+    d.wrap = ["env", f"LD_PRELOAD={FAKETIME_LIB}", f"FAKETIME={offset}", "FAKETIME_DONT_FAKE_MONOTONIC=1",
+              f"XDG_DATA_HOME={xdg}"]  # fmt: skip
 
 
 def clock(lan: LAN, alerts_each: int = 6, timeout: float = 20) -> dict:

