@@ -3,7 +3,7 @@
 # Debian/Ubuntu only. Needs root (or sudo). Swift itself must already be installed (swift.org toolchain).
 set -euo pipefail
 
-packages=(libsodium-dev libsqlite3-dev pkg-config iproute2)
+packages=(libsodium-dev libsqlite3-dev pkg-config iproute2 faketime)  # faketime: Tests/attack clock test
 
 missing=()
 for p in "${packages[@]}"; do

@@ -134,14 +134,33 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var envelopes: Int
     public var uptime_s: Int
     public var counters: [String: Int64]
+    /// What the node can tell about its own clock from the envelopes it hears.
+    public var clock: ClockInfo?
 
-    public init(id: String, version: String, peers: Int, envelopes: Int, uptime_s: Int, counters: [String: Int64]) {
+    public init(
+        id: String, version: String, peers: Int, envelopes: Int, uptime_s: Int, counters: [String: Int64],
+        clock: ClockInfo? = nil
+    ) {
         self.id = id
         self.version = version
         self.peers = peers
         self.envelopes = envelopes
         self.uptime_s = uptime_s
         self.counters = counters
+        self.clock = clock
+    }
+}
+
+/// `node.status`'s `clock`: `suspect` is true when most envelopes heard lately (at least 8, from at least two
+/// sources) were refused for their time, which is what a node whose own clock is far off sees. `skew_seconds` is
+/// then the estimated offset of this node's clock, positive when it is ahead (a lower bound).
+public struct ClockInfo: Codable, Sendable, Equatable {
+    public var suspect: Bool
+    public var skew_seconds: Int64?
+
+    public init(suspect: Bool, skew_seconds: Int64?) {
+        self.suspect = suspect
+        self.skew_seconds = skew_seconds
     }
 }
 

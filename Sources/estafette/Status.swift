@@ -18,14 +18,25 @@ extension Estafette {
             try await client.fetch(RPC.Method.nodeStatus, Empty(), as: NodeStatus.self)
         }
 
+        /// A line only when the clock looks wrong: most envelopes heard were refused for their time.
+        static func clockRow(_ clock: ClockInfo?) -> [[String]] {
+            guard let clock, clock.suspect else { return [] }
+            let skew = clock.skew_seconds ?? 0
+            let side = skew > 0 ? "ahead of" : "behind"
+            return [
+                ["Clock:", "SUSPECT: about \(duration(Int(clamping: abs(skew)))) \(side) the mesh; check the date"]
+            ]
+        }
+
         static func describe(_ status: NodeStatus) -> String {
-            var lines = table([
-                ["ID:", sanitized(status.id)],
-                ["Version:", sanitized(status.version)],
-                ["Peers:", String(status.peers)],
-                ["Envelopes:", String(status.envelopes)],
-                ["Uptime:", duration(status.uptime_s)],
-            ])
+            var lines = table(
+                [
+                    ["ID:", sanitized(status.id)],
+                    ["Version:", sanitized(status.version)],
+                    ["Peers:", String(status.peers)],
+                    ["Envelopes:", String(status.envelopes)],
+                    ["Uptime:", duration(status.uptime_s)],
+                ] + clockRow(status.clock))
             if status.counters.isEmpty {
                 lines.append("Counters:   none")
             } else {

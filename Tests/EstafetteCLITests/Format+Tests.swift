@@ -4,9 +4,12 @@ import Testing
 @testable import estafette
 
 @Suite struct FormatTests {
-    @Test func shortIDKeepsPrefixAndSuffix() {
-        #expect(shortID("es1abcdefghijklmnopwxyz") == "es1abcd…wxyz")
-        #expect(shortID("es1short") == "es1short")
+    @Test("a sender who is not a contact is shown by 16 characters of the ID (78 bits), not 8")
+    func senderIDKeepsSixteenCharacters() {
+        let id = "es1abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwxyz23"
+        #expect(senderID(id) == "es1abcdefghijkl…yz23")
+        #expect(senderID(id).filter { $0 != "…" }.count - 3 == 16)
+        #expect(senderID("es1short") == "es1short")
     }
 
     @Test func durations() {
@@ -28,7 +31,7 @@ import Testing
             text: "hello\nworld", created_at: 1_700_000_000, received_at: 1_700_000_001, read: false)
         #expect(
             render(item, time: { _ in "2023-11-14 22:13" }) == """
-                2023-11-14 22:13  direct  es1abcd…wxyz  [unread]
+                2023-11-14 22:13  direct  es1abcdefghijkl…wxyz  [unread]
                     hello
                     world
                 """)
@@ -36,7 +39,9 @@ import Testing
         named.from_name = "alice"
         named.read = true
         named.kind = "alert"
-        #expect(render(named, time: { _ in "T" }) == "T  alert  alice\n    hello\n    world")
+        #expect(render(named, time: { _ in "T" }) == "T  alert  alice  (NOT FOLLOWED)\n    hello\n    world")
+        named.followed = true
+        #expect(render(named, time: { _ in "T" }) == "T  alert  alice  (followed)\n    hello\n    world")
     }
 
     @Test func localTimeShape() {

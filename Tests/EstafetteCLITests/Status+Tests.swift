@@ -65,6 +65,18 @@ import Testing
                 """)
     }
 
+    @Test("a suspect clock gets a line saying which way and how far; a good clock none")
+    func statusSaysWhenTheClockLooksWrong() {
+        var status = NodeStatus(
+            id: "es1abc", version: "0.1.0", peers: 2, envelopes: 5, uptime_s: 5, counters: [:],
+            clock: ClockInfo(suspect: true, skew_seconds: -259_200))
+        #expect(
+            Estafette.Status.describe(status).contains(
+                "Clock:      SUSPECT: about 3d 0h 0m 0s behind the mesh; check the date"))
+        status.clock = ClockInfo(suspect: false, skew_seconds: nil)
+        #expect(!Estafette.Status.describe(status).contains("Clock:"))
+    }
+
     @Test func identityIsLabelled() {
         #expect(
             Estafette.ID.describe(IdentityInfo(id: "es1abc", fingerprint: "12 34"))

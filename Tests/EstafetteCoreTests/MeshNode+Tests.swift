@@ -66,9 +66,11 @@ struct MeshNodeTests {
         #expect(Self.multicasts(submitted).count == 1)
         #expect(try Self.open(Self.multicasts(submitted)[0]) == .envelope(bytes))
 
+        let nonce = try #require(mesh.storeLog[Self.b].first?.message?.authorNonce)
+        #expect(nonce.count == 24, "a direct message is named by its inner nonce")
         let expected = ReceivedMessage(
             id: id, kind: .direct, sender: Fixture.alice.publicKey, createdAt: Fixture.nowSeconds,
-            expiresAt: Fixture.expiry, text: "meet at noon", sequence: nil)
+            expiresAt: Fixture.expiry, text: "meet at noon", sequence: nil, authorNonce: nonce)
         #expect(mesh.storeLog[Self.b] == [MeshHarness.Stored(envelope: stored, message: expected)])
         #expect(mesh.storeLog[Self.c] == [MeshHarness.Stored(envelope: stored, message: nil)])
         // B has one interface: it stores and passes nothing on.
@@ -239,7 +241,8 @@ struct MeshNodeTests {
         #expect(later.contains(where: { if case .scheduleTimer(.repair, _) = $0 { true } else { false } }))
 
         // A beacon that matches our own store schedules nothing.
-        let matching = MeshKey.publicDefault.seal(.beacon(count: UInt32(count), digest: digest), session: 77)
+        let matching = MeshKey.publicDefault.seal(
+            .beacon(count: UInt32(count), digest: MeshNode.beaconDigest(digest, session: 77)), session: 77)
         #expect(mesh.nodes[Self.b].receive(matching, from: mesh.addresses[Self.a], now: due + 2).isEmpty)
     }
 
@@ -544,10 +547,11 @@ struct MeshNodeTests {
         }
         let (session, packet) = try MeshKey.publicDefault.open(datagram)
         #expect(session == node.session)
-        #expect(packet == .beacon(count: 3, digest: digest))
+        #expect(packet == .beacon(count: 3, digest: MeshNode.beaconDigest(digest, session: node.session)))
 
         // Two agreeing beacons heard in an interval: this node stays quiet (Trickle's k = 2).
-        let agreeing = MeshKey.publicDefault.seal(.beacon(count: 3, digest: digest), session: 9)
+        let agreeing = MeshKey.publicDefault.seal(
+            .beacon(count: 3, digest: MeshNode.beaconDigest(digest, session: 9)), session: 9)
         let peer = PeerAddress(host: "p", port: 1, interface: 0)
         _ = node.timerFired(.interval, now: Fixture.now + 1_000)
         _ = node.receive(agreeing, from: peer, now: Fixture.now + 1_001)

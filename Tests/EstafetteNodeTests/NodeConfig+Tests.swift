@@ -51,9 +51,12 @@ struct NodeConfigTests {
             ("[api]\nmax_connections = 0\n", ":2: api.max_connections: 0 is out of range 1…1024"),
             ("[lan\nport = 1\n", ":1: TOML syntax error"),
             ("[relay]\nx = 1\n", ":1: [relay]: unknown section [relay]"),
+            ("[store]\nmax_bytes = 1000\n", ":2: store.max_bytes: 1000 is out of range 1048576…1099511627776"),
+            ("[inbox]\nmax_messages = 5\n", ":2: inbox.max_messages: 5 is out of range 100…10000000"),
+            ("[inbox]\nretention_days = 0\n", ":2: inbox.retention_days: 0 is out of range 1…36500"),
             (
                 "colour = \"red\"\n",
-                ":1: colour: unknown key (top-level keys: data_dir, log_level; sections: [api], [lan], [messages])"
+                ":1: colour: unknown key (top-level keys: data_dir, log_level; sections: [api], [inbox], [lan], [messages], [store])"
             ),
             ("data_dir = \"\"\n", ":1: data_dir: must not be empty"),
             ("[api]\nsocket = \"\"\n", ":2: api.socket: must not be empty"),
@@ -147,6 +150,11 @@ struct NodeConfigTests {
         #expect(c.repairIntervalMillis == defaults.repairIntervalMillis)
         #expect(c.messageLifetimeSeconds == defaults.messageLifetimeSeconds)
         #expect(c.logLevel == defaults.logLevel)
+        #expect(c.storeMaxBytes == defaults.storeMaxBytes && c.storeMaxBytes == 256 << 20)
+        #expect(c.inboxMaxMessages == defaults.inboxMaxMessages && c.inboxMaxMessages == 10_000)
+        #expect(
+            defaults.inboxRetentionDays == nil && c.inboxRetentionDays == 30, "the example's value; no limit by default"
+        )
     }
 
     @Test("the errors quoted in the example's header are the ones the loader gives, line numbers included")

@@ -256,7 +256,32 @@ def packet(ptype: int, session: int, payload: bytes, key: bytes = PUBLIC_MESH_KE
 
 
 def beacon(session: int, count: int, digest: bytes) -> bytes:
+    """A beacon with these wire fields as given (forged ones are random). An honest node sends
+    `beacon(session, beacon_count(n), beacon_digest(session, xor_of_ids))`."""
     return packet(T_BEACON, session, struct.pack(">I", count) + digest)
+
+
+def beacon_digest(session: int, xor_digest: bytes) -> bytes:
+    """A beacon's digest field: the XOR of the IDs held, keyed by the sender's session, so that two sessions of
+    one node never send an equal field (docs/protocol.md, type 1)."""
+    return hashlib.blake2b(b"estafette/beacon/v1" + struct.pack(">Q", session) + xor_digest, digest_size=32).digest()
+
+
+def beacon_count(n: int) -> int:
+    """A beacon's count field: the number of envelopes held, rounded down to its two most significant bits."""
+    n = min(n, 2**32 - 1)
+    if n <= 3:
+        return n
+    shift = n.bit_length() - 2
+    return (n >> shift) << shift
+
+
+def xor_ids(ids: list[bytes]) -> bytes:
+    out = bytearray(32)
+    for i in ids:
+        for k in range(32):
+            out[k] ^= i[k]
+    return bytes(out)
 
 
 def envelope_packet(session: int, encoded: bytes) -> bytes:

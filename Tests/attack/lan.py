@@ -119,10 +119,11 @@ class Daemon:
         )
         self.proc: subprocess.Popen | None = None
         self.id = ""
+        self.wrap: list[str] = []  # a command that execs the daemon (e.g. `env LD_PRELOAD=… FAKETIME=…`)
 
     def start(self, timeout: float = 30) -> None:
         log = open(self.log_path, "ab")
-        cmd = ["ip", "netns", "exec", self.ns, str(find_daemon()), "--config", str(self.dir / "estafette.toml")]
+        cmd = ["ip", "netns", "exec", self.ns, *self.wrap, str(find_daemon()), "--config", str(self.dir / "estafette.toml")]
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
         deadline = time.time() + timeout

@@ -48,6 +48,6 @@ public enum Alert {
         guard let text = String(validating: textBytes, as: UTF8.self) else { throw .notUTF8 }
         return ReceivedMessage(
             id: id, kind: .alert, sender: author, createdAt: createdAt, expiresAt: envelope.expiresAt, text: text,
-            sequence: sequence)
+            sequence: sequence, authorNonce: unsigned[32..<40].map { $0 })
     }
 }

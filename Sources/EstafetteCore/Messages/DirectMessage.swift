@@ -8,6 +8,10 @@
 /// The inner box authenticates the sender to the recipient deniably: only the holders of either secret key can
 /// make it, so the recipient knows it is genuine but cannot prove it to anyone else. `expires_at` inside must equal
 /// the envelope's, so no relay can stretch a message's life. Buckets are powers of two from 256 to 32768 bytes.
+///
+/// Every other header byte is fixed: version 1 and kind 1 (checked by decoding and by `open`), and no tag. A tag
+/// is the only header field the sealed body does not determine, so a direct message with one is refused by every
+/// node (`drop.direct_tag`, see `headerCheck`): a carrier cannot give one message a second ID.
 public enum DirectMessage {
     static let contentTypeText: UInt8 = 1
     static let nonceBytes = 24
@@ -72,6 +76,13 @@ public enum DirectMessage {
         return Envelope(kind: .direct, expiresAt: expiresAt, body: body)
     }
 
+    /// Whether a direct envelope's header is the one its author made: the tag must be empty. Costs no crypto, so
+    /// every carrier checks it before anything else.
+    public static func headerCheck(_ envelope: Envelope) throws(MessageError) {
+        guard envelope.kind == .direct else { throw .wrongKind }
+        guard envelope.tag.isEmpty else { throw .directTag }
+    }
+
     /// Opens a direct-message envelope with this node's key.
     /// Throws `.notForUs` when the outer box does not open (the common case: someone else's message).
     public static func open(_ envelope: Envelope, id: EnvelopeID, with me: SigningKeyPair) throws(MessageError)
@@ -86,7 +97,7 @@ public enum DirectMessage {
     public static func open(
         _ envelope: Envelope, id: EnvelopeID, with me: SigningKeyPair, keys: inout KeyCache
     ) throws(MessageError) -> ReceivedMessage {
-        guard envelope.kind == .direct else { throw .wrongKind }
+        try headerCheck(envelope)
         let padded: [UInt8]
         do {
             padded = try me.openSealed(envelope.body)
@@ -127,6 +138,6 @@ public enum DirectMessage {
         guard let text = String(validating: textBytes, as: UTF8.self) else { throw .notUTF8 }
         return ReceivedMessage(
             id: id, kind: .direct, sender: sender, createdAt: createdAt, expiresAt: innerExpiry, text: text,
-            sequence: nil)
+            sequence: nil, authorNonce: nonce)
     }
 }

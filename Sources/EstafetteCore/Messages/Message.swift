@@ -15,13 +15,17 @@ public struct ReceivedMessage: Hashable, Sendable {
     public let text: String
     /// The author's sequence number, for alerts.
     public let sequence: UInt64?
+    /// What names this authored message together with its sender, whatever envelope carries it: a direct
+    /// message's inner nonce (24 bytes), an alert's sequence number (8 bytes, big-endian). The inbox keeps one
+    /// message per sender and nonce (docs/protocol.md, "One authored message, delivered once").
+    public let authorNonce: [UInt8]
 }
 
 /// Why a message could not be built or opened. Opening failures are counted by `reason`, never shown.
 public struct MessageError: Error, Hashable, CustomStringConvertible, Sendable {
     private enum Base: Hashable, Sendable {
         case textTooLong, notForUs, malformed, badPadding, forgedSender, expiryMismatch, badSignature,
-            invalidKey, notUTF8, wrongKind
+            invalidKey, notUTF8, wrongKind, directTag
     }
 
     private let base: Base
@@ -42,6 +46,8 @@ public struct MessageError: Error, Hashable, CustomStringConvertible, Sendable {
     public static let invalidKey = MessageError(.invalidKey)
     public static let notUTF8 = MessageError(.notUTF8)
     public static let wrongKind = MessageError(.wrongKind)
+    /// A direct message with a tag: its author never sets one, so a carrier re-wrapped it.
+    public static let directTag = MessageError(.directTag)
 
     public var reason: String {
         switch base {
@@ -55,6 +61,7 @@ public struct MessageError: Error, Hashable, CustomStringConvertible, Sendable {
         case .invalidKey: return "invalid_key"
         case .notUTF8: return "not_utf8"
         case .wrongKind: return "wrong_kind"
+        case .directTag: return "direct_tag"
         }
     }
 

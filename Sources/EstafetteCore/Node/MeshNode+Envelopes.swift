@@ -3,7 +3,7 @@ extension MeshNode {
     mutating func onEnvelopeBytes(
         _ bytes: [UInt8], from address: PeerAddress, now: Millis, into actions: inout [Action]
     ) {
-        switch accept(bytes, now: now) {
+        switch accept(bytes, now: now, source: address.source) {
         case .accepted(let stored, let message):
             counters.add("envelopes_new")
             actions.append(.store(stored, message: message))
@@ -41,15 +41,20 @@ extension MeshNode {
         }
     }
 
-    enum Acceptance {
+    enum Acceptance: Equatable {
         case accepted(StoredEnvelope, ReceivedMessage?)
         case duplicate
         case rejected(String)
     }
 
     /// Validates an encoded envelope; on success records its ID (only then: dedup state follows validation).
-    /// `tryOpening: false` skips the trial decryption of a direct message (a local one that cannot be for us).
-    mutating func accept(_ bytes: [UInt8], now: Millis, tryOpening: Bool = true) -> Acceptance {
+    /// `source` is the LAN source it came from (nil for one made here): it is charged to that source's budgets,
+    /// and its times are evidence about our clock. `tryOpening: false` skips the trial decryption of a direct
+    /// message (a local one that cannot be for us).
+    ///
+    /// The checks run cheapest first, so that junk beyond a source's budget costs a decode and a hash, never a
+    /// signature check, a trial decryption or a store write (issue 9, property 2).
+    mutating func accept(_ bytes: [UInt8], now: Millis, source: String? = nil, tryOpening: Bool = true) -> Acceptance {
         let envelope: Envelope
         do {
             envelope = try Envelope(decoding: bytes)
@@ -59,9 +64,24 @@ extension MeshNode {
         let id = EnvelopeID(ofEncoded: bytes)
         if index[id] != nil { return .duplicate }
         let nowSec = UInt64(max(0, now / 1000))
-        guard envelope.expiresAt > nowSec else { return .rejected("expired") }
-        guard envelope.expiresAt <= nowSec + Envelope.maxLifetimeSeconds + Envelope.clockSkewSeconds else {
+        let latest = nowSec + Envelope.maxLifetimeSeconds + Envelope.clockSkewSeconds
+        guard envelope.expiresAt > nowSec else {
+            noteClock(skew: Int64(clamping: nowSec - envelope.expiresAt), source: source)
+            return .rejected("expired")
+        }
+        guard envelope.expiresAt <= latest else {
+            noteClock(skew: -Int64(clamping: envelope.expiresAt - latest), source: source)
             return .rejected("expiry_too_far")
+        }
+        if envelope.kind == .direct {
+            do {
+                try DirectMessage.headerCheck(envelope)
+            } catch {
+                return .rejected(error.reason)
+            }
+        }
+        if let source, let refused = guards.admit(size: bytes.count, from: source, now: now) {
+            return .rejected(refused)
         }
         var message: ReceivedMessage? = nil
         switch envelope.kind {
@@ -85,15 +105,53 @@ extension MeshNode {
             } catch {
                 return .rejected(error.reason)
             }
+            if let m = message, let refused = alertTimeProblem(m, nowSec: nowSec, source: source) {
+                return .rejected(refused)
+            }
+            if let m = message, let hidden = judgeAlert(m, now: now, local: source == nil) {
+                counters.add("drop.\(hidden)")
+                message = nil  // carried like any envelope, not shown: see `AlertAuthors`
+            }
         case .channel, .receipt:
             message = nil  // carried, not yet read by this version
         }
+        noteClock(skew: nil, source: source)
         insertIndex(id, expiresAt: envelope.expiresAt)
         if bytes.count > Packet.maxPayloadBytes { noteLongEnvelope(id, now: now) }
         if message != nil { counters.add("messages_delivered") }
         return .accepted(
             StoredEnvelope(id: id, kind: envelope.kind, expiresAt: envelope.expiresAt, bytes: bytes), message)
     }
+
+    /// Why an alert's creation time cannot be right, or nil: created after it expires, longer-lived than any
+    /// envelope may be (made far in the past and given a fresh expiry), or created beyond the clock skew in our
+    /// future. These depend on nothing but the alert and the clock, so every node refuses it alike.
+    mutating func alertTimeProblem(_ m: ReceivedMessage, nowSec: UInt64, source: String?) -> String? {
+        if m.createdAt > nowSec + Envelope.clockSkewSeconds {
+            noteClock(skew: -Int64(clamping: m.createdAt - nowSec), source: source)
+            return "alert_from_future"
+        }
+        // Senders round the expiry down to the minute: a lifetime may be short of the maximum, never beyond it.
+        guard m.createdAt <= m.expiresAt, m.expiresAt - m.createdAt <= Envelope.maxLifetimeSeconds else {
+            return "alert_lifetime"
+        }
+        return nil
+    }
+
+    /// Whether an alert may be shown (nil) or why not; alerts made here are recorded, never held back.
+    mutating func judgeAlert(_ m: ReceivedMessage, now: Millis, local: Bool) -> String? {
+        let verdict = guards.authors.judge(m, now: now)
+        return local ? nil : verdict
+    }
+
+    /// One envelope's time, as evidence about our clock (only envelopes from the LAN count).
+    mutating func noteClock(skew: Int64?, source: String?) {
+        guard let source else { return }
+        guards.clock.record(skew: skew, source: source)
+    }
+
+    /// What this node can tell about its own clock from the envelopes it hears (`node.status`).
+    public var clockStatus: ClockMonitor.Status { guards.clock.status }
 
     // MARK: - Index
 
@@ -116,5 +174,18 @@ extension MeshNode {
         let s = byPrefix.keys.sorted()
         sortedPrefixCache = s
         return s
+    }
+}
+
+extension MeshNode {
+    /// The shell deleted these stored envelopes to keep its store within its quota: forget their IDs, so that the
+    /// digest says what the node really holds (they may be fetched again while there is room).
+    public mutating func evicted(_ ids: [EnvelopeID]) {
+        var n: Int64 = 0
+        for id in ids where index[id] != nil {
+            removeIndex(id)
+            n += 1
+        }
+        if n > 0 { counters.add("envelopes_evicted", n) }
     }
 }

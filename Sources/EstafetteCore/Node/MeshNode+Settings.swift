@@ -24,6 +24,8 @@ extension MeshNode {
         /// Bound on queued wants (prefixes).
         public var maxPendingWants = 8_192
         public var reassembly = Reassembler.Settings()
+        /// Envelope and byte budgets per source, alert limits per author (DataGuards.swift).
+        public var data = DataGuards.Settings()
 
         public init(
             beaconIntervalMillis: Int64 = defaultBeaconIntervalMillis,

@@ -17,8 +17,8 @@ extension MeshNode {
             return
         }
         trickle.lastBeaconAt = now
-        let beacon = Packet.beacon(count: UInt32(clamping: envelopeCount), digest: digest)
-        actions.append(.multicast(meshKey.seal(beacon, session: session), except: nil))
+        // Keyed digest and coarse count, so that two sessions never send an equal field (BeaconFields.swift).
+        actions.append(.multicast(meshKey.seal(ownBeacon, session: session), except: nil))
         counters.add("beacons_sent")
     }
 

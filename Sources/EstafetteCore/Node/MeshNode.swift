@@ -48,6 +48,8 @@ public struct MeshNode: Sendable {
     // Trickle and repair state (RepairState.swift).
     var trickle = TrickleState()
     var repair = RepairState()
+    /// Budgets per source and per author, and the clock evidence (DataGuards.swift).
+    var guards: DataGuards
 
     struct PeerState: Sendable {
         var address: PeerAddress
@@ -68,6 +70,7 @@ public struct MeshNode: Sendable {
         self.settings = settings
         self.rng = SplitMix64(seed: seed)
         self.reassembler = Reassembler(settings: settings.reassembly)
+        self.guards = DataGuards(settings: settings.data)
     }
 
     // MARK: - Queries
@@ -160,7 +163,9 @@ public struct MeshNode: Sendable {
             peers[session]!.lastSeen = now
         }
         switch packet {
-        case .beacon(let count, let theirDigest):
+        case .beacon(let wireCount, let wireDigest):
+            // Beacons carry a keyed digest and a coarse count (BeaconFields.swift).
+            let (count, theirDigest) = beaconAsHeard(count: wireCount, digest: wireDigest, from: session)
             onBeacon(count: count, digest: theirDigest, now: now, into: &actions)
         case .envelope(let bytes):
             onEnvelopeBytes(bytes, from: address, now: now, into: &actions)

@@ -23,6 +23,13 @@ public struct NodeConfig: Sendable, Equatable {
     public var logLevel: String = "info"
     /// API connections served at once; more are answered with an error and closed.
     public var apiMaxConnections: Int = 64
+    // Bounded storage (issue 9; docs/security-data.md).
+    /// Most bytes of envelopes the store holds; beyond it the envelopes the user cares least about are evicted.
+    public var storeMaxBytes: Int64 = 256 * 1024 * 1024
+    /// Most messages the inbox keeps (the oldest go first, alerts from authors not followed before the rest).
+    public var inboxMaxMessages: Int = 10_000
+    /// Messages older than this many days leave the inbox; nil: no age limit.
+    public var inboxRetentionDays: Int? = nil
 
     public init(dataDir: String? = nil, socketPath: String? = nil) {
         let dir = dataDir ?? DefaultPaths.dataDir
@@ -78,6 +85,8 @@ extension NodeConfig {
             "group", "port", "interfaces", "mesh_name", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms",
         ],
         "messages": ["lifetime_hours"],
+        "store": ["max_bytes"],
+        "inbox": ["max_messages", "retention_days"],
     ]
 
     /// Loads a TOML file. Command-line overrides are applied by the caller afterwards.
@@ -189,6 +198,10 @@ extension NodeConfig {
         if let b = try int("lan", "beacon_interval_ms", 100...600_000) { config.beaconIntervalMillis = Int64(b) }
         if let r = try int("lan", "repair_interval_ms", 500...60_000) { config.repairIntervalMillis = Int64(r) }
         if let h = try int("messages", "lifetime_hours", 1...168) { config.messageLifetimeSeconds = UInt64(h) * 3600 }
+        // Bounded storage (issue 9).
+        if let b = try int("store", "max_bytes", (1 << 20)...(1 << 40)) { config.storeMaxBytes = Int64(b) }
+        if let n = try int("inbox", "max_messages", 100...10_000_000) { config.inboxMaxMessages = n }
+        if let d = try int("inbox", "retention_days", 1...36_500) { config.inboxRetentionDays = d }
         return config
     }
 

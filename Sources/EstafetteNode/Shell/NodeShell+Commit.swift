@@ -41,7 +41,11 @@ extension NodeShell {
         let result: Result<[Bool], any Error>
         do {
             result = .success(
-                batch.isEmpty ? [] : try store.commit(batch.map { ($0.envelope, $0.message, $0.receivedAt) }))
+                batch.isEmpty
+                    ? []
+                    : try store.commit(
+                        batch.map { ($0.envelope, $0.message, $0.receivedAt) },
+                        local: Set(batch.filter { $0.ticket != nil }.map(\.envelope.id))))
         } catch {
             result = .failure(error)
         }
@@ -60,6 +64,7 @@ extension NodeShell {
             if !batch.isEmpty {
                 counters.add("envelopes_stored", Int64(batch.count))
                 counters.add("commits")
+                enforceQuota(added: batch.reduce(0) { $0 + Int64($1.envelope.bytes.count) })
             }
             // The whole group's multicasts in one go (one batch to the transport), then the answers.
             perform(batch.flatMap(\.afterStore))

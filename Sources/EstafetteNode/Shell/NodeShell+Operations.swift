@@ -67,7 +67,8 @@ extension NodeShell {
         let now = wallClockMillis()
         return NodeStatus(
             id: identityID.description, version: EstafetteVersion.string, peers: node.peerList.count,
-            envelopes: node.envelopeCount, uptime_s: Int((now - startedAt) / 1000), counters: all)
+            envelopes: node.envelopeCount, uptime_s: Int((now - startedAt) / 1000), counters: all,
+            clock: ClockInfo(suspect: node.clockStatus.suspect, skew_seconds: node.clockStatus.skewSeconds))
     }
 
     func peers() -> [MeshNode.PeerInfo] { node.peerList }

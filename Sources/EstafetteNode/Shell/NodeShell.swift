@@ -22,6 +22,8 @@ public actor NodeShell {
     /// Counters of the API server's connections (refusals, bad requests), bumped from outside the actor.
     public nonisolated let apiCounters = LockedCounters()
     var commits = CommitQueue()
+    /// Stored bytes and the clock warning (NodeShell+Bounds.swift).
+    var bounds = ShellBounds()
     /// Senders' keys of new messages, validated once, for notifications.
     var senderKeys = KeyCache()
     let startedAt: Millis
@@ -40,6 +42,7 @@ public actor NodeShell {
         self.logger = logger
         self.startedAt = now
         self.identityID = PublicID(key: identity.publicKey)
+        self.bounds.storedBytes = try store.envelopeBytes()
     }
 
     // MARK: - Inputs
@@ -67,6 +70,7 @@ public actor NodeShell {
 
     func receive(_ d: InboundDatagram) {
         perform(node.receive(d.bytes, from: d.from, now: wallClockMillis(), store: lookup))
+        checkClock()
     }
 
     /// `receive`, then `waitForRoomInQueue`, in one call (one hop onto the actor per datagram instead of two).
@@ -104,6 +108,7 @@ public actor NodeShell {
                 } catch {
                     logger.error("cannot delete expired envelopes", metadata: ["error": "\(error)"])
                 }
+                sweepBounds(nowSeconds: Int64(clamping: upTo))
             case .scheduleTimer(let t, let at):
                 timers[t] = at
             }

@@ -83,6 +83,7 @@ public final class Store: Sendable {
                     );
                     """)
         }
+        registerV2(&m)
         return m
     }
 
@@ -102,21 +103,38 @@ public final class Store: Sendable {
     }
 
     /// Commits envelopes and, for those that were for us, their inbox entries, in one transaction (group commit:
-    /// one fsync for the lot). Returns, per item, whether its message was new to the inbox.
-    public func commit(_ items: [(StoredEnvelope, ReceivedMessage?, Int64)]) throws -> [Bool] {
+    /// one fsync for the lot). Returns, per item, whether its message was new to the inbox: a message whose sender
+    /// and nonce (`ReceivedMessage.authorNonce`) are there already is not, whatever envelope carried it.
+    /// `local` names the envelopes made here; with messages for us and followed authors' alerts, they are the last
+    /// the quota evicts (`Store+Quota.swift`).
+    public func commit(_ items: [(StoredEnvelope, ReceivedMessage?, Int64)], local: Set<EnvelopeID> = []) throws
+        -> [Bool]
+    {
         try pool.write { db in
             let insertEnvelope = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO envelope (id, kind, expires_at, received_at, data) VALUES (?, ?, ?, ?, ?)")
+                sql: """
+                    INSERT OR IGNORE INTO envelope (id, kind, expires_at, received_at, data, keep)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """)
             let insertInbox = try db.cachedStatement(
                 sql: """
-                    INSERT OR IGNORE INTO inbox (message_id, kind, sender, text, created_at, received_at, seq)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT OR IGNORE INTO inbox
+                        (message_id, kind, sender, text, created_at, received_at, seq, author_nonce)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+            let isFollowed = try db.cachedStatement(sql: "SELECT 1 FROM follow WHERE pk = ?")
             var fresh: [Bool] = []
             fresh.reserveCapacity(items.count)
             for (e, message, receivedAt) in items {
+                let own = local.contains(e.id)
+                var keep = own || message?.kind == .direct ? Keep.mine : Keep.carried
+                if keep == Keep.carried, let m = message, m.kind == .alert,
+                    try Row.fetchOne(isFollowed, arguments: [Data(m.sender.bytes)]) != nil
+                {
+                    keep = Keep.followed
+                }
                 try insertEnvelope.execute(arguments: [
-                    Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), receivedAt, Data(e.bytes),
+                    Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), receivedAt, Data(e.bytes), keep,
                 ])
                 guard let m = message else {
                     fresh.append(false)
@@ -126,8 +144,12 @@ public final class Store: Sendable {
                 try insertInbox.execute(arguments: [
                     Data(m.id.bytes), m.kind.rawValue, Data(m.sender.bytes), Data(m.text.utf8),
                     Int64(clamping: m.createdAt), receivedAt, m.sequence.map { Int64(bitPattern: $0) },
+                    Data(m.authorNonce),
                 ])
                 fresh.append(db.changesCount > 0)
+                if own, m.kind == .alert, let seq = m.sequence {
+                    try Self.recordOwnAlert(db, author: m.sender.bytes, sequence: seq)
+                }
             }
             return fresh
         }
@@ -313,14 +335,18 @@ public final class Store: Sendable {
 
     /// The highest sequence number among this author's alerts (0 when none). The author's own alerts are in its
     /// inbox, committed in the same transaction as their envelopes, so the number is durable with the alert.
+    /// The inbox may have been pruned since (`inbox.max_messages`), so the last number is also kept on its own.
     public func lastAlertSequence(author: [UInt8]) throws -> UInt64 {
         try pool.read { db in
-            let last =
+            let inInbox =
                 try Int64.fetchOne(
                     db, sql: "SELECT MAX(seq) FROM inbox WHERE kind = 'alert' AND sender = ?", arguments: [Data(author)]
                 )
                 ?? 0
-            return UInt64(max(0, last))
+            let kept =
+                try Int64.fetchOne(db, sql: "SELECT seq FROM own_alert WHERE author = ?", arguments: [Data(author)])
+                ?? 0
+            return UInt64(max(0, inInbox, kept))
         }
     }
 }
