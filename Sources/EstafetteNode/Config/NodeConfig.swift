@@ -16,6 +16,8 @@ public struct NodeConfig: Sendable, Equatable {
     public var beaconIntervalMillis: Int64 = MeshNode.Settings.defaultBeaconIntervalMillis
     /// Least time between two repair rounds (see docs/protocol.md, "Repair rounds").
     public var repairIntervalMillis: Int64 = MeshNode.Settings.defaultRepairIntervalMillis
+    /// Most LAN peers tracked (`lan.max_peers`).
+    public var maxPeers: Int = MeshNode.Settings.defaultMaxPeers
     /// Lifetime given to messages this node sends, in seconds (at most 7 days).
     public var messageLifetimeSeconds: UInt64 = 7 * 24 * 3600
     public var logLevel: String = "info"
@@ -31,7 +33,9 @@ extension NodeConfig {
     /// The protocol settings this configuration gives the node: the core derives everything else (the peer
     /// timeout, …) from the two intervals, as it does for the simulator.
     public var meshSettings: MeshNode.Settings {
-        MeshNode.Settings(beaconIntervalMillis: beaconIntervalMillis, repairIntervalMillis: repairIntervalMillis)
+        var s = MeshNode.Settings(beaconIntervalMillis: beaconIntervalMillis, repairIntervalMillis: repairIntervalMillis)
+        s.maxPeers = maxPeers
+        return s
     }
 }
 
@@ -70,7 +74,7 @@ extension NodeConfig {
     static let knownKeys: [String: Set<String>] = [
         "": ["data_dir", "log_level"],
         "api": ["socket"],
-        "lan": ["group", "port", "interfaces", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms"],
+        "lan": ["group", "port", "interfaces", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms", "max_peers"],
         "messages": ["lifetime_hours"],
     ]
 
@@ -171,6 +175,7 @@ extension NodeConfig {
         }
         if let b = try int("lan", "beacon_interval_ms", 100...600_000) { config.beaconIntervalMillis = Int64(b) }
         if let r = try int("lan", "repair_interval_ms", 500...60_000) { config.repairIntervalMillis = Int64(r) }
+        if let m = try int("lan", "max_peers", 16...4_096) { config.maxPeers = m }
         if let h = try int("messages", "lifetime_hours", 1...168) { config.messageLifetimeSeconds = UInt64(h) * 3600 }
         return config
     }
