@@ -35,7 +35,12 @@ struct MeshHarness {
     /// Repair timers each node asked for.
     private var repairAt: [Millis?]
 
-    init(identities: [SigningKeyPair], now: Millis = Fixture.now, settings: MeshNode.Settings = .init()) {
+    /// - Parameter fundedAnswers: each node starts with a full answer budget (`MeshNode.answers`) for every other
+    ///   one, as if they had been talking for a while; false for tests of the budget itself.
+    init(
+        identities: [SigningKeyPair], now: Millis = Fixture.now, settings: MeshNode.Settings = .init(),
+        fundedAnswers: Bool = true
+    ) {
         self.nodes = identities.enumerated().map { i, identity in
             MeshNode(
                 identity: identity, meshKey: .publicDefault, session: 0x5E55_0000 + UInt64(i), seed: UInt64(i),
@@ -49,6 +54,13 @@ struct MeshHarness {
         self.storeLog = Array(repeating: [], count: identities.count)
         self.actionLog = Array(repeating: [], count: identities.count)
         self.repairAt = Array(repeating: nil, count: identities.count)
+        if fundedAnswers {
+            for i in nodes.indices {
+                for j in nodes.indices where j != i {
+                    nodes[i].repair.answers.deposit(.infinity, to: addresses[j].source, now: now)
+                }
+            }
+        }
     }
 
     // MARK: - Inputs

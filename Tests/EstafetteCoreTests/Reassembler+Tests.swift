@@ -92,11 +92,11 @@ struct ReassemblerTests {
             var r = Reassembler()
             for (i, p) in pieces.enumerated() where i != lost {
                 #expect(
-                    r.add(session: 1, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0)
+                    r.add(source: "0/h1", stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0)
                         == .pending)
             }
             let outcome = r.addParity(
-                session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity, now: 0)
+                source: "0/h1", stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity, now: 0)
             #expect(outcome == .complete(Self.big), "fragment \(lost) lost")
             #expect(r.partialCount == 0 && r.bytesHeld == 0)
         }
@@ -104,21 +104,21 @@ struct ReassemblerTests {
         var first = Reassembler()
         #expect(
             first.addParity(
-                session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity, now: 0)
+                source: "0/h1", stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity, now: 0)
                 == .pending)
         var last: Reassembler.Outcome = .pending
         for p in pieces.dropFirst() {
-            last = first.add(session: 1, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0)
+            last = first.add(source: "0/h1", stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0)
         }
         #expect(last == .complete(Self.big))
         // Two lost: the parity cannot help.
         var two = Reassembler()
         for p in pieces.dropFirst(2) {
-            _ = two.add(session: 1, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0)
+            _ = two.add(source: "0/h1", stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0)
         }
         #expect(
             two.addParity(
-                session: 1, stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity, now: 0)
+                source: "0/h1", stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity, now: 0)
                 == .pending)
     }
 
@@ -154,7 +154,7 @@ struct ReassemblerTests {
         var outcomes: [Reassembler.Outcome] = []
         for (i, p) in feed.enumerated() {
             outcomes.append(
-                r.add(session: 9, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: Int64(i)))
+                r.add(source: "0/h9", stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: Int64(i)))
         }
         #expect(outcomes.dropLast().allSatisfy { $0 == .pending })
         #expect(outcomes.last == .complete(Self.big))
@@ -166,13 +166,13 @@ struct ReassemblerTests {
     func sessionsCombine() {
         var r = Reassembler()
         let total: UInt32 = 6
-        #expect(r.add(session: 1, stream: 5, offset: 0, total: total, chunk: [1, 1, 1], now: 0) == .pending)
+        #expect(r.add(source: "0/h1", stream: 5, offset: 0, total: total, chunk: [1, 1, 1], now: 0) == .pending)
         #expect(
-            r.add(session: 2, stream: 5, offset: 0, total: total + 1, chunk: [2, 2, 2], now: 0)
+            r.add(source: "0/h2", stream: 5, offset: 0, total: total + 1, chunk: [2, 2, 2], now: 0)
                 == .dropped("fragment_inconsistent"))
-        #expect(r.add(session: 2, stream: 5, offset: 0, total: total, chunk: [2, 2, 2], now: 0) == .pending)
+        #expect(r.add(source: "0/h2", stream: 5, offset: 0, total: total, chunk: [2, 2, 2], now: 0) == .pending)
         #expect(
-            r.add(session: 2, stream: 5, offset: 3, total: total, chunk: [2, 2, 2], now: 0)
+            r.add(source: "0/h2", stream: 5, offset: 3, total: total, chunk: [2, 2, 2], now: 0)
                 == .complete([1, 1, 1, 2, 2, 2]), "the first copy of a piece is kept")
         #expect(r.partialCount == 0 && r.bytesHeld == 0)
     }
@@ -193,11 +193,11 @@ struct ReassemblerTests {
         var r = Reassembler()
         for (i, p) in pieces.enumerated() where !missing.contains(i) {
             #expect(
-                r.add(session: 1, stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0)
+                r.add(source: "0/h1", stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: 0)
                     == .pending)
         }
         if keepsParity0, case .parity(let s, let t, let j, let c)? = packets.last {
-            #expect(r.addParity(session: 1, stream: s, total: t, index: j, parity: c, now: 0) == .pending)
+            #expect(r.addParity(source: "0/h1", stream: s, total: t, index: j, parity: c, now: 0) == .pending)
         }
         #expect(r.isPending(Self.bigID.prefix))
         // A repair from node 2 sends parities with fresh indices; they arrive one by one.
@@ -213,7 +213,7 @@ struct ReassemblerTests {
             for: Self.big, id: Self.bigID, indices: indices)
         {
             guard outcome == .pending else { break }
-            outcome = r.addParity(session: 2, stream: s, total: t, index: j, parity: c, now: 1)
+            outcome = r.addParity(source: "0/h2", stream: s, total: t, index: j, parity: c, now: 1)
             used += 1
         }
         #expect(outcome == .complete(Self.big))
@@ -230,50 +230,89 @@ struct ReassemblerTests {
         #expect(CodedRepair.parityRepairCount(fragments: 1) == 1)
     }
 
-    @Test("a peer may hold only maxStreamsPerPeer partial envelopes")
-    func perPeerLimit() {
-        var r = Reassembler(settings: Self.settings { $0.maxStreamsPerPeer = 2 })
-        #expect(r.add(session: 1, stream: 1, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
-        #expect(r.add(session: 1, stream: 2, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
+    @Test("a source address may hold only maxStreamsPerSource partial envelopes, whatever sessions it uses")
+    func perSourceLimit() {
+        var r = Reassembler(settings: Self.settings { $0.maxStreamsPerSource = 2 })
+        #expect(r.add(source: "0/h1", stream: 1, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
+        #expect(r.add(source: "0/h1", stream: 2, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
         #expect(
-            r.add(session: 1, stream: 3, offset: 0, total: 10, chunk: [0], now: 0) == .dropped("reassembly_peer_limit"))
-        // Existing streams continue, and another peer is unaffected.
-        #expect(r.add(session: 1, stream: 2, offset: 1, total: 10, chunk: [0], now: 0) == .pending)
-        #expect(r.add(session: 2, stream: 3, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
+            r.add(source: "0/h1", stream: 3, offset: 0, total: 10, chunk: [0], now: 0)
+                == .dropped("reassembly_source_limit"))
+        // Existing streams continue, and another source is unaffected.
+        #expect(r.add(source: "0/h1", stream: 2, offset: 1, total: 10, chunk: [0], now: 0) == .pending)
+        #expect(r.add(source: "0/h2", stream: 3, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
         #expect(r.partialCount == 3)
         // Completing one frees a slot.
         #expect(
-            r.add(session: 1, stream: 1, offset: 1, total: 10, chunk: [UInt8](repeating: 0, count: 9), now: 0)
+            r.add(source: "0/h1", stream: 1, offset: 1, total: 10, chunk: [UInt8](repeating: 0, count: 9), now: 0)
                 == .complete([UInt8](repeating: 0, count: 10)))
-        #expect(r.add(session: 1, stream: 4, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
+        #expect(r.add(source: "0/h1", stream: 4, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
         #expect(r.partialCount == 3)
     }
 
-    @Test("the total bytes held across peers is bounded")
-    func memoryLimit() {
+    @Test("memory is charged by the bytes received, not by the size a first fragment declares")
+    func chargedByBytesReceived() {
         var r = Reassembler(settings: Self.settings { $0.maxTotalBytes = 3_000 })
-        #expect(r.add(session: 1, stream: 1, offset: 0, total: 2_000, chunk: [0], now: 0) == .pending)
-        #expect(r.bytesHeld == 2_000)
+        // Declaring 30 KB costs the one byte sent.
+        #expect(r.add(source: "0/h1", stream: 1, offset: 0, total: 30_000, chunk: [0], now: 0) == .pending)
+        #expect(r.bytesHeld == 1)
+        #expect(r.add(source: "0/h2", stream: 2, offset: 0, total: 30_000, chunk: [UInt8](repeating: 1, count: 999), now: 0) == .pending)
+        #expect(r.bytesHeld == 1_000)
+        // A total no envelope can have is refused.
         #expect(
-            r.add(session: 2, stream: 2, offset: 0, total: 1_001, chunk: [0], now: 0)
-                == .dropped("reassembly_memory_limit"))
-        #expect(r.add(session: 2, stream: 2, offset: 0, total: 1_000, chunk: [0], now: 0) == .pending)
+            r.add(source: "0/h3", stream: 3, offset: 0, total: UInt32(Envelope.maxEncodedBytes + 1), chunk: [0], now: 0)
+                == .dropped("fragment_total"))
+    }
+
+    @Test("one source holds at most maxBytesPerSource; when all sources fill the total, a light source evicts the heaviest's oldest partial")
+    func memoryPerSource() {
+        var r = Reassembler(settings: Self.settings {
+            $0.maxTotalBytes = 3_000
+            $0.maxBytesPerSource = 2_000
+        })
+        let k = [UInt8](repeating: 7, count: 500)
+        // The flooder: 4 partials of 500 bytes, then refused at its own bound.
+        for s: UInt64 in 1...4 {
+            #expect(r.add(source: "0/flood", stream: s, offset: 0, total: 20_000, chunk: k, now: Int64(s)) == .pending)
+        }
+        #expect(r.add(source: "0/flood", stream: 5, offset: 0, total: 20_000, chunk: k, now: 5) == .dropped("reassembly_source_memory"))
+        // A second flooding address fills the total.
+        #expect(r.add(source: "0/flood2", stream: 6, offset: 0, total: 20_000, chunk: k, now: 6) == .pending)
+        #expect(r.add(source: "0/flood2", stream: 7, offset: 0, total: 20_000, chunk: k, now: 7) == .pending)
         #expect(r.bytesHeld == 3_000)
-        #expect(
-            r.add(session: 3, stream: 3, offset: 0, total: 1, chunk: [0], now: 0) == .dropped("reassembly_memory_limit")
-        )
-        // The oldest partial is not evicted for the newcomer.
-        #expect(r.partialCount == 2)
+        // An honest source's long message still gets in: the heaviest source's oldest partial (stream 1) goes.
+        #expect(r.add(source: "0/honest", stream: 9, offset: 0, total: 1_000, chunk: k, now: 8) == .pending)
+        #expect(!r.isPending(1) && r.isPending(2) && r.isPending(6))
+        #expect(r.add(source: "0/honest", stream: 9, offset: 500, total: 1_000, chunk: k, now: 9) == .complete(k + k))
+        #expect(r.evicted >= 1)
+        // Full again; a source beyond its fair share cannot evict others' work to make room for more of its own.
+        #expect(r.add(source: "0/flood2", stream: 8, offset: 0, total: 20_000, chunk: k, now: 10) == .pending)
+        #expect(r.add(source: "0/flood2", stream: 10, offset: 0, total: 20_000, chunk: k, now: 11) == .pending)
+        #expect(r.bytesHeld == 3_000)
+        #expect(r.add(source: "0/flood2", stream: 11, offset: 0, total: 20_000, chunk: k, now: 12) != .pending)
+        #expect(r.bytesHeld == 3_000 && r.isPending(3) && r.isPending(4))
+    }
+
+    @Test("a wrong piece costs only the partial it was sent into")
+    func badPieceCostsItsPartial() {
+        var r = Reassembler()
+        #expect(r.add(source: "0/a", stream: 1, offset: 0, total: 6, chunk: [1, 1, 1], now: 0) == .pending)
+        #expect(r.add(source: "0/a", stream: 2, offset: 0, total: 6, chunk: [2, 2, 2], now: 0) == .pending)
+        // Overlapping junk into stream 1 completes it wrongly: it is dropped, stream 2 is untouched.
+        #expect(r.add(source: "0/x", stream: 1, offset: 2, total: 6, chunk: [9, 9, 9, 9], now: 0) == .dropped("fragment_overlap"))
+        #expect(!r.isPending(1) && r.isPending(2))
+        #expect(r.add(source: "0/a", stream: 2, offset: 3, total: 6, chunk: [2, 2, 2], now: 0) == .complete([2, 2, 2, 2, 2, 2]))
+        #expect(r.bytesHeld == 0)
     }
 
     @Test("a stream may have only maxPiecesPerStream pieces; exceeding it drops the whole stream")
     func piecesLimit() {
         var r = Reassembler(settings: Self.settings { $0.maxPiecesPerStream = 4 })
         for i: UInt32 in 0..<4 {
-            #expect(r.add(session: 1, stream: 1, offset: i, total: 100, chunk: [0], now: 0) == .pending)
+            #expect(r.add(source: "0/h1", stream: 1, offset: i, total: 100, chunk: [0], now: 0) == .pending)
         }
         #expect(
-            r.add(session: 1, stream: 1, offset: 4, total: 100, chunk: [0], now: 0)
+            r.add(source: "0/h1", stream: 1, offset: 4, total: 100, chunk: [0], now: 0)
                 == .dropped("fragment_too_many_pieces"))
         #expect(r.partialCount == 0)
         #expect(r.bytesHeld == 0)
@@ -282,19 +321,19 @@ struct ReassemblerTests {
     @Test("partial envelopes time out")
     func timeout() {
         var r = Reassembler(settings: Self.settings { $0.timeoutMillis = 10_000 })
-        #expect(r.add(session: 1, stream: 1, offset: 0, total: 10, chunk: [0], now: 1_000) == .pending)
-        #expect(r.add(session: 1, stream: 2, offset: 0, total: 10, chunk: [0], now: 5_000) == .pending)
+        #expect(r.add(source: "0/h1", stream: 1, offset: 0, total: 10, chunk: [0], now: 1_000) == .pending)
+        #expect(r.add(source: "0/h1", stream: 2, offset: 0, total: 10, chunk: [0], now: 5_000) == .pending)
         #expect(r.expire(now: 10_999) == 0)
         #expect(r.partialCount == 2)
         #expect(r.expire(now: 11_000) == 1)
         #expect(r.partialCount == 1)
-        #expect(r.bytesHeld == 10)
+        #expect(r.bytesHeld == 1)
         #expect(r.expire(now: 15_000) == 1)
         #expect(r.partialCount == 0)
         #expect(r.bytesHeld == 0)
         // A late fragment of an expired stream starts afresh rather than completing it.
         #expect(
-            r.add(session: 1, stream: 1, offset: 1, total: 10, chunk: [UInt8](repeating: 0, count: 9), now: 20_000)
+            r.add(source: "0/h1", stream: 1, offset: 1, total: 10, chunk: [UInt8](repeating: 0, count: 9), now: 20_000)
                 == .pending)
     }
 
@@ -302,31 +341,31 @@ struct ReassemblerTests {
     func overlap() {
         var r = Reassembler()
         #expect(
-            r.add(session: 1, stream: 1, offset: 0, total: 10, chunk: [UInt8](repeating: 1, count: 6), now: 0)
+            r.add(source: "0/h1", stream: 1, offset: 0, total: 10, chunk: [UInt8](repeating: 1, count: 6), now: 0)
                 == .pending)
         #expect(
-            r.add(session: 1, stream: 1, offset: 4, total: 10, chunk: [UInt8](repeating: 2, count: 6), now: 0)
+            r.add(source: "0/h1", stream: 1, offset: 4, total: 10, chunk: [UInt8](repeating: 2, count: 6), now: 0)
                 == .dropped("fragment_overlap"))
         #expect(r.partialCount == 0)
         #expect(r.bytesHeld == 0)
         // Overlap with a gap: the bytes add up but do not tile.
         #expect(
-            r.add(session: 1, stream: 2, offset: 0, total: 10, chunk: [UInt8](repeating: 1, count: 5), now: 0)
+            r.add(source: "0/h1", stream: 2, offset: 0, total: 10, chunk: [UInt8](repeating: 1, count: 5), now: 0)
                 == .pending)
         #expect(
-            r.add(session: 1, stream: 2, offset: 3, total: 10, chunk: [UInt8](repeating: 2, count: 3), now: 0)
+            r.add(source: "0/h1", stream: 2, offset: 3, total: 10, chunk: [UInt8](repeating: 2, count: 3), now: 0)
                 == .pending)
         #expect(
-            r.add(session: 1, stream: 2, offset: 8, total: 10, chunk: [UInt8](repeating: 3, count: 2), now: 0)
+            r.add(source: "0/h1", stream: 2, offset: 8, total: 10, chunk: [UInt8](repeating: 3, count: 2), now: 0)
                 == .dropped("fragment_overlap"))
     }
 
     @Test("a fragment disagreeing about the total is dropped")
     func inconsistentTotal() {
         var r = Reassembler()
-        #expect(r.add(session: 1, stream: 1, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
+        #expect(r.add(source: "0/h1", stream: 1, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
         #expect(
-            r.add(session: 1, stream: 1, offset: 1, total: 11, chunk: [0], now: 0) == .dropped("fragment_inconsistent"))
-        #expect(r.bytesHeld == 10)
+            r.add(source: "0/h1", stream: 1, offset: 1, total: 11, chunk: [0], now: 0) == .dropped("fragment_inconsistent"))
+        #expect(r.bytesHeld == 1)
     }
 }

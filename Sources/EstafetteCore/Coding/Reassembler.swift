@@ -4,16 +4,22 @@
 /// keyed by its stream (the first 8 bytes of its ID), and the assembled bytes must hash to an ID with that prefix
 /// (checked by `MeshNode`), so a wrong piece costs the partial, never a wrong envelope.
 ///
-/// Bounds: at most `maxStreamsPerPeer` partial envelopes opened by one peer session, `maxTotalBytes` across all
-/// peers, `maxPiecesPerStream` pieces (fragments and parities) per envelope, and `timeoutMillis` per partial
-/// envelope. A piece that would exceed a bound is dropped and counted; the oldest partial is never evicted for a
-/// newcomer (a flood cannot push out honest work in progress), it only times out.
+/// Bounds, all charged to the source address that sent each piece (``PeerAddress/source``: what a forger cannot
+/// choose freely, unlike sessions and streams), and all by the bytes actually received, never by the size a first
+/// fragment declares: at most `maxStreamsPerSource` partial envelopes opened by one source, `maxBytesPerSource`
+/// bytes of pieces from one source, `maxTotalBytes` from all, `maxPiecesPerStream` pieces (fragments and
+/// parities) per envelope, and `timeoutMillis` per partial envelope. A piece beyond its source's bounds is dropped
+/// and counted. When all sources together reach `maxTotalBytes`, a piece from a source holding less than its fair
+/// share evicts the oldest partial of the source holding the most: a flood from one source cannot push out the
+/// work of others, nor block it. A wrong piece costs only the partial it was sent into.
 public struct Reassembler: Sendable {
     public struct Settings: Sendable, Equatable {
         /// 16: partials wait up to 20 s for a repair, so a sender of many long messages on a lossy LAN has
         /// several in flight at each receiver.
-        public var maxStreamsPerPeer = 16
+        public var maxStreamsPerSource = 16
         public var maxTotalBytes = 2 * 1024 * 1024
+        /// A quarter of the total: sixteen long messages of the largest size from one host.
+        public var maxBytesPerSource = 512 * 1024
         public var maxPiecesPerStream = 64
         /// Long enough for a partial to wait for the repair round after the one it was started in: a repair
         /// then sends the few parities it lacks instead of the whole envelope.
@@ -23,8 +29,10 @@ public struct Reassembler: Sendable {
 
     struct Partial {
         let total: Int
-        /// The session whose piece opened it (for the per-peer bound).
-        let openedBy: UInt64
+        /// The source whose piece opened it (for the per-source bound on partials).
+        let openedBy: String
+        /// Bytes of its pieces, by the source that sent them.
+        var charges: [String: Int] = [:]
         var pieces: [UInt32: [UInt8]] = [:]
         var received = 0
         let startedAt: Int64
@@ -46,7 +54,8 @@ public struct Reassembler: Sendable {
 
     let settings: Settings
     private var partials: [UInt64: Partial] = [:]
-    private var streamsPerPeer: [UInt64: Int] = [:]
+    private var streamsPerSource: [String: Int] = [:]
+    private var bytesPerSource: [String: Int] = [:]
     private(set) var bytesHeld = 0
 
     public init(settings: Settings = Settings()) {
@@ -59,9 +68,12 @@ public struct Reassembler: Sendable {
     public func isPending(_ stream: UInt64) -> Bool { partials[stream] != nil }
 
     public mutating func add(
-        session: UInt64, stream: UInt64, offset: UInt32, total: UInt32, chunk: [UInt8], now: Int64
+        source: String, stream: UInt64, offset: UInt32, total: UInt32, chunk: [UInt8], now: Int64
     ) -> Outcome {
-        addPiece(session: session, stream: stream, total: total, now: now, isNew: { $0.pieces[offset] == nil }) {
+        addPiece(
+            source: source, stream: stream, total: total, bytes: chunk.count, now: now,
+            isNew: { $0.pieces[offset] == nil }
+        ) {
             $0.pieces[offset] = chunk
             $0.received += chunk.count
         }
@@ -69,43 +81,67 @@ public struct Reassembler: Sendable {
 
     /// A parity of a stream: with m of them, any m missing chunks are rebuilt.
     public mutating func addParity(
-        session: UInt64, stream: UInt64, total: UInt32, index: UInt8, parity: [UInt8], now: Int64
+        source: String, stream: UInt64, total: UInt32, index: UInt8, parity: [UInt8], now: Int64
     ) -> Outcome {
-        addPiece(session: session, stream: stream, total: total, now: now, isNew: { $0.parities[index] == nil }) {
+        addPiece(
+            source: source, stream: stream, total: total, bytes: parity.count, now: now,
+            isNew: { $0.parities[index] == nil }
+        ) {
             $0.parities[index] = parity
         }
     }
 
     /// Opens the stream's partial if needed; a duplicate piece changes nothing; a new one within the bounds is
-    /// inserted and the partial settled.
+    /// inserted, charged to its source, and the partial settled.
     private mutating func addPiece(
-        session: UInt64, stream: UInt64, total: UInt32, now: Int64, isNew: (Partial) -> Bool,
+        source: String, stream: UInt64, total: UInt32, bytes: Int, now: Int64, isNew: (Partial) -> Bool,
         insert: (inout Partial) -> Void
     ) -> Outcome {
-        if let refused = open(stream, session: session, total: total, now: now) { return refused }
-        var p = partials[stream]!
-        guard p.total == Int(total) else { return .dropped("fragment_inconsistent") }
-        guard isNew(p) else { return .pending }
-        guard p.pieceCount < settings.maxPiecesPerStream else {
-            remove(stream)
-            return .dropped("fragment_too_many_pieces")
+        if let p = partials[stream] {
+            guard p.total == Int(total) else { return .dropped("fragment_inconsistent") }
+            guard isNew(p) else { return .pending }
+            guard p.pieceCount < settings.maxPiecesPerStream else {
+                remove(stream)
+                return .dropped("fragment_too_many_pieces")
+            }
+        } else {
+            guard Int(total) > 0, Int(total) <= Envelope.maxEncodedBytes else { return .dropped("fragment_total") }
+            guard streamsPerSource[source, default: 0] < settings.maxStreamsPerSource else {
+                return .dropped("reassembly_source_limit")
+            }
         }
+        if let refused = makeRoom(bytes, for: source, keeping: stream) { return refused }
+        var p = partials[stream] ?? Partial(total: Int(total), openedBy: source, startedAt: now)
+        if partials[stream] == nil { streamsPerSource[source, default: 0] += 1 }
         insert(&p)
+        p.charges[source, default: 0] += bytes
+        bytesPerSource[source, default: 0] += bytes
+        bytesHeld += bytes
+        partials[stream] = p
         return settle(stream, p)
     }
 
-    /// Starts a partial for a new stream, within the bounds; returns why not if it cannot.
-    private mutating func open(_ stream: UInt64, session: UInt64, total: UInt32, now: Int64) -> Outcome? {
-        guard partials[stream] == nil else { return nil }
-        guard streamsPerPeer[session, default: 0] < settings.maxStreamsPerPeer else {
-            return .dropped("reassembly_peer_limit")
+    /// Room for `bytes` more from `source`: within its own bound, and within the total, evicting the oldest
+    /// partial of the heaviest source when `source` holds less than a fair share. Returns why not if there is none.
+    private mutating func makeRoom(_ bytes: Int, for source: String, keeping stream: UInt64) -> Outcome? {
+        let mine = bytesPerSource[source, default: 0]
+        guard mine + bytes <= settings.maxBytesPerSource else { return .dropped("reassembly_source_memory") }
+        while bytesHeld + bytes > settings.maxTotalBytes {
+            let fairShare = settings.maxTotalBytes / max(1, bytesPerSource.count + (mine == 0 ? 1 : 0))
+            guard mine + bytes <= fairShare,
+                let heavy = bytesPerSource.max(by: { ($0.value, $0.key) < ($1.value, $1.key) }),
+                heavy.key != source, heavy.value > mine + bytes,
+                let victim = partials.filter({ $0.key != stream && $0.value.charges[heavy.key] != nil })
+                    .min(by: { ($0.value.startedAt, $0.key) < ($1.value.startedAt, $1.key) })?.key
+            else { return .dropped("reassembly_memory_limit") }
+            remove(victim)
+            evicted += 1
         }
-        guard bytesHeld + Int(total) <= settings.maxTotalBytes else { return .dropped("reassembly_memory_limit") }
-        partials[stream] = Partial(total: Int(total), openedBy: session, startedAt: now)
-        streamsPerPeer[session, default: 0] += 1
-        bytesHeld += Int(total)
         return nil
     }
+
+    /// Partials evicted to make room for a lighter source (see `makeRoom`).
+    public private(set) var evicted = 0
 
     /// Completes the envelope if every chunk is there, or enough parities make up for the missing ones;
     /// otherwise keeps waiting.
@@ -182,8 +218,12 @@ public struct Reassembler: Sendable {
 
     private mutating func remove(_ stream: UInt64) {
         guard let p = partials.removeValue(forKey: stream) else { return }
-        bytesHeld -= p.total
-        let n = streamsPerPeer[p.openedBy, default: 1] - 1
-        streamsPerPeer[p.openedBy] = n > 0 ? n : nil
+        for (source, bytes) in p.charges {
+            bytesHeld -= bytes
+            let left = bytesPerSource[source, default: bytes] - bytes
+            bytesPerSource[source] = left > 0 ? left : nil
+        }
+        let n = streamsPerSource[p.openedBy, default: 1] - 1
+        streamsPerSource[p.openedBy] = n > 0 ? n : nil
     }
 }

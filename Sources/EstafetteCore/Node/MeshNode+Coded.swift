@@ -3,10 +3,11 @@ import NIOCore
 /// Coded repair: sending a burst, and solving the coded packets received. See `CodedRepair` and `CodedDecoder`.
 extension MeshNode {
     /// Multicasts a repair burst: the envelopes `ids` (sorted), read from the store, as `CodedRepair` packs them
-    /// for receivers lacking at most `need` each; the long ones in `parityOnly` as a few parities.
+    /// for receivers lacking at most `need` each; the long ones in `parityOnly` as a few parities. Packets go out
+    /// while the sources that asked (`requesters`) can pay for them (`answers`); the rest wait for a later round.
     mutating func sendBurst(
-        ids: [EnvelopeID], need: Int, parityOnly: Set<EnvelopeID>, rng: inout SplitMix64,
-        store: some EnvelopeLookup, into actions: inout [Action]
+        ids: [EnvelopeID], need: Int, parityOnly: Set<EnvelopeID>, requesters: Set<String>, rng: inout SplitMix64,
+        now: Millis, store: some EnvelopeLookup, into actions: inout [Action]
     ) {
         let envelopes = store.envelopes(ids).sorted { $0.id < $1.id }
         if envelopes.count < ids.count {
@@ -14,23 +15,41 @@ extension MeshNode {
         }
         let packets = CodedRepair.packets(
             for: envelopes.map { (id: $0.id, bytes: $0.bytes) }, need: need, parityOnly: parityOnly, rng: &rng)
-        for p in packets {
+        let payers = requesters.sorted()
+        for (i, p) in packets.enumerated() {
+            let sealed = meshKey.seal(p, session: session)
+            guard payAnswer(sealed.count, by: payers, now: now) else {
+                counters.add("drop.answer_unpaid", Int64(packets.count - i))
+                break
+            }
             if case .coded = p { counters.add("coded_sent") } else { counters.add("whole_repairs_sent") }
-            actions.append(.multicast(meshKey.seal(p, session: session), except: nil))
+            actions.append(.multicast(sealed, except: nil))
         }
     }
 
+    /// A coded packet: its members we hold are read from the store and subtracted, the rest go to the decoder
+    /// of its source. Bounded work: each member costs its source one unit of `codedWork`; a distrusted source's
+    /// packets are refused unread.
     mutating func onCoded(
         members: [UInt64], coefficients: [UInt8], payload: [UInt8], from address: PeerAddress, now: Millis,
         store: some EnvelopeLookup, into actions: inout [Action]
     ) {
-        noteRepairHeard(members)
+        let source = address.source
+        guard repair.junk.trusts(source, now: now) else {
+            counters.add("drop.coded_distrusted")
+            return
+        }
+        guard repair.codedWork.spend(Double(members.count + 1), from: source, now: now) else {
+            counters.add("drop.coded_budget")
+            return
+        }
         var unknowns: [UInt64: UInt8] = [:]
         var held: [(id: EnvelopeID, coefficient: UInt8)] = []
         for (p, c) in zip(members, coefficients) {
             if let id = byPrefix[p] { held.append((id, c)) } else { unknowns[p] = c }
         }
-        guard !unknowns.isEmpty else {
+        let suppresses = repair.burst.map { b in held.contains { b.ids.contains($0.id) } } ?? false
+        guard !unknowns.isEmpty || suppresses else {
             counters.add("coded_redundant")
             return
         }
@@ -45,21 +64,77 @@ extension MeshNode {
                 }
                 guard b.count <= payload.count else {
                     counters.add("drop.coded_member_too_long")
+                    provenJunk(from: source, now: now)
                     return
                 }
                 GF256.addScaled(b, times: c, into: &payload)
             }
         }
-        switch repair.decoder.add(unknowns, payload: payload, now: now) {
+        guard !unknowns.isEmpty else {
+            // Every member is one we hold: what is left must be zero, or the packet was junk. A true one means
+            // someone else is repairing these, so our burst need not.
+            guard payload.allSatisfy({ $0 == 0 }) else {
+                counters.add("drop.coded_mismatch")
+                provenJunk(from: source, now: now)
+                return
+            }
+            counters.add("coded_redundant")
+            noteRepairHeard(members)
+            return
+        }
+        var decoder = repair.decoders[source] ?? CodedDecoder()
+        if repair.decoders[source] == nil, repair.decoders.count >= Self.maxDecoderSources {
+            counters.add("drop.coded_decoder_full")
+            return
+        }
+        let outcome = decoder.add(unknowns, payload: payload, now: now)
+        repair.decoders[source] = decoder.isEmpty ? nil : decoder
+        switch outcome {
         case .redundant:
             counters.add("coded_redundant")
+            noteRepairHeard(members)
         case .full:
             counters.add("drop.coded_decoder_full")
         case .added(let solved):
             counters.add("coded_useful")
-            deliver(solved, from: address, now: now, into: &actions)
+            noteRepairHeard(members)
+            deliver(solved, decodedFrom: source, from: address, now: now, into: &actions)
         }
     }
+
+    /// Whether a fragment or parity of an envelope we hold matches it (read from the store, within the source's
+    /// `codedWork` budget). A false one is junk: its source is distrusted.
+    mutating func verifyHeldPiece(
+        _ piece: Packet, id: EnvelopeID, from source: String, now: Millis, store: some EnvelopeLookup
+    ) -> Bool {
+        guard believes(source, now: now), repair.codedWork.spend(1, from: source, now: now),
+            let bytes = store.envelopes([id]).first?.bytes
+        else { return false }
+        let genuine: Bool
+        switch piece {
+        case .fragment(_, let offset, let total, let chunk):
+            let start = Int(offset)
+            genuine =
+                Int(total) == bytes.count && start < bytes.count && start + chunk.count <= bytes.count
+                && bytes[start..<(start + chunk.count)].elementsEqual(chunk)
+        case .parity(_, let total, let index, let chunk):
+            genuine =
+                Int(total) == bytes.count
+                && Fragmenter.parities(for: bytes, id: id, indices: [index]).first == piece
+                && !chunk.isEmpty
+        default:
+            genuine = false
+        }
+        if !genuine {
+            counters.add("drop.piece_mismatch")
+            provenJunk(from: source, now: now)
+        }
+        return genuine
+    }
+
+    /// Sources whose coded packets are being solved at once (each has its own decoder of at most
+    /// `CodedDecoder.maxRows` rows).
+    static let maxDecoderSources = 8
 
     /// Another node's burst is repairing these: ours leaves them out (its sender heard the same wants).
     mutating func noteRepairHeard(_ prefixes: [UInt64]) {
@@ -74,20 +149,28 @@ extension MeshNode {
     mutating func learnForDecoding(
         _ stored: StoredEnvelope, from address: PeerAddress?, now: Millis, into actions: inout [Action]
     ) {
-        guard !repair.decoder.isEmpty else { return }
-        let solved = repair.decoder.learn(stored.id.prefix, bytes: stored.bytes, now: now)
-        deliver(solved, from: address ?? PeerAddress(host: "local", port: 0, interface: -1), now: now, into: &actions)
+        for source in repair.decoders.keys.sorted() {
+            guard var decoder = repair.decoders[source] else { continue }
+            let solved = decoder.learn(stored.id.prefix, bytes: stored.bytes, now: now)
+            repair.decoders[source] = decoder.isEmpty ? nil : decoder
+            deliver(
+                solved, decodedFrom: source, from: address ?? PeerAddress(host: "local", port: 0, interface: -1),
+                now: now, into: &actions)
+        }
     }
 
     /// Solved unknowns: each must be a whole envelope, zero-padded, whose ID has the prefix it was solved for.
-    /// Anything else means a coded packet was wrong, and everything solved from it is suspect: start over.
+    /// Anything else means a coded packet from `source` was wrong: everything solved from its rows is suspect,
+    /// so its decoder starts over and its claims are no longer believed.
     mutating func deliver(
-        _ solved: [CodedDecoder.Solved], from address: PeerAddress, now: Millis, into actions: inout [Action]
+        _ solved: [CodedDecoder.Solved], decodedFrom source: String, from address: PeerAddress, now: Millis,
+        into actions: inout [Action]
     ) {
         for s in solved {
             guard let bytes = Self.unpadded(s.bytes), EnvelopeID(ofEncoded: bytes).prefix == s.prefix else {
                 counters.add("drop.coded_mismatch")
-                repair.decoder.reset()
+                repair.decoders[source] = nil
+                provenJunk(from: source, now: now)
                 return
             }
             counters.add("envelopes_decoded")

@@ -7,8 +7,11 @@
 /// Repair rounds: inventories, wants and the burst that answers them, all multicast with suppression. See the
 /// overview on `MeshNode` and docs/protocol.md ("Repair rounds").
 extension MeshNode {
-    /// Our inventory goes out after a random delay, unless a node with our digest sends one first.
-    mutating func scheduleInventory(now: Millis, into actions: inout [Action]) {
+    /// Our inventory goes out after a random delay, unless a node with our digest sends one first. `requester`
+    /// is the source whose packet showed it is needed: it pays for it (`answers`).
+    mutating func scheduleInventory(requester: String, now: Millis, into actions: inout [Action]) {
+        if repair.inventoryRequesters.count < ClaimLedger.maxDeferrers { repair.inventoryRequesters.insert(requester) }
+        checkClaims(now: now)
         guard repair.inventoryDue == nil,
             repair.moreHeldElsewhereAt == .min || now - repair.moreHeldElsewhereAt >= settings.beaconIntervalMillis,
             repair.lastInventoryAt == .min || now - repair.lastInventoryAt >= settings.repairIntervalMillis
@@ -55,8 +58,11 @@ extension MeshNode {
         if let due = repair.inventoryDue, due <= now {
             repair.inventoryDue = nil
             repair.lastInventoryAt = now
+            repair.lastOwnInventoryAt = now
             repair.ownInventory = (Offer(session: session, count: UInt32(clamping: envelopeCount)), now)
-            sendInventory(into: &actions)
+            repair.owedSince = nil
+            repair.claims.settle()
+            sendInventory(now: now, into: &actions)
         }
         if let due = repair.wantsDue, due <= now {
             repair.wantsDue = nil
@@ -67,11 +73,13 @@ extension MeshNode {
             let ids = burst.ids.filter { index[$0] != nil }.sorted()
             if let best = repair.bestInventoryHeard, let own = repair.ownInventory,
                 now - best.at < roundMillis, now - own.at < roundMillis,
-                best.offer.isBetter(than: own.offer)
+                best.offer.isBetter(than: own.offer), believes(best.offer.source, now: now)
             {
                 // A node holding more also started this round: it heard the same wants and answers them all
-                // in one burst; two bursts would each cost `need` packets.
+                // in one burst; two bursts would each cost `need` packets. If wants for them come to us again,
+                // its burst never came (`onWant`).
                 counters.add("bursts_deferred")
+                repair.burstDeferredTo = (best.offer.source, Set(ids.map(\.prefix)), now)
             } else if !ids.isEmpty {
                 counters.add("repair_bursts")
                 counters.add("envelopes_repaired", Int64(ids.count))
@@ -79,8 +87,8 @@ extension MeshNode {
                 let parityOnly = ids.filter { repair.recentLong[$0].map { now - $0 < recentLongMillis } ?? false }
                 var burstRNG = SplitMix64(seed: rng.next())
                 sendBurst(
-                    ids: ids, need: burst.need, parityOnly: Set(parityOnly), rng: &burstRNG, store: store,
-                    into: &actions)
+                    ids: ids, need: burst.need, parityOnly: Set(parityOnly), requesters: burst.requesters,
+                    rng: &burstRNG, now: now, store: store, into: &actions)
             }
         }
         // Re-arm for what is still queued.
@@ -91,7 +99,7 @@ extension MeshNode {
     }
 
     /// Asks for what we still lack, grouped by the node asked, with our whole need; stays silent when the wants
-    /// we heard already list everything we lack and a need at least ours.
+    /// we heard (from sources we trust) already list everything we lack and a need at least ours.
     mutating func sendWants(now: Millis, into actions: inout [Action]) {
         var byTarget: [UInt64: [UInt64]] = [:]
         for (p, offer) in repair.wanted where byPrefix[p] == nil {
@@ -101,16 +109,32 @@ extension MeshNode {
         let heard = repair.heardWants
         repair.wanted = [:]
         repair.heardWants = HeardWants()
-        // Coded packets already received over what we lack count towards solving it: each row is one.
         let missing = Set(byTarget.values.joined())
-        let total = max(1, missing.count - repair.decoder.rows(within: missing))
+        // Wants we stayed silent for last time were to bring a burst: if none of what we lacked then arrived,
+        // they were claims nobody kept.
+        if let last = repair.wantsSuppressed {
+            repair.wantsSuppressed = nil
+            if now - last.at < 4 * roundMillis, !last.missing.isEmpty, last.missing.isSubset(of: missing) {
+                for s in last.by { repair.claims.distrust(s, now: now) }
+                counters.add("claims_failed", Int64(last.by.count))
+            }
+        }
+        // Coded packets already received over what we lack count towards solving it: each row is one. Only the
+        // rows of the nodes we ask: a row from anyone else may be junk.
+        let targetSources = Set(byTarget.keys.compactMap { peers[$0]?.address.source })
+        let rows = targetSources.reduce(0) { $0 + (repair.decoders[$1]?.rows(within: missing) ?? 0) }
+        let total = max(1, missing.count - rows)
         let need = UInt16(clamping: total)
-        if total <= heard.need && byTarget.values.allSatisfy({ $0.allSatisfy(heard.prefixes.contains) }) {
+        let heardTrusted = !heard.sources.isEmpty && heard.sources.allSatisfy { believes($0, now: now) }
+        if heardTrusted, total <= heard.need, byTarget.values.allSatisfy({ $0.allSatisfy(heard.prefixes.contains) }) {
             counters.add("wants_suppressed")
+            if missing.count <= settings.maxPendingWants {
+                repair.wantsSuppressed = (heard.sources, missing, now)
+            }
             return
         }
         for (target, missing) in byTarget.sorted(by: { $0.key < $1.key }) {
-            let unheard = missing.filter { !heard.prefixes.contains($0) }.sorted()
+            let unheard = missing.filter { !(heardTrusted && heard.prefixes.contains($0)) }.sorted()
             if unheard.isEmpty && target != byTarget.keys.min() { continue }
             var i = 0
             repeat {
@@ -123,13 +147,18 @@ extension MeshNode {
         }
     }
 
-    mutating func sendInventory(into actions: inout [Action]) {
+    /// Our inventory, in range pages, as many as the sources that asked for it (`inventoryRequesters`) have
+    /// paid for (`answers`).
+    mutating func sendInventory(now: Millis, into actions: inout [Action]) {
         let prefixes = sortedPrefixes()
         let perPage = Packet.maxPrefixesPerPacket
         let pageCount = max(1, (prefixes.count + perPage - 1) / perPage)
         if repair.inventoryCursor >= pageCount { repair.inventoryCursor = 0 }
         var page = repair.inventoryCursor
         let count = UInt32(clamping: envelopeCount)
+        let requesters = repair.inventoryRequesters.sorted()
+        repair.inventoryRequesters = []
+        var sent = 0
         for _ in 0..<min(pageCount, settings.inventoryPagesPerRound) {
             let start = page * perPage
             let end = min(start + perPage, prefixes.count)
@@ -137,37 +166,58 @@ extension MeshNode {
             let hi: UInt64 = end >= prefixes.count ? .max : prefixes[end] - 1
             let slice = start < end ? Array(prefixes[start..<end]) : []
             let packet = Packet.inventory(lo: lo, hi: hi, count: count, digest: digest, prefixes: slice)
-            actions.append(.multicast(meshKey.seal(packet, session: session), except: nil))
+            let sealed = meshKey.seal(packet, session: session)
+            guard payAnswer(sealed.count, by: requesters, now: now) else { break }
+            actions.append(.multicast(sealed, except: nil))
+            sent += 1
             page = (page + 1) % pageCount
         }
         repair.inventoryCursor = page
+        if sent == 0 {
+            counters.add("drop.answer_unpaid")
+            return
+        }
         counters.add("inventory_rounds")
     }
 
     mutating func onInventory(
-        from sender: UInt64, lo: UInt64, hi: UInt64, count: UInt32, digest theirs: EnvelopeID, prefixes: [UInt64],
-        now: Millis, into actions: inout [Action]
+        from sender: UInt64, source: String, lo: UInt64, hi: UInt64, count: UInt32, digest theirs: EnvelopeID,
+        prefixes: [UInt64], now: Millis, into actions: inout [Action]
     ) {
-        // A repair round has started. Rounds are spaced by the repair interval, so that each one repairs a
-        // batch (and a coded burst combines many envelopes); what this one misses, the next one covers.
-        repair.lastInventoryAt = max(repair.lastInventoryAt, now)
-        let offer = Offer(session: sender, count: count)
+        // What a count can be: the page lists every prefix the sender holds in [lo, hi], so its whole store
+        // holds at least those, and those alone when the page covers every prefix (give or take the rare IDs
+        // that share a prefix).
+        let whole = lo == 0 && hi == .max
+        guard Int(count) >= prefixes.count, !whole || Int(count) - prefixes.count <= Self.prefixCollisionSlack else {
+            counters.add("drop.inventory_inconsistent")
+            provenJunk(from: source, now: now)
+            return
+        }
+        if let claim = repair.claimedMore, claim.source == source { repair.claimedMore = nil }  // it came
+        let trusted = believes(source, now: now)
+        let offer = Offer(session: sender, count: count, source: source)
         repair.inventoryHeardAt[sender] = now
-        if let best = repair.bestInventoryHeard, now - best.at < settings.repairIntervalMillis,
-            !offer.isBetter(than: best.offer)
-        {
-        } else {
-            repair.bestInventoryHeard = (offer, now)
+        if trusted {
+            // A repair round has started. Rounds are spaced by the repair interval, so that each one repairs a
+            // batch (and a coded burst combines many envelopes); what this one misses, the next one covers.
+            repair.lastInventoryAt = max(repair.lastInventoryAt, now)
+            if repair.owedSince != nil { repair.claims.deferred(by: source) }
+            if let best = repair.bestInventoryHeard, now - best.at < settings.repairIntervalMillis,
+                !offer.isBetter(than: best.offer)
+            {
+            } else {
+                repair.bestInventoryHeard = (offer, now)
+            }
         }
         if theirs == digest && Int(count) == envelopeCount {
             // A node that holds exactly what we hold has published it: ours would add nothing.
-            if repair.inventoryDue != nil {
+            if trusted, repair.inventoryDue != nil {
                 repair.inventoryDue = nil
                 counters.add("inventories_suppressed")
             }
             return
         }
-        if repair.inventoryDue != nil {
+        if trusted, repair.inventoryDue != nil {
             // Another node started this round: one inventory per round, so that the nodes lacking things ask
             // the same node and its burst combines all they lack. If we hold something it lacks, a later round
             // brings our turn (a node whose beacons show it holds more is not cut off by those that hold less).
@@ -198,21 +248,41 @@ extension MeshNode {
         }
         // Our digest differs: unless the sender holds more than we do, make sure our side is published too
         // (suppressed if a node holding what we hold does it first).
-        if Int(count) <= envelopeCount { scheduleInventory(now: now, into: &actions) }
+        if Int(count) <= envelopeCount { scheduleInventory(requester: source, now: now, into: &actions) }
     }
 
-    mutating func onWant(target: UInt64, need: UInt16, prefixes: [UInt64], now: Millis, into actions: inout [Action]) {
-        // A want means a round is in progress, even if its inventory did not reach us: an inventory of ours
-        // now would start a second round, whose wants the first round's senders would not answer.
-        repair.lastInventoryAt = max(repair.lastInventoryAt, now)
-        if repair.inventoryDue != nil {
-            repair.inventoryDue = nil
-            counters.add("inventories_deferred")
+    mutating func onWant(
+        target: UInt64, need: UInt16, prefixes: [UInt64], from source: String, now: Millis,
+        into actions: inout [Action]
+    ) {
+        if believes(source, now: now) {
+            // A want means a round is in progress, even if its inventory did not reach us: an inventory of ours
+            // now would start a second round, whose wants the first round's senders would not answer.
+            repair.lastInventoryAt = max(repair.lastInventoryAt, now)
+            if repair.owedSince != nil { repair.claims.deferred(by: source) }
+            if repair.inventoryDue != nil {
+                repair.inventoryDue = nil
+                counters.add("inventories_deferred")
+            }
+            if target != session, repair.wantsDue != nil {
+                // Another node asked: the round's burst will cover what it listed, for as many losses as it
+                // needs.
+                for p in prefixes where repair.wanted[p] != nil { repair.heardWants.prefixes.insert(p) }
+                repair.heardWants.need = max(repair.heardWants.need, Int(need))
+                if repair.heardWants.sources.count < ClaimLedger.maxDeferrers {
+                    repair.heardWants.sources.insert(source)
+                }
+            }
         }
-        if target != session, repair.wantsDue != nil {
-            // Another node asked: the round's burst will cover what it listed, for as many losses as it needs.
-            for p in prefixes where repair.wanted[p] != nil { repair.heardWants.prefixes.insert(p) }
-            repair.heardWants.need = max(repair.heardWants.need, Int(need))
+        if let deferred = repair.burstDeferredTo, target == session || isRoundPeer(target, now: now) {
+            // We left these to a better node's burst: asked for again, its burst never came.
+            if now - deferred.at >= 3 * roundMillis {
+                repair.burstDeferredTo = nil
+            } else if prefixes.contains(where: deferred.prefixes.contains) {
+                repair.burstDeferredTo = nil
+                repair.claims.distrust(deferred.source, now: now)
+                counters.add("claims_failed")
+            }
         }
         // Wants addressed to us, or to another inventory sender of our round (the best of us answers them
         // all), are collected for one repair window into one burst.
@@ -231,8 +301,10 @@ extension MeshNode {
             burst.ids.insert(id)
         }
         guard !burst.ids.isEmpty else { return }
-        // A need below the count listed is fine (others listed the rest); no need at all means "all listed".
-        burst.need = max(burst.need, need == 0 ? prefixes.count : Int(need))
+        if burst.requesters.count < ClaimLedger.maxDeferrers { burst.requesters.insert(source) }
+        // A need below the count listed is fine (others listed the rest); no need at all means "all listed". A
+        // need above what we could send is clamped to it.
+        burst.need = max(burst.need, min(need == 0 ? prefixes.count : Int(need), settings.maxPendingWants))
         if repair.burst == nil { scheduleRepairTimer(at: burst.due, into: &actions) }
         repair.burst = burst
     }

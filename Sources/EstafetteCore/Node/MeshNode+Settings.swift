@@ -6,6 +6,7 @@ extension MeshNode {
     public struct Settings: Sendable, Equatable {
         public static let defaultBeaconIntervalMillis: Int64 = 1_000
         public static let defaultRepairIntervalMillis: Int64 = 4_000
+        public static let defaultMaxPeers = 512
 
         /// Trickle's minimum interval.
         public var beaconIntervalMillis: Int64
@@ -26,6 +27,14 @@ extension MeshNode {
         public var reassembly = Reassembler.Settings()
         /// Envelope and byte budgets per source, alert limits per author (DataGuards.swift).
         public var data = DataGuards.Settings()
+        /// Most peers (sessions) tracked; the daemon's `lan.max_peers`.
+        public var maxPeers = defaultMaxPeers
+        /// Most peers tracked from one source address: a new session from a source at this bound replaces its
+        /// least recently heard one (a restarted daemon), so one host spraying sessions never crowds out others.
+        public var maxPeersPerSource = 16
+        /// Bytes a node may send in answer to a source (inventories, repair bursts) per byte that source sent:
+        /// under the 10× amplification bound, with room for what the budget carried over.
+        public var answerBytesPerByte = 8.0
 
         public init(
             beaconIntervalMillis: Int64 = defaultBeaconIntervalMillis,
@@ -41,5 +50,13 @@ extension MeshNode {
         /// A peer not heard from for this long is forgotten. A quiet mesh beacons at least once per maximum
         /// interval, so three of those (48 s by default), and never less than 30 s.
         public var peerTimeoutMillis: Int64 { max(30_000, 3 * maxIntervalMillis) }
+
+        /// A node whose beacon claims more than we hold must send its inventory within this long of our deferring
+        /// to it (our beacon, its suppression delay, and slack), or its claims are ignored for a while.
+        var claimDeadlineMillis: Int64 { 2 * beaconIntervalMillis + 2 * repairWindowMillis }
+
+        /// Our inventory, once due, is deferred to other nodes' claims at most this long: then the sources that
+        /// deferred it are distrusted and it goes out.
+        var maxDeferralMillis: Int64 { 2 * repairIntervalMillis }
     }
 }

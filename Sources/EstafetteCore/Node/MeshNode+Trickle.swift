@@ -25,17 +25,28 @@ extension MeshNode {
     mutating func onIntervalEnd(now: Millis, into actions: inout [Action]) {
         // Housekeeping once per interval.
         peers = peers.filter { now - $0.value.lastSeen < settings.peerTimeoutMillis }
+        peersPerSource = peers.values.reduce(into: [:]) { $0[$1.address.source, default: 0] += 1 }
+        repair.claims.prune(now: now)
+        repair.junk.prune(now: now)
+        repair.answers.prune(now: now)
+        repair.codedWork.prune(now: now)
         let expired = reassembler.expire(now: now)
         if expired > 0 { counters.add("drop.reassembly_timeout", Int64(expired)) }
         repair.asked = repair.asked.filter { now - $0.value < 3 * settings.repairWindowMillis }
         repair.inventoryHeardAt = repair.inventoryHeardAt.filter { now - $0.value < roundMillis }
         repair.recentLong = repair.recentLong.filter { now - $0.value < recentLongMillis }
-        let stale = repair.decoder.expire(now: now)
+        var stale = 0
+        for (source, var decoder) in repair.decoders {
+            stale += decoder.expire(now: now)
+            repair.decoders[source] = decoder.isEmpty ? nil : decoder
+        }
         if stale > 0 { counters.add("drop.coded_timeout", Int64(stale)) }
         startInterval(length: min(trickle.interval * 2, settings.maxIntervalMillis), now: now, into: &actions)
     }
 
-    mutating func onBeacon(count: UInt32, digest theirs: EnvelopeID, now: Millis, into actions: inout [Action]) {
+    mutating func onBeacon(
+        count: UInt32, digest theirs: EnvelopeID, from source: String, now: Millis, into actions: inout [Action]
+    ) {
         if theirs == digest && Int(count) == envelopeCount {
             trickle.heard += 1
             return
@@ -46,10 +57,17 @@ extension MeshNode {
         }
         if Int(count) > envelopeCount {
             // That node holds more: its inventory, not ours, starts the round (ours is the one our beacon
-            // makes it schedule). If we also hold something it lacks, a later round brings our turn.
-            repair.moreHeldElsewhereAt = now
+            // makes it schedule). If we also hold something it lacks, a later round brings our turn. A claim is
+            // only believed until the inventory it promises fails to come (`checkClaims`).
+            if believes(source, now: now) {
+                repair.moreHeldElsewhereAt = now
+                if repair.claimedMore == nil { repair.claimedMore = (source, now) }
+                if repair.owedSince != nil { repair.claims.deferred(by: source) }
+                return
+            }
+            counters.add("claims_ignored")
             return
         }
-        scheduleInventory(now: now, into: &actions)
+        scheduleInventory(requester: source, now: now, into: &actions)
     }
 }

@@ -34,7 +34,10 @@ public struct MeshNode: Sendable {
     var byPrefix: [UInt64: EnvelopeID] = [:]
     var sortedPrefixCache: [UInt64]? = nil
     var digest = EnvelopeID.zero
+    /// Peers by session: at most `settings.maxPeers`, and `settings.maxPeersPerSource` from one source address.
     var peers: [UInt64: PeerState] = [:]
+    /// How many of `peers` each source address holds.
+    var peersPerSource: [String: Int] = [:]
     var reassembler: Reassembler
     /// Senders' and recipients' keys, validated and converted once.
     var keys = KeyCache()
@@ -98,8 +101,8 @@ public struct MeshNode: Sendable {
         StateSize(
             envelopes: index.count, peers: peers.count, reassemblyBytes: reassembler.bytesHeld,
             partialEnvelopes: reassembler.partialCount,
-            pendingRepairs: repair.wanted.count + (repair.burst?.ids.count ?? 0) + repair.decoder.rows.count
-                + (repair.inventoryDue == nil ? 0 : 1))
+            pendingRepairs: repair.wanted.count + (repair.burst?.ids.count ?? 0)
+                + repair.decoders.values.reduce(0) { $0 + $1.rows.count } + (repair.inventoryDue == nil ? 0 : 1))
     }
 
     // MARK: - Start-up
@@ -156,39 +159,40 @@ public struct MeshNode: Sendable {
             counters.add("own_packets")
             return actions
         }
-        if peers[session] == nil {
-            peers[session] = PeerState(address: address, lastSeen: now)
-        } else {
-            peers[session]!.address = address
-            peers[session]!.lastSeen = now
-        }
+        let source = address.source
+        notePeer(session, address: address, now: now)
+        earnAnswers(datagram.count, from: source, now: now)
         switch packet {
         case .beacon(let wireCount, let wireDigest):
             // Beacons carry a keyed digest and a coarse count (BeaconFields.swift).
             let (count, theirDigest) = beaconAsHeard(count: wireCount, digest: wireDigest, from: session)
-            onBeacon(count: count, digest: theirDigest, now: now, into: &actions)
+            onBeacon(count: count, digest: theirDigest, from: source, now: now, into: &actions)
         case .envelope(let bytes):
             onEnvelopeBytes(bytes, from: address, now: now, into: &actions)
         case .fragment(let stream, _, _, _) where byPrefix[stream] != nil,
             .parity(let stream, _, _, _) where byPrefix[stream] != nil:
             // A piece of an envelope we hold: nothing to assemble, but someone is repairing it, so our burst
-            // need not.
+            // need not (if the piece is true to what we hold).
             counters.add("fragments_for_held")
-            if repair.burst != nil { noteRepairHeard([stream]) }
+            if let burst = repair.burst, let id = byPrefix[stream], burst.ids.contains(id),
+                verifyHeldPiece(packet, id: id, from: source, now: now, store: store)
+            {
+                noteRepairHeard([stream])
+            }
         case .fragment(let stream, let offset, let total, let chunk):
             let outcome = reassembler.add(
-                session: session, stream: stream, offset: offset, total: total, chunk: chunk, now: now)
+                source: source, stream: stream, offset: offset, total: total, chunk: chunk, now: now)
             onReassembly(outcome, stream: stream, from: address, now: now, into: &actions)
         case .parity(let stream, let total, let index, let chunk):
             let outcome = reassembler.addParity(
-                session: session, stream: stream, total: total, index: index, parity: chunk, now: now)
+                source: source, stream: stream, total: total, index: index, parity: chunk, now: now)
             onReassembly(outcome, stream: stream, from: address, now: now, into: &actions)
         case .inventory(let lo, let hi, let count, let theirDigest, let prefixes):
             onInventory(
-                from: session, lo: lo, hi: hi, count: count, digest: theirDigest, prefixes: prefixes, now: now,
-                into: &actions)
+                from: session, source: source, lo: lo, hi: hi, count: count, digest: theirDigest, prefixes: prefixes,
+                now: now, into: &actions)
         case .want(let target, let need, let prefixes):
-            onWant(target: target, need: need, prefixes: prefixes, now: now, into: &actions)
+            onWant(target: target, need: need, prefixes: prefixes, from: source, now: now, into: &actions)
         case .coded(let members, let coefficients, let payload):
             onCoded(
                 members: members, coefficients: coefficients, payload: payload, from: address, now: now,
@@ -218,6 +222,46 @@ public struct MeshNode: Sendable {
             actions.append(.scheduleTimer(.sweep, at: now + settings.sweepIntervalMillis))
         }
         return actions
+    }
+
+    /// Records a peer heard from, within the table's bounds: a new session from a source already at
+    /// `maxPeersPerSource` replaces that source's least recently heard one; a new source when the table is full
+    /// takes the place of a peer quiet for half a peer timeout, or is not tracked (counted).
+    mutating func notePeer(_ session: UInt64, address: PeerAddress, now: Millis) {
+        if var known = peers[session] {
+            if known.address.source != address.source {
+                peersPerSource[known.address.source, default: 1] -= 1
+                if peersPerSource[known.address.source] == 0 { peersPerSource[known.address.source] = nil }
+                peersPerSource[address.source, default: 0] += 1
+            }
+            known.address = address
+            known.lastSeen = now
+            peers[session] = known
+            return
+        }
+        let source = address.source
+        if peersPerSource[source, default: 0] >= settings.maxPeersPerSource {
+            if let oldest = peers.filter({ $0.value.address.source == source }).min(by: {
+                $0.value.lastSeen < $1.value.lastSeen
+            }) {
+                peers[oldest.key] = nil
+                peersPerSource[source, default: 1] -= 1
+            }
+            counters.add("peers_replaced")
+        } else if peers.count >= settings.maxPeers {
+            // Every live peer beacons at least once per maximum Trickle interval (a third of the timeout).
+            guard let stale = peers.min(by: { $0.value.lastSeen < $1.value.lastSeen }),
+                now - stale.value.lastSeen >= settings.peerTimeoutMillis / 2
+            else {
+                counters.add("drop.peer_table_full")
+                return
+            }
+            peers[stale.key] = nil
+            peersPerSource[stale.value.address.source, default: 1] -= 1
+            if peersPerSource[stale.value.address.source] == 0 { peersPerSource[stale.value.address.source] = nil }
+        }
+        peers[session] = PeerState(address: address, lastSeen: now)
+        peersPerSource[source, default: 0] += 1
     }
 
     /// The shell could not store an envelope the node accepted: forget it so it can arrive again.

@@ -12,9 +12,32 @@ struct TrickleState: Sendable {
 struct RepairState: Sendable {
     /// When our inventory goes out, if nobody with our digest sends one first.
     var inventoryDue: Millis? = nil
+    /// When the last round started (our inventory, or a trusted node's inventory or want).
     var lastInventoryAt: Millis = .min
+    /// When our own last inventory went out.
+    var lastOwnInventoryAt: Millis = .min
     /// When a beacon last showed a node holding more than we do.
     var moreHeldElsewhereAt: Millis = .min
+    /// The source whose beacon claimed more than we hold and that we defer to, and since when: it must send its
+    /// inventory within `claimDeadlineMillis`, or it is distrusted.
+    var claimedMore: (source: String, at: Millis)? = nil
+    /// Since when our inventory has been due (a beacon or inventory showed a node that may lack what we hold)
+    /// without going out, and when that was last confirmed: past `maxDeferralMillis` the sources that deferred it
+    /// are distrusted (see `ClaimLedger`).
+    var owedSince: Millis? = nil
+    var owedConfirmedAt: Millis = .min
+    /// The sources whose packets made our inventory due: they pay for it (see `answers`).
+    var inventoryRequesters: Set<String> = []
+    /// Whose claims we still act on: a source whose deferral failed is not believed for a while (its coded
+    /// repairs are still taken).
+    var claims = ClaimLedger()
+    /// Sources caught sending junk: neither their claims nor their coded packets are taken for a while.
+    var junk = ClaimLedger()
+    /// Bytes we may send in answer to each source: earned by the bytes it sends (`answerBytesPerByte` each), spent
+    /// by the inventories and bursts it asked for. No amplification beyond that factor.
+    var answers = SourceBudgets(rate: .init(burst: 32_768, perSecond: 0), maxSources: 256, startFull: false)
+    /// Decoding work a source may cost us (members of its coded packets: each may be a store look-up).
+    var codedWork = SourceBudgets(rate: .init(burst: 4_096, perSecond: 2_048), maxSources: 256)
     /// Where the next inventory round starts (pages beyond one round are sent in later rounds).
     var inventoryCursor = 0
     /// Prefixes we lack → the node we will ask for them: of the inventories that listed them, the sender
@@ -41,8 +64,15 @@ struct RepairState: Sendable {
     var asked: [UInt64: Millis] = [:]
     /// The repair we will multicast when the wants addressed to us have had a repair window to arrive.
     var burst: Burst? = nil
-    /// Coded packets received but not yet solved.
-    var decoder = CodedDecoder()
+    /// When our wants were last suppressed by wants we heard, from which sources, and what we lacked then: if we
+    /// still lack all of it when we next ask, that burst never came and those sources are distrusted.
+    var wantsSuppressed: (by: Set<String>, missing: Set<UInt64>, at: Millis)? = nil
+    /// The better node we deferred our last burst to, what the burst held, and when: wants for the same
+    /// envelopes addressed to us again mean its burst never came.
+    var burstDeferredTo: (source: String, prefixes: Set<UInt64>, at: Millis)? = nil
+    /// Coded packets received but not yet solved, one decoder per source, so that a junk row costs only its
+    /// sender's decoder.
+    var decoders: [String: CodedDecoder] = [:]
     var repairTimerAt: Millis? = nil
 }
 
@@ -50,6 +80,8 @@ struct RepairState: Sendable {
 struct Offer: Sendable {
     var session: UInt64
     var count: UInt32
+    /// Where it came from (not part of the order).
+    var source: String = ""
 
     func isBetter(than other: Offer) -> Bool {
         (count, other.session) > (other.count, session)
@@ -61,10 +93,14 @@ struct HeardWants: Sendable {
     var prefixes: Set<UInt64> = []
     /// The largest need among them.
     var need = 0
+    /// Who sent them (bounded like `ClaimLedger.maxDeferrers`).
+    var sources: Set<String> = []
 }
 
 struct Burst: Sendable {
     var due: Millis
     var ids: Set<EnvelopeID> = []
     var need = 0
+    /// The sources of the wants it answers: they pay for it.
+    var requesters: Set<String> = []
 }

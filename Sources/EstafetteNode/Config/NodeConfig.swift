@@ -18,6 +18,8 @@ public struct NodeConfig: Sendable, Equatable {
     public var beaconIntervalMillis: Int64 = MeshNode.Settings.defaultBeaconIntervalMillis
     /// Least time between two repair rounds (see docs/protocol.md, "Repair rounds").
     public var repairIntervalMillis: Int64 = MeshNode.Settings.defaultRepairIntervalMillis
+    /// Most LAN peers tracked (`lan.max_peers`).
+    public var maxPeers: Int = MeshNode.Settings.defaultMaxPeers
     /// Lifetime given to messages this node sends, in seconds (at most 7 days).
     public var messageLifetimeSeconds: UInt64 = 7 * 24 * 3600
     public var logLevel: String = "info"
@@ -42,7 +44,9 @@ extension NodeConfig {
     /// The protocol settings this configuration gives the node: the core derives everything else (the peer
     /// timeout, …) from the two intervals, as it does for the simulator.
     public var meshSettings: MeshNode.Settings {
-        MeshNode.Settings(beaconIntervalMillis: beaconIntervalMillis, repairIntervalMillis: repairIntervalMillis)
+        var s = MeshNode.Settings(beaconIntervalMillis: beaconIntervalMillis, repairIntervalMillis: repairIntervalMillis)
+        s.maxPeers = maxPeers
+        return s
     }
 }
 
@@ -83,6 +87,7 @@ extension NodeConfig {
         "api": ["socket", "max_connections"],
         "lan": [
             "group", "port", "interfaces", "mesh_name", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms",
+            "max_peers",
         ],
         "messages": ["lifetime_hours"],
         "store": ["max_bytes"],
@@ -197,6 +202,7 @@ extension NodeConfig {
         }
         if let b = try int("lan", "beacon_interval_ms", 100...600_000) { config.beaconIntervalMillis = Int64(b) }
         if let r = try int("lan", "repair_interval_ms", 500...60_000) { config.repairIntervalMillis = Int64(r) }
+        if let m = try int("lan", "max_peers", 16...4_096) { config.maxPeers = m }
         if let h = try int("messages", "lifetime_hours", 1...168) { config.messageLifetimeSeconds = UInt64(h) * 3600 }
         // Bounded storage (issue 9).
         if let b = try int("store", "max_bytes", (1 << 20)...(1 << 40)) { config.storeMaxBytes = Int64(b) }

@@ -102,6 +102,7 @@ public struct NodeService: Service, CustomStringConvertible {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for await d in transport.inbound {
+                            transport.dequeued(d)
                             await shell.receiveThenWaitForRoom(d)
                         }
                     }

@@ -58,6 +58,7 @@ final class LANTransport: Sendable {
     let inbound: AsyncStream<InboundDatagram>
     private let continuation: AsyncStream<InboundDatagram>.Continuation
     private let counters: NIOLockedValueBox<[String: Int64]>
+    private let queued: NIOLockedValueBox<SourceQueue>
 
     /// Largest datagram read from a socket: bigger ones are truncated by the allocator and then fail to open.
     static let receiveBufferBytes = 2048
@@ -65,12 +66,16 @@ final class LANTransport: Sendable {
     static let datagramsPerRead = 16
     /// Datagrams queued between the sockets and the node shell; beyond this, new ones are dropped and counted.
     static let inboundQueueLimit = 4096
+    /// Datagrams of one source address (``PeerAddress/source``) queued at once: a flooding host fills only its own
+    /// share, and datagrams from everyone else still find room (`drop.rx_source_full`).
+    static let inboundPerSourceLimit = inboundQueueLimit / 8
 
     private init(
         group: SocketAddress, interfaces: [LANInterface], receiveChannel: any Channel, sendChannels: [any Channel],
         inbound: AsyncStream<InboundDatagram>, continuation: AsyncStream<InboundDatagram>.Continuation,
-        counters: NIOLockedValueBox<[String: Int64]>
+        counters: NIOLockedValueBox<[String: Int64]>, queued: NIOLockedValueBox<SourceQueue>
     ) {
+        self.queued = queued
         self.continuation = continuation
         self.group = group
         self.interfaces = interfaces
@@ -149,6 +154,7 @@ final class LANTransport: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(
             of: InboundDatagram.self, bufferingPolicy: .bufferingNewest(inboundQueueLimit))
         let counters = NIOLockedValueBox<[String: Int64]>([:])
+        let queued = NIOLockedValueBox(SourceQueue(limit: inboundPerSourceLimit))
         // Our own multicasts come back through the loop (so other daemons on this host hear them): drop them by
         // source address before they take a place in the queue.
         let ownSources = NIOLockedValueBox<Set<SocketAddress>>([])
@@ -157,7 +163,7 @@ final class LANTransport: Sendable {
         @Sendable func handler(interface: Int?) -> DatagramHandler {
             DatagramHandler(
                 continuation: continuation, interfaces: interfaces, fixedInterface: interface, group: group,
-                counters: counters, ownSources: ownSources)
+                counters: counters, ownSources: ownSources, queued: queued)
         }
 
         let recvChannel = try await DatagramBootstrap(group: loop)
@@ -212,7 +218,12 @@ final class LANTransport: Sendable {
         }
         return LANTransport(
             group: group, interfaces: interfaces, receiveChannel: recvChannel, sendChannels: sendChannels,
-            inbound: stream, continuation: continuation, counters: counters)
+            inbound: stream, continuation: continuation, counters: counters, queued: queued)
+    }
+
+    /// The shell has taken `d` off the queue: its source may queue one more.
+    func dequeued(_ d: InboundDatagram) {
+        queued.withLockedValue { $0.leave(d.from.source) }
     }
 
     /// Multicasts a datagram on every interface except `except`. Returns the number of datagrams sent.
@@ -272,12 +283,14 @@ final class DatagramHandler: ChannelInboundHandler {
     let group: SocketAddress
     let counters: NIOLockedValueBox<[String: Int64]>
     let ownSources: NIOLockedValueBox<Set<SocketAddress>>
+    let queued: NIOLockedValueBox<SourceQueue>
 
     init(
         continuation: AsyncStream<InboundDatagram>.Continuation, interfaces: [LANInterface], fixedInterface: Int?,
         group: SocketAddress, counters: NIOLockedValueBox<[String: Int64]>,
-        ownSources: NIOLockedValueBox<Set<SocketAddress>>
+        ownSources: NIOLockedValueBox<Set<SocketAddress>>, queued: NIOLockedValueBox<SourceQueue>
     ) {
+        self.queued = queued
         self.continuation = continuation
         self.interfaces = interfaces
         self.fixedInterface = fixedInterface
@@ -318,8 +331,15 @@ final class DatagramHandler: ChannelInboundHandler {
             iface = found
         }
         let peer = PeerAddress(host: remote.ipAddress ?? "?", port: remote.port ?? 0, interface: iface)
+        let source = peer.source
+        guard queued.withLockedValue({ $0.enter(source) }) else {
+            counters.withLockedValue { $0["drop.rx_source_full", default: 0] += 1 }
+            return
+        }
         let d = InboundDatagram(bytes: Array(env.data.readableBytesView), from: peer)
-        if case .dropped = continuation.yield(d) {
+        if case .dropped(let old) = continuation.yield(d) {
+            // The oldest datagram made room: its source no longer has it queued.
+            queued.withLockedValue { $0.leave(old.from.source) }
             counters.withLockedValue { $0["drop.rx_queue_full", default: 0] += 1 }
         }
     }
@@ -332,3 +352,26 @@ final class DatagramHandler: ChannelInboundHandler {
 
 @available(*, unavailable)
 extension DatagramHandler: Sendable {}
+
+/// How many datagrams each source address has in the inbound queue, bounded per source (see
+/// `LANTransport.inboundPerSourceLimit`). Entries leave when they reach zero, so it holds at most the queue's
+/// length of sources.
+struct SourceQueue: Sendable {
+    let limit: Int
+    private(set) var counts: [String: Int] = [:]
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Admits one more datagram of `source`, or refuses it when that source is at its limit.
+    mutating func enter(_ source: String) -> Bool {
+        let n = counts[source, default: 0]
+        guard n < limit else { return false }
+        counts[source] = n + 1
+        return true
+    }
+
+    mutating func leave(_ source: String) {
+        let n = counts[source, default: 0] - 1
+        counts[source] = n > 0 ? n : nil
+    }
+}
