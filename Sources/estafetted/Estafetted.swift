@@ -45,6 +45,9 @@ struct Estafetted: AsyncParsableCommand {
         } catch let e as DaemonFailure {
             FileHandle.standardError.write(Data("estafetted: \(e.message)\n".utf8))
             throw ExitCode(e.exitCode)
+        } catch let e as LinkKeyFile.Failure {
+            FileHandle.standardError.write(Data("estafetted: relay link key: \(e)\n".utf8))
+            throw ExitCode(78)
         } catch let e as ConfigError {
             FileHandle.standardError.write(Data("estafetted: configuration error: \(e)\n".utf8))
             throw ExitCode(78)
@@ -118,6 +121,13 @@ struct Estafetted: AsyncParsableCommand {
             logger.notice(
                 "created a new identity", metadata: ["identity.id": "\(id)", "identity.file": "\(identityPath)"])
         }
+        let linkKeyPath = cfg.dataDir + "/" + LinkKeyFile.fileName
+        let (linkKey, linkKeyCreated) = try LinkKeyFile.loadOrCreate(path: linkKeyPath)
+        if linkKeyCreated {
+            logger.notice(
+                "created a new relay link key",
+                metadata: ["link.key": "\(linkKey.publicKeyHex)", "link.file": "\(linkKeyPath)"])
+        }
         let meshKey: MeshKey
         if let pass = cfg.meshPassphrase {
             guard let k = MeshKey.fromPassphrase(pass) else {
@@ -139,7 +149,13 @@ struct Estafetted: AsyncParsableCommand {
             throw DaemonFailure(message: "\(error)", exitCode: 78)
         }
         let shell = try NodeShell(identity: keys, meshKey: meshKey, store: store, config: cfg, logger: logger)
-        let api = APIServer(path: cfg.socketPath, shell: shell, logger: logger)
+        let relay: RelayContext
+        do {
+            relay = try RelayContext(linkKey: linkKey, config: cfg, store: store)
+        } catch {
+            throw DaemonFailure(message: "cannot read the relay list from the database: \(error)")
+        }
+        let api = APIServer(path: cfg.socketPath, shell: shell, relay: relay, logger: logger)
         let bound: APIServer.BoundServer
         do {
             bound = try await api.bind()
