@@ -38,6 +38,12 @@ struct Estafetted: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String?
 
+    @Option(name: .long, help: "Accept relay links on host:port (relay role; interim, see docs/relays.md).")
+    var relayListen: String?
+
+    @Option(name: .long, help: "Link to a relay, es1…@host:port (repeatable; interim, see docs/relays.md).")
+    var relay: [String] = []
+
     mutating func run() async throws {
         // Never let an error escape: it would crash the process instead of exiting cleanly.
         do {
@@ -169,12 +175,17 @@ struct Estafetted: AsyncParsableCommand {
                 "lan.group": "\(cfg.lanGroup):\(cfg.lanPort)",
                 "lan.mesh": "\(cfg.meshPassphrase == nil ? "public" : "private")",
             ])
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: NodeService(shell: shell, config: cfg, logger: logger)),
+            .init(service: BoundAPIService(server: api, bound: bound)),
+        ]
+        if let relays = try relayRuntime(identity: keys, shell: shell, logger: logger) {
+            await shell.attachRelays(relays)
+            services.append(.init(service: relays))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: NodeService(shell: shell, config: cfg, logger: logger)),
-                    .init(service: BoundAPIService(server: api, bound: bound)),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -14,6 +14,17 @@ struct CommitQueue {
         let ticket: CommitTicket?
         /// Carried out once this write is committed, before its ticket completes (a local envelope's multicast).
         var afterStore: [MeshNode.Action] = []
+        /// The relay link it came from (it is not pushed back there), nil for the LAN or a local send.
+        var linkOrigin: Int? = nil
+        /// Told once it is committed or failed (an envelope from a relay link, acknowledged only then).
+        var settled: (@Sendable (RelaySettlement) -> Void)? = nil
+    }
+
+    /// An envelope from a relay link that the node already held: acknowledged once the next group commit is
+    /// done, so that one still queued (not yet durable) is never acknowledged early.
+    struct Settlement: Sendable {
+        let id: EnvelopeID
+        let settled: @Sendable (RelaySettlement) -> Void
     }
 
     /// Writes queued beyond this make the LAN reader wait for the disk (the socket queue then fills and drops,
@@ -21,6 +32,7 @@ struct CommitQueue {
     static let maxPending = 2_048
 
     private(set) var pending: [Write] = []
+    private(set) var settlements: [Settlement] = []
     /// LAN readers waiting for the queue to drain below `maxPending`.
     private var roomWaiters: [CheckedContinuation<Void, Never>] = []
     /// Wakes the flusher when writes are queued (coalesced).
@@ -38,10 +50,18 @@ struct CommitQueue {
         kick.yield()
     }
 
-    /// Takes every queued write, for one transaction.
-    mutating func takeAll() -> [Write] {
-        defer { pending.removeAll(keepingCapacity: true) }
-        return pending
+    mutating func append(_ settlement: Settlement) {
+        settlements.append(settlement)
+        kick.yield()
+    }
+
+    /// Takes every queued write, for one transaction, and the settlements that wait for it.
+    mutating func takeAll() -> (writes: [Write], settlements: [Settlement]) {
+        defer {
+            pending.removeAll(keepingCapacity: true)
+            settlements.removeAll()
+        }
+        return (pending, settlements)
     }
 
     mutating func waitForRoom(_ waiter: CheckedContinuation<Void, Never>) {

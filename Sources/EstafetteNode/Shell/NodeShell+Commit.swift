@@ -20,8 +20,9 @@ extension NodeShell {
         }
     }
 
-    /// Takes every queued write (the flusher commits them in one transaction).
-    func takePending() -> [CommitQueue.Write] {
+    /// Takes every queued write (the flusher commits them in one transaction) and the relay settlements that
+    /// wait for it.
+    func takePending() -> (writes: [CommitQueue.Write], settlements: [CommitQueue.Settlement]) {
         commits.takeAll()
     }
 
@@ -35,30 +36,37 @@ extension NodeShell {
     }
 
     nonisolated func flushOnce() async {
-        let batch = await takePending()
-        guard !batch.isEmpty else { return }
+        let (batch, settlements) = await takePending()
+        guard !batch.isEmpty || !settlements.isEmpty else { return }
         let result: Result<[Bool], any Error>
         do {
             result = .success(
-                try store.commit(batch.map { ($0.envelope, $0.message, $0.receivedAt) }))
+                batch.isEmpty ? [] : try store.commit(batch.map { ($0.envelope, $0.message, $0.receivedAt) }))
         } catch {
             result = .failure(error)
         }
-        await committed(batch, result)
+        await committed(batch, settlements, result)
     }
 
-    private func committed(_ batch: [CommitQueue.Write], _ result: Result<[Bool], any Error>) {
+    private func committed(
+        _ batch: [CommitQueue.Write], _ settlements: [CommitQueue.Settlement], _ result: Result<[Bool], any Error>
+    ) {
         defer {
             commits.wakeWaiters()
             if batch.count >= 1_000 { releaseFreedMemory() }
         }
         switch result {
         case .success(let fresh):
-            counters.add("envelopes_stored", Int64(batch.count))
-            counters.add("commits")
+            if !batch.isEmpty {
+                counters.add("envelopes_stored", Int64(batch.count))
+                counters.add("commits")
+            }
             // The whole group's multicasts in one go (one batch to the transport), then the answers.
             perform(batch.flatMap(\.afterStore))
             for w in batch { w.ticket?.complete(nil) }
+            for (w, isNew) in zip(batch, fresh) { w.settled?(.committed(new: isNew)) }
+            settleHeld(settlements)
+            pushToRelays(zip(batch, fresh).compactMap { w, isNew in isNew ? (w.envelope.id, w.linkOrigin) : nil })
             let delivered = zip(batch, fresh).compactMap { w, isNew in isNew ? w.message?.id : nil }
             if !delivered.isEmpty { notify(delivered) }
         case .failure(let error):
@@ -66,7 +74,9 @@ extension NodeShell {
             for w in batch {
                 node.storeFailed(w.envelope.id)
                 w.ticket?.complete(error)
+                w.settled?(.storeFailed)
             }
+            for s in settlements { s.settled(.storeFailed) }
         }
     }
 

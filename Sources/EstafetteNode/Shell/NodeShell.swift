@@ -73,8 +73,11 @@ public actor NodeShell {
         await waitForRoomInQueue()
     }
 
+    /// Where envelopes committed as new are pushed live to relay links (set by `attachRelays`).
+    var relayOutlet: (@Sendable ([(id: EnvelopeID, origin: Int?)]) -> Void)?
+
     /// The store as the node reads it: what is queued for commit, then the database.
-    private var lookup: StoreLookup {
+    var lookup: StoreLookup {
         StoreLookup(queued: commits.pending, store: store, logger: logger)
     }
 
