@@ -38,10 +38,10 @@ struct Estafetted: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String?
 
-    @Option(name: .long, help: "Accept relay links on host:port (relay role; interim, see docs/relays.md).")
+    @Option(name: .long, help: "Accept relay links on host:port (turns [relay] on there; see docs/relays.md).")
     var relayListen: String?
 
-    @Option(name: .long, help: "Link to a relay, es1…@host:port (repeatable; interim, see docs/relays.md).")
+    @Option(name: .long, help: "Link to a relay, es1…@host:port (repeatable; adds to [[relays]]).")
     var relay: [String] = []
 
     mutating func run() async throws {
@@ -89,6 +89,7 @@ struct Estafetted: AsyncParsableCommand {
             cfg.socketPath = s
         }
         if !interface.isEmpty { cfg.lanInterfaces = interface }
+        try applyRelayFlags(to: &cfg)
         if let l = logLevel {
             guard Logger.Level(rawValue: l) != nil else {
                 throw DaemonFailure(message: "--log-level: '\(l)' is not a log level", exitCode: 64)
@@ -174,15 +175,16 @@ struct Estafetted: AsyncParsableCommand {
                 "identity.id": "\(id)", "data.dir": "\(cfg.dataDir)", "api.socket": "\(cfg.socketPath)",
                 "lan.group": "\(cfg.lanGroup):\(cfg.lanPort)",
                 "lan.mesh": "\(cfg.meshPassphrase == nil ? "public" : "private")",
+                "relay.listen": "\(cfg.relay.enabled ? cfg.relay.listen.description : "off")",
+                "relay.links": "\(cfg.relays.count)",
             ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: NodeService(shell: shell, config: cfg, logger: logger)),
             .init(service: BoundAPIService(server: api, bound: bound)),
         ]
-        if let relays = try relayRuntime(identity: keys, shell: shell, logger: logger) {
-            await shell.attachRelays(relays)
-            services.append(.init(service: relays))
-        }
+        let relays = try relayRuntime(identity: keys, shell: shell, context: relay, logger: logger)
+        await shell.attachRelays(relays)
+        services.append(.init(service: relays))
         let group = ServiceGroup(
             configuration: .init(
                 services: services,

@@ -40,7 +40,7 @@ extension Dispatcher {
             } catch {
                 throw RPCErrorObject(code: RPC.ErrorCode.storageFailure, message: "database error: \(error)")
             }
-            try await changed(relay)
+            try changed(relay)
             return try .from(OK())
         case RPC.Method.relaysRemove:
             let p = try decode(RelaysRemoveParams.self, params)
@@ -55,7 +55,7 @@ extension Dispatcher {
             guard try storage({ try relay.store.removeRelay(address: key) }) else {
                 throw RPCErrorObject(code: RPC.ErrorCode.unknownRelay, message: "no relay at '\(key.prefix(80))'")
             }
-            try await changed(relay)
+            try changed(relay)
             return try .from(OK())
         case RPC.Method.storeExport:
             let p = try decode(StoreExportParams.self, params)
@@ -85,9 +85,9 @@ extension Dispatcher {
     }
 
     /// Tells the link runtime (and the quota) that the list changed.
-    func changed(_ relay: RelayContext) async throws(RPCErrorObject) {
+    func changed(_ relay: RelayContext) throws(RPCErrorObject) {
         do {
-            try await relay.relaysChanged()
+            try relay.relaysChanged()
         } catch {
             throw RPCErrorObject(code: RPC.ErrorCode.storageFailure, message: "database error: \(error)")
         }
@@ -116,16 +116,21 @@ extension Dispatcher {
     func relaysList() async throws -> RelaysList {
         let relay = try requireRelay()
         let all = try storage { try relay.relays() }
-        let statuses = await relay.links.linkStatuses()
+        // Outgoing links by address (the runtime keys them by the address it was given: HostPort's text).
+        var statuses: [String: RelayLinkStatus] = [:]
+        for s in relay.runtime?.statuses() ?? [] where !s.incoming { statuses[s.address] = s }
         return RelaysList(
             relays: all.map { r in
-                let s = statuses[r.endpoint.address.description] ?? .idle
+                let s = statuses[r.endpoint.address.description]
                 return RelayInfo(
-                    address: r.endpoint.address.description, id: r.endpoint.id.description, state: s.state,
-                    last_sync: s.lastSync, envelopes_sent: s.envelopesSent, envelopes_received: s.envelopesReceived,
-                    source: r.fromConfig ? "config" : "api")
+                    address: r.endpoint.address.description, id: r.endpoint.id.description, state: s?.state ?? "idle",
+                    last_sync: s?.lastSync.map { $0 / 1000 }, envelopes_sent: Int64(s?.envelopesSent ?? 0),
+                    envelopes_received: Int64(s?.envelopesReceived ?? 0), source: r.fromConfig ? "config" : "api")
             })
     }
+
+    /// Link states that count as a link up in `node.status`.
+    static let linkUp: Set<String> = ["syncing", "live"]
 
     func relayStatus() async throws -> RelayStatus? {
         guard let relay else { return nil }
@@ -133,6 +138,7 @@ extension Dispatcher {
         return RelayStatus(
             enabled: relay.settings.enabled, envelopes: f.envelopes, bytes: f.bytes, quota: f.maxBytes,
             evictions: f.evictions, refused_over_share: f.refusedOverShare, refused_full: f.refusedFull,
-            links: await relay.links.linkCount(), link_keys: f.linkKeys)
+            links: relay.runtime?.statuses().filter { Self.linkUp.contains($0.state) }.count ?? 0,
+            link_keys: f.linkKeys)
     }
 }

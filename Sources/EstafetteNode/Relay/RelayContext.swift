@@ -1,45 +1,6 @@
 import EstafetteCore
 import NIOConcurrencyHelpers
 
-/// One link's state as `relays.list` shows it.
-public struct RelayLinkStatus: Sendable, Equatable {
-    /// "idle" (not linked yet), "connecting", "handshake", "syncing", "live", "backoff", "refused" …, as the
-    /// link runtime names its states.
-    public var state: String
-    /// Unix seconds of the last completed reconciliation; nil before the first.
-    public var lastSync: Int64?
-    public var envelopesSent: Int64
-    public var envelopesReceived: Int64
-
-    public init(state: String, lastSync: Int64? = nil, envelopesSent: Int64 = 0, envelopesReceived: Int64 = 0) {
-        self.state = state
-        self.lastSync = lastSync
-        self.envelopesSent = envelopesSent
-        self.envelopesReceived = envelopesReceived
-    }
-
-    public static let idle = RelayLinkStatus(state: "idle")
-}
-
-/// What the API needs from the relay link runtime: the state of each link, and word when the list of relays
-/// to link to changes (`relays.add`, `relays.remove`).
-public protocol RelayLinkControl: Sendable {
-    /// The status of the link to each relay, by `HostPort.description`; relays missing here show as idle.
-    func linkStatuses() async -> [String: RelayLinkStatus]
-    /// Links currently up (inbound and outbound), for `node.status`.
-    func linkCount() async -> Int
-    /// The relays to link to are now these (the config file's, then those added at run time).
-    func relaysChanged(_ relays: [RelayEndpoint]) async
-}
-
-/// No link runtime: every relay idle, no link.
-public struct NoRelayLinks: RelayLinkControl {
-    public init() {}
-    public func linkStatuses() async -> [String: RelayLinkStatus] { [:] }
-    public func linkCount() async -> Int { 0 }
-    public func relaysChanged(_ relays: [RelayEndpoint]) async {}
-}
-
 /// The relay side of a node as the API sees it: the link key, the relays to link to (config and run time),
 /// the quota, and the link runtime once attached.
 public final class RelayContext: Sendable {
@@ -50,7 +11,7 @@ public final class RelayContext: Sendable {
     public let quota: RelayQuota
     /// The data directory (the API refuses to write bundles into it).
     public let dataDir: String
-    private let control = NIOLockedValueBox<any RelayLinkControl>(NoRelayLinks())
+    private let runtimeBox = NIOLockedValueBox<RelayRuntime?>(nil)
 
     public init(linkKey: NoiseKeyPair, config: NodeConfig, store: Store) throws {
         self.linkKey = linkKey
@@ -62,12 +23,17 @@ public final class RelayContext: Sendable {
         try refreshPolicy()
     }
 
-    /// The link runtime to ask for statuses and to tell about changes.
-    public func attach(_ links: any RelayLinkControl) {
-        control.withLockedValue { $0 = links }
+    /// The link runtime to ask for statuses and to tell about changes (nil: no links run, every relay idle).
+    public func attach(_ runtime: RelayRuntime?) {
+        runtimeBox.withLockedValue { $0 = runtime }
     }
 
-    var links: any RelayLinkControl { control.withLockedValue { $0 } }
+    var runtime: RelayRuntime? { runtimeBox.withLockedValue { $0 } }
+
+    /// The outgoing links the runtime should keep: every relay listed, pinned to its ID.
+    public func linkConfigs() throws -> [RelayLinkConfig] {
+        try relays().map { RelayLinkConfig(address: $0.endpoint.address.description, pinnedID: $0.endpoint.id.key) }
+    }
 
     /// Every relay to link to: the config file's, then those added at run time (an address in both counts once,
     /// as the config file has it). Stored rows that no longer parse are skipped.
@@ -90,8 +56,8 @@ public final class RelayContext: Sendable {
     }
 
     /// Tells the link runtime the current list, after a change.
-    func relaysChanged() async throws {
+    func relaysChanged() throws {
         try refreshPolicy()
-        await links.relaysChanged(try relays().map(\.endpoint))
+        runtime?.setLinks(try linkConfigs())
     }
 }
