@@ -46,6 +46,7 @@ extension Estafetted {
             config: RelayRuntimeConfig(linkKey: context.linkKey, listen: listen, links: try context.linkConfigs()),
             identity: identity, node: shell, logger: logger)
         context.attach(runtime)
+        context.quota.onEviction { ids in await shell.forget(ids) }
         return runtime
     }
 }

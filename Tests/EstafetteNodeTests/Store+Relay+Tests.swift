@@ -1,6 +1,7 @@
 import EstafetteCore
 import Foundation
 import GRDB
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import EstafetteNode
@@ -163,6 +164,29 @@ struct StoreRelayTests {
                 try quota.admit(
                     late.id, size: Self.size1000, expiresAt: 1, linkKey: Self.keyA, now: LinkAttribution.maxAgeMillis)
                     != .refusedOverShare, "stale reservations are dropped")
+        }
+    }
+
+    @Test("admit(encoded:) reads the envelope's ID and expiry; evicted IDs reach the sink; non-envelopes pass")
+    func admitEncoded() async throws {
+        try await withScratchDir("relayquota") { dir in
+            let store = try Self.open(dir)
+            let quota = RelayQuota(store: store, policy: RelayQuotaPolicy(maxBytes: 1 << 20, pinnedKeys: [Self.keyA]))
+            let sunk = NIOLockedValueBox<[EnvelopeID]>([])
+            quota.onEviction { ids in sunk.withLockedValue { $0 += ids } }
+            var filler: [StoredEnvelope] = []
+            while try store.relayUsage().bytes < (1 << 20) - 30_000 {
+                let e = Fixture.opaque(expiresAt: 1000 + UInt64(filler.count), size: 30_000)
+                filler.append(e)
+                _ = try store.commit([(e, nil, 1)])
+            }
+            let late = Fixture.opaque(expiresAt: 9_999, size: 32_000)
+            let result = try await quota.admit(encoded: late.bytes, linkKey: Self.keyA, now: 0)
+            #expect(result == .admitted(evicted: [filler[0].id]), "the soonest-expiring one goes")
+            #expect(sunk.withLockedValue { $0 } == [filler[0].id])
+            _ = try store.commit([(late, nil, 1)])
+            #expect(try store.linkKey(of: late.id) == Self.keyA)
+            #expect(try await quota.admit(encoded: [1, 2, 3], linkKey: Self.keyA, now: 0) == .admitted(evicted: []))
         }
     }
 }

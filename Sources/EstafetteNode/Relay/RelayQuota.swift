@@ -62,9 +62,32 @@ public final class RelayQuota: Sendable {
         var refusedFull: Int64 = 0
     }
 
+    /// Where evicted IDs go: the node must forget them (`NodeShell.forget`). Set once by the daemon.
+    private let evictionSink = NIOLockedValueBox<(@Sendable ([EnvelopeID]) async -> Void)?>(nil)
+
     public init(store: Store, policy: RelayQuotaPolicy) {
         self.store = store
         self.state = NIOLockedValueBox(State(policy: policy))
+    }
+
+    /// Sets what is told of evicted envelopes (the daemon: `{ await shell.forget($0) }`).
+    public func onEviction(_ sink: @escaping @Sendable ([EnvelopeID]) async -> Void) {
+        evictionSink.withLockedValue { $0 = sink }
+    }
+
+    /// For the link runtime: `admit` for an encoded envelope that arrived on a link whose peer holds `linkKey`,
+    /// before it is handed to the node (`RelayNodePort.relayReceive`); evicted envelopes are passed to the
+    /// eviction sink before it returns. Bytes that are no envelope are admitted without a reservation: the
+    /// node's validation refuses them. On `.refusedOverShare` or `.refusedFull` the runtime settles the envelope
+    /// as refused (acknowledged, not stored: the peer does not send it again on this link).
+    public func admit(encoded bytes: [UInt8], linkKey: [UInt8], now: Millis) async throws -> RelayAdmission {
+        guard let envelope = try? Envelope(decoding: bytes) else { return .admitted(evicted: []) }
+        let result = try admit(
+            EnvelopeID(ofEncoded: bytes), size: bytes.count, expiresAt: envelope.expiresAt, linkKey: linkKey, now: now)
+        if case .admitted(let evicted) = result, !evicted.isEmpty, let sink = evictionSink.withLockedValue({ $0 }) {
+            await sink(evicted)
+        }
+        return result
     }
 
     public var policy: RelayQuotaPolicy {
