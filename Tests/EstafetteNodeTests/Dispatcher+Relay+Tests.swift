@@ -200,6 +200,12 @@ struct DispatcherRelayTests {
             let inData = try await alice.error(RPC.Method.storeExport, StoreExportParams(path: dir + "/a/x.bundle"))
             #expect(
                 inData == RPCErrorObject(code: -32602, message: "path must not be inside the daemon's data directory"))
+            let dotted = try await alice.error(
+                RPC.Method.storeExport, StoreExportParams(path: dir + "/b/../a/estafette.sqlite"))
+            #expect(dotted.code == -32602, "'..' does not get around the data directory check")
+            #expect(mkfifo(dir + "/fifo", 0o600) == 0)
+            let fifo = try await bob.error(RPC.Method.storeImport, StoreImportParams(path: dir + "/fifo"))
+            #expect(fifo.code == -32031, "a FIFO is refused, without waiting for a writer")
             let noDir = try await alice.error(
                 RPC.Method.storeExport, StoreExportParams(path: dir + "/no/such/x.bundle"))
             #expect(noDir.code == -32031)

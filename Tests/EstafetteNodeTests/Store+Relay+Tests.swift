@@ -189,4 +189,31 @@ struct StoreRelayTests {
             #expect(try await quota.admit(encoded: [1, 2, 3], linkKey: Self.keyA, now: 0) == .admitted(evicted: []))
         }
     }
+
+    @Test("the relay migration counts the envelopes already stored by an older version")
+    func migrationCountsExisting() async throws {
+        try await withScratchDir("relaystore") { dir in
+            let path = dir + "/estafette.sqlite"
+            let e1 = Fixture.opaque(size: 100)
+            let e2 = Fixture.opaque(size: 200)
+            do {
+                let old = try DatabaseQueue(path: path)
+                try Store.migrator.migrate(old, upTo: "v1")
+                try old.write { db in
+                    for e in [e1, e2] {
+                        try db.execute(
+                            sql:
+                                "INSERT INTO envelope (id, kind, expires_at, received_at, data) VALUES (?, ?, ?, ?, ?)",
+                            arguments: [Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), 1, Data(e.bytes)])
+                    }
+                }
+            }
+            let store = try Store(path: path)
+            let u = try store.relayUsage()
+            #expect(u.envelopes == 2)
+            #expect(u.bytes == Int64(e1.bytes.count + e2.bytes.count))
+            #expect(u.bytes(of: nil) == u.bytes)
+            #expect(try store.linkKey(of: e1.id) == nil)
+        }
+    }
 }

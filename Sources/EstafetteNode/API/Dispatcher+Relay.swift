@@ -1,5 +1,6 @@
 import EstafetteAPI
 import EstafetteCore
+import Foundation
 
 /// The relay and sneakernet methods: relays.add, relays.remove, relays.list, store.export, store.import.
 extension Dispatcher {
@@ -107,10 +108,26 @@ extension Dispatcher {
                 code: RPC.ErrorCode.invalidParams,
                 message: "path must be an absolute path (the daemon resolves it, not the caller)")
         }
-        if let dir = relay?.dataDir, path == dir || path.hasPrefix(dir.hasSuffix("/") ? dir : dir + "/") {
+        if let dir = relay?.dataDir, Self.isInside(path, directory: dir) {
             throw RPCErrorObject(
                 code: RPC.ErrorCode.invalidParams, message: "path must not be inside the daemon's data directory")
         }
+    }
+
+    /// Whether `path` names `directory` or something under it, after resolving symbolic links and `..` in both
+    /// (the file itself need not exist; its directory is resolved).
+    static func isInside(_ path: String, directory: String) -> Bool {
+        func resolved(_ p: String) -> String? {
+            guard let r = realpath(p, nil) else { return nil }
+            defer { free(r) }
+            return String(cString: r)
+        }
+        guard let dir = resolved(directory) else { return false }
+        let parent = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        let full = resolved(path) ?? resolved(parent).map { $0 == "/" ? "/" + name : $0 + "/" + name }
+        guard let full else { return false }
+        return full == dir || full.hasPrefix(dir == "/" ? "/" : dir + "/")
     }
 
     func relaysList() async throws -> RelaysList {

@@ -85,7 +85,8 @@ public enum BundleFile {
     public static func read(
         _ path: String, batch: Int = 512, _ body: ([[UInt8]]) async throws(Failure) -> Void
     ) async throws(Failure) -> UInt64 {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused as not a file).
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw Failure(kind: .file, description: "cannot open \(path): \(errnoString())") }
         defer { close(fd) }
         var st = stat()
