@@ -54,7 +54,9 @@ struct RelayNamespaceTests {
             } catch {
                 for d in [a, r1, r2, b] {
                     let s = try await d.status()
-                    print("\(d.name): envelopes \(s.envelopes) peers \(s.peers) \(s.counters.filter { $0.key.hasPrefix("relay") || $0.key.hasPrefix("envelopes") })")
+                    print(
+                        "\(d.name): envelopes \(s.envelopes) peers \(s.peers) \(s.counters.filter { $0.key.hasPrefix("relay") || $0.key.hasPrefix("envelopes") })"
+                    )
                 }
                 throw error
             }
@@ -100,6 +102,76 @@ struct RelayNamespaceTests {
                 #expect(!wire.contains(subsequence: needle), "\(what) is in the clear on the relay link")
             }
             for d in [a, b, r1, r2] { await d.stopCleanly() }
+        }
+    }
+
+    @Test(
+        "SIGKILL of a relay mid-sync loses no acknowledged envelope, and the sync completes after a restart",
+        .enabled(if: NamespaceLAN.available, "needs root and iproute2 to create network namespaces"),
+        .timeLimit(.minutes(10)))
+    func sigkillMidSync() async throws {
+        let topo = try RelayTopology.create()
+        defer { topo.teardown() }
+        let root = try makeScratchDir("relaykill")
+        defer { removeScratchDir(root) }
+        let (group, port) = randomGroupAndPort()
+        func daemon(_ name: String) throws -> Daemon {
+            try Daemon.forTest(name, root: root, group: group, port: port, interface: "eth0", prefix: topo.prefix(name))
+        }
+        let (a, r1, r2) = (try daemon("a"), try daemon("r1"), try daemon("r2"))
+        r1.extraArguments = ["--relay-listen", Self.r1Listen]
+        try await withDaemons([a, r1, r2]) {
+            try await r1.start()
+            try await a.start()
+            let idR1 = try await r1.id()
+            // R1 fills up from A over LAN1 while R2 is down.
+            let count = 3_000
+            try await a.client.withConnection { conn in
+                for i in 0..<count {
+                    let req = RPCRequest(
+                        id: .int(Int64(i)), method: RPC.Method.messagesSend,
+                        params: try JSONValue.from(MessagesSendParams(to: idR1, text: "bulk \(i)")))
+                    try await conn.sendLine(String(decoding: try JSONEncoder().encode(req), as: UTF8.self))
+                }
+                var answered = 0
+                while answered < count, let incoming = try await conn.next() {
+                    if case .response = incoming { answered += 1 }
+                }
+            }
+            try await waitUntil("R1 holds all \(count)", timeout: 120) { try await r1.status().envelopes >= count }
+
+            // R2 links and syncs; it is killed once it holds a fifth (some are acknowledged by then, not all).
+            r2.extraArguments = ["--relay", "\(idR1)@\(Self.r1Listen)"]
+            try await r2.start()
+            // Polled without a pause, to catch it in the middle.
+            var atKill = 0
+            let t0 = monoNanos()
+            while atKill < count / 5 && secondsSince(t0) < 120 {
+                atKill = (try? await r2.status().envelopes) ?? 0
+            }
+            r2.kill9()
+            #expect(atKill > 0, "R2 received nothing within 120 s")
+            try await waitUntil("R1 sees the link drop") {
+                try await r1.status().counters["relay.links_live", default: 0] == 0
+            }
+            let acked = Int(try await r1.status().counters["relay.envelopes_acked", default: 0])
+            print("relay SIGKILL: R2 held \(atKill) of \(count) at the kill; R1 had \(acked) acknowledged")
+            #expect(acked > 0)
+            #expect(acked < count, "the kill came after the sync had finished: not a mid-sync kill")
+
+            // Restarted without its link: every acknowledged envelope is in R2's store.
+            r2.extraArguments = []
+            try await r2.start()
+            let kept = try await r2.status().envelopes
+            #expect(kept >= acked, "R2 lost acknowledged envelopes: \(kept) < \(acked)")
+            await r2.stopCleanly()
+
+            // With its link again, the sync completes.
+            r2.extraArguments = ["--relay", "\(idR1)@\(Self.r1Listen)"]
+            try await r2.start()
+            try await waitUntil("R2 completes the sync", timeout: 120) { try await r2.status().envelopes >= count }
+            #expect(try await r2.status().envelopes == count)
+            for d in [a, r1, r2] { await d.stopCleanly() }
         }
     }
 }

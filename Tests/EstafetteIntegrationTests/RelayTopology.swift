@@ -36,7 +36,9 @@ struct RelayTopology {
                 try ip(["-n", sw, "link", "set", "br0", "up"])
                 for (i, h) in hosts.enumerated() {
                     let port = "\(t.tag)\(h)p"
-                    try ip(["link", "add", "eth0", "netns", t.host(h), "type", "veth", "peer", "name", port, "netns", sw])
+                    try ip([
+                        "link", "add", "eth0", "netns", t.host(h), "type", "veth", "peer", "name", port, "netns", sw,
+                    ])
                     try ip(["-n", sw, "link", "set", port, "master", "br0"])
                     try ip(["-n", sw, "link", "set", port, "up"])
                     try ip(["-n", t.host(h), "addr", "add", "\(net).\(i + 1)/24", "dev", "eth0"])
@@ -45,7 +47,10 @@ struct RelayTopology {
             }
             // The routed path: R1 — router — R2.
             for (relay, rif, net) in [("r1", "w1", "10.214.9"), ("r2", "w2", "10.214.10")] {
-                try ip(["link", "add", "wan0", "netns", t.host(relay), "type", "veth", "peer", "name", rif, "netns", t.router])
+                try ip([
+                    "link", "add", "wan0", "netns", t.host(relay), "type", "veth", "peer", "name", rif, "netns",
+                    t.router,
+                ])
                 try ip(["-n", t.router, "addr", "add", "\(net).1/30", "dev", rif])
                 try ip(["-n", t.router, "link", "set", rif, "up"])
                 try ip(["-n", t.host(relay), "addr", "add", "\(net).2/30", "dev", "wan0"])
@@ -53,7 +58,9 @@ struct RelayTopology {
                 try ip(["-n", t.host(relay), "route", "add", "10.214.0.0/16", "via", "\(net).1"])
             }
             // P, the client with a wrong pin, has a path of its own to R1 through the router.
-            try ip(["link", "add", "wan0", "netns", t.host("p"), "type", "veth", "peer", "name", "w3", "netns", t.router])
+            try ip([
+                "link", "add", "wan0", "netns", t.host("p"), "type", "veth", "peer", "name", "w3", "netns", t.router,
+            ])
             try ip(["-n", t.router, "addr", "add", "10.214.11.1/30", "dev", "w3"])
             try ip(["-n", t.router, "link", "set", "w3", "up"])
             try ip(["-n", t.host("p"), "addr", "add", "10.214.11.2/30", "dev", "wan0"])
@@ -169,5 +176,7 @@ func keyBytes(ofID id: String) -> [UInt8] {
 
 func hexToBytes(_ hex: String) -> [UInt8] {
     let d = Array(hex.utf8)
-    return stride(from: 0, to: d.count - 1, by: 2).compactMap { UInt8(String(decoding: d[$0..<($0 + 2)], as: UTF8.self), radix: 16) }
+    return stride(from: 0, to: d.count - 1, by: 2).compactMap {
+        UInt8(String(decoding: d[$0..<($0 + 2)], as: UTF8.self), radix: 16)
+    }
 }
