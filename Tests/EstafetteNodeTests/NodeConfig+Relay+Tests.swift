@@ -110,4 +110,28 @@ struct NodeConfigRelayTests {
             #expect(HostPort(bad) == nil, "\(bad)")
         }
     }
+
+    @Test("the example config documents every relay key: uncommented, they give the defaults; the example relay loads")
+    func exampleConfig() throws {
+        let text = try NodeConfigTests.example
+        for key in RelaySettingsKeys.all {
+            #expect(text.contains("\n#\(key) = "), "Config/estafette.toml does not show relay.\(key)")
+        }
+        let uncommented = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.range(of: #"^#[a-z_]+ = "#, options: .regularExpression) != nil ? line.dropFirst() : line
+        }.joined(separator: "\n")
+        let c = try NodeConfig.load(file: Self.file, text: uncommented)
+        #expect(c.relay == RelaySettings())
+        #expect(c.relays.isEmpty)
+        // The commented [[relays]] example, with its "# " removed, is a valid relay.
+        let withRelay = text.replacingOccurrences(of: "\n# [[relays]]", with: "\n[[relays]]")
+            .replacingOccurrences(of: "\n# address = ", with: "\naddress = ")
+            .replacingOccurrences(of: "\n# id = ", with: "\nid = ")
+        let r = try NodeConfig.load(file: Self.file, text: withRelay)
+        #expect(r.relays.map(\.address.description) == ["relay.example.org:4546"])
+    }
+}
+
+enum RelaySettingsKeys {
+    static let all = ["enabled", "listen", "max_bytes", "allow_link_keys"]
 }
