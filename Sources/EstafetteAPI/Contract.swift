@@ -50,7 +50,7 @@ public enum RPC {
         public static let ambiguousRecipient = -32007
         public static let storageFailure = -32010
         /// The daemon serves `api.max_connections` connections already; this one is closed.
-        public static let busy = -32020
+        public static let busy = -32040
     }
 }
 
@@ -136,10 +136,12 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var counters: [String: Int64]
     /// What the node can tell about its own clock from the envelopes it hears.
     public var clock: ClockInfo?
+    /// Relay store, quota and links (Contract+Relay.swift).
+    public var relay: RelayStatus?
 
     public init(
         id: String, version: String, peers: Int, envelopes: Int, uptime_s: Int, counters: [String: Int64],
-        clock: ClockInfo? = nil
+        clock: ClockInfo? = nil, relay: RelayStatus? = nil
     ) {
         self.id = id
         self.version = version
@@ -148,6 +150,7 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         self.uptime_s = uptime_s
         self.counters = counters
         self.clock = clock
+        self.relay = relay
     }
 }
 
@@ -167,10 +170,13 @@ public struct ClockInfo: Codable, Sendable, Equatable {
 public struct IdentityInfo: Codable, Sendable, Equatable {
     public var id: String
     public var fingerprint: String
+    /// The public key of this node's relay link key: 64 lowercase hex digits (docs/relays.md).
+    public var link_key: String?
 
-    public init(id: String, fingerprint: String) {
+    public init(id: String, fingerprint: String, link_key: String? = nil) {
         self.id = id
         self.fingerprint = fingerprint
+        self.link_key = link_key
     }
 }
 

@@ -50,13 +50,13 @@ struct NodeConfigTests {
             ("[lan]\nmesh_name = \"\"\n", ":2: lan.mesh_name: must be 1 to 64 bytes"),
             ("[api]\nmax_connections = 0\n", ":2: api.max_connections: 0 is out of range 1…1024"),
             ("[lan\nport = 1\n", ":1: TOML syntax error"),
-            ("[relay]\nx = 1\n", ":1: [relay]: unknown section [relay]"),
+            ("[relays]\nx = 1\n", ":1: [relays]: unknown section [relays]"),
             ("[store]\nmax_bytes = 1000\n", ":2: store.max_bytes: 1000 is out of range 1048576…1099511627776"),
             ("[inbox]\nmax_messages = 5\n", ":2: inbox.max_messages: 5 is out of range 100…10000000"),
             ("[inbox]\nretention_days = 0\n", ":2: inbox.retention_days: 0 is out of range 1…36500"),
             (
                 "colour = \"red\"\n",
-                ":1: colour: unknown key (top-level keys: data_dir, log_level; sections: [api], [inbox], [lan], [messages], [store])"
+                ":1: colour: unknown key (top-level keys: data_dir, log_level; sections: [api], [inbox], [lan], [messages], [relay], [store], [[relays]])"
             ),
             ("data_dir = \"\"\n", ":1: data_dir: must not be empty"),
             ("[api]\nsocket = \"\"\n", ":2: api.socket: must not be empty"),

@@ -46,6 +46,12 @@ public final class Daemon: @unchecked Sendable {
     public let prefix: [String]
     /// The `estafetted` binary this daemon runs (nil: the one next to the test or benchmark binary).
     public let binary: String?
+    /// Arguments added after `--config` at the next start (relay flags, …); may change between restarts.
+    public var extraArguments: [String] {
+        get { extra.get }
+        set { extra.with { $0 = newValue } }
+    }
+    private let extra = Locked<[String]>([])
     private let process = Locked<Child?>(nil)
     public var logPath: String { dir + "/daemon.log" }
     public var pid: Int32 { process.get?.pid ?? -1 }
@@ -88,7 +94,8 @@ public final class Daemon: @unchecked Sendable {
     public func start(timeout: Double = 60) throws -> Double {
         precondition(process.get == nil, "\(name) already started")
         let t0 = monoNanos()
-        let p = try spawnDaemon(["--config", configPath], prefix: prefix, logPath: logPath, binary: binary)
+        let p = try spawnDaemon(
+            ["--config", configPath] + extraArguments, prefix: prefix, logPath: logPath, binary: binary)
         process.with { $0 = p }
         do {
             try waitFor("\(name) to answer on \(socket)", timeout: timeout) {

@@ -24,9 +24,11 @@ public struct APIServer: Sendable {
     let maxConnections: Int
     let counters: LockedCounters
 
-    public init(path: String, shell: NodeShell, logger: Logger, maxConnections: Int = 64) {
+    public init(
+        path: String, shell: NodeShell, relay: RelayContext? = nil, logger: Logger, maxConnections: Int = 64
+    ) {
         self.path = path
-        self.dispatcher = Dispatcher(shell: shell)
+        self.dispatcher = Dispatcher(shell: shell, relay: relay)
         self.hub = shell.hub
         self.logger = logger
         self.maxConnections = maxConnections

@@ -32,6 +32,10 @@ public struct NodeConfig: Sendable, Equatable {
     public var inboxMaxMessages: Int = 10_000
     /// Messages older than this many days leave the inbox; nil: no age limit.
     public var inboxRetentionDays: Int? = nil
+    /// The relay role (`[relay]`, docs/relays.md).
+    public var relay = RelaySettings()
+    /// Relays to link to (`[[relays]]`); more are added at run time with `relays.add`.
+    public var relays: [RelayEndpoint] = []
 
     public init(dataDir: String? = nil, socketPath: String? = nil) {
         let dir = dataDir ?? DefaultPaths.dataDir
@@ -92,6 +96,7 @@ extension NodeConfig {
         "messages": ["lifetime_hours"],
         "store": ["max_bytes"],
         "inbox": ["max_messages", "retention_days"],
+        "relay": relaySectionKeys,
     ]
 
     /// Loads a TOML file. Command-line overrides are applied by the caller afterwards.
@@ -125,12 +130,14 @@ extension NodeConfig {
                 for k in sub.keys where !known.contains(k) {
                     throw fail(key, k, "unknown key (known keys: \(known.sorted().joined(separator: ", ")))")
                 }
+            } else if key == "relays" {
+                continue  // [[relays]], checked by loadRelay
             } else if !(knownKeys[""]!.contains(key)) {
                 let sections = knownKeys.keys.filter { !$0.isEmpty }.sorted().map { "[\($0)]" }
                 throw fail(
                     "", key,
                     "unknown key (top-level keys: \(knownKeys[""]!.sorted().joined(separator: ", ")); "
-                        + "sections: \(sections.joined(separator: ", ")))")
+                        + "sections: \(sections.joined(separator: ", ")), [[relays]])")
             }
         }
 
@@ -208,6 +215,7 @@ extension NodeConfig {
         if let b = try int("store", "max_bytes", (1 << 20)...(1 << 40)) { config.storeMaxBytes = Int64(b) }
         if let n = try int("inbox", "max_messages", 100...10_000_000) { config.inboxMaxMessages = n }
         if let d = try int("inbox", "retention_days", 1...36_500) { config.inboxRetentionDays = d }
+        try loadRelay(table, lines: lines, file: file, into: &config)
         return config
     }
 

@@ -54,9 +54,9 @@ extension RelayRuntime {
                     loop.execute { handler.value.settled(sequence: sequence, settlement) }
                 }
             case .progress(let stats):
-                record(stats, base: base, key: statusKey)
+                record(stats, base: base, key: statusKey, id: id)
             case .syncCompleted(let stats):
-                record(stats, base: base, key: statusKey)
+                record(stats, base: base, key: statusKey, id: id)
                 updateStatus(statusKey) { s in
                     s.state = "live"
                     s.lastSync = wallClockMillis()
@@ -70,12 +70,19 @@ extension RelayRuntime {
             case .closed(let error, let stats):
                 record(stats, base: base, key: statusKey)
                 outcome.error = error
+                state.withLockedValue { s in
+                    s.linkStats[id] = nil
+                    s.closedAcked += stats.envelopesAcked
+                    s.closedReceived += stats.envelopesReceived
+                    if !outcome.established && error != nil { s.refusals += 1 }
+                }
             }
         }
         return outcome
     }
 
-    private func record(_ stats: RelayLinkStateMachine.Stats, base: RelayLinkStatus, key: String) {
+    private func record(_ stats: RelayLinkStateMachine.Stats, base: RelayLinkStatus, key: String, id: Int? = nil) {
+        if let id { state.withLockedValue { $0.linkStats[id] = stats } }
         updateStatus(key) { s in
             s.envelopesSent = base.envelopesSent + stats.envelopesAcked
             s.envelopesReceived = base.envelopesReceived + stats.envelopesReceived

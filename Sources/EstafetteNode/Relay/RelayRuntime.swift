@@ -41,6 +41,11 @@ public final class RelayRuntime: Service, Sendable {
         var incoming = 0
         var boundPort: Int?
         var stopping = false
+        /// The latest counters of each open link, and the sums of the closed ones.
+        var linkStats: [Int: RelayLinkStateMachine.Stats] = [:]
+        var closedAcked = 0
+        var closedReceived = 0
+        var refusals = 0
     }
 
     public init(config: RelayRuntimeConfig, identity: SigningKeyPair, node: any RelayNodePort, logger: Logger) {
@@ -61,6 +66,20 @@ public final class RelayRuntime: Service, Sendable {
     public func statuses() -> [RelayLinkStatus] {
         state.withLockedValue { Array($0.statuses.values) }.sorted {
             ($0.incoming ? 1 : 0, $0.address) < ($1.incoming ? 1 : 0, $1.address)
+        }
+    }
+
+    /// Counters for `node.status`: links established now, envelopes sent and acknowledged, envelopes received
+    /// and committed as new, and links refused in the handshake (since start).
+    public func counters() -> [String: Int64] {
+        state.withLockedValue { s in
+            let open = s.linkStats.values
+            return [
+                "relay.links_live": Int64(s.live.count),
+                "relay.envelopes_acked": Int64(s.closedAcked + open.reduce(0) { $0 + $1.envelopesAcked }),
+                "relay.envelopes_received": Int64(s.closedReceived + open.reduce(0) { $0 + $1.envelopesReceived }),
+                "relay.refused": Int64(s.refusals),
+            ]
         }
     }
 

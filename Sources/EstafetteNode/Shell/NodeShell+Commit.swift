@@ -69,9 +69,10 @@ extension NodeShell {
             // The whole group's multicasts in one go (one batch to the transport), then the answers.
             perform(batch.flatMap(\.afterStore))
             for w in batch { w.ticket?.complete(nil) }
-            for (w, isNew) in zip(batch, fresh) { w.settled?(.committed(new: isNew)) }
+            // Every queued write is an envelope the node accepted as new (`fresh` is about inbox entries).
+            for w in batch { w.settled?(.committed(new: true)) }
             settleHeld(settlements)
-            pushToRelays(zip(batch, fresh).compactMap { w, isNew in isNew ? (w.envelope.id, w.linkOrigin) : nil })
+            pushToRelays(batch.map { ($0.envelope.id, $0.linkOrigin) })
             let delivered = zip(batch, fresh).compactMap { w, isNew in isNew ? w.message?.id : nil }
             if !delivered.isEmpty { notify(delivered) }
         case .failure(let error):

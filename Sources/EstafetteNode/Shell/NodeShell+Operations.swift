@@ -62,6 +62,9 @@ extension NodeShell {
         if let t = transport {
             for (k, v) in t.counterValues { all[k, default: 0] += v }
         }
+        if let relayCounters {
+            for (k, v) in relayCounters() { all[k, default: 0] += v }
+        }
         all["packets_out"] = all["packets_out"] ?? 0
         all["packets_in"] = all["packets_in"] ?? 0
         let now = wallClockMillis()

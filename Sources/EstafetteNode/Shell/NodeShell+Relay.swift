@@ -7,6 +7,7 @@ extension NodeShell: RelayNodePort {
     /// Sends every envelope committed as new from now on to `runtime`'s links (except the one it came from).
     public func attachRelays(_ runtime: RelayRuntime) {
         relayOutlet = { runtime.push($0) }
+        relayCounters = { runtime.counters() }
     }
 
     public func relayRecords() -> [NegentropyRecord] {

@@ -81,6 +81,8 @@ public actor NodeShell {
 
     /// Where envelopes committed as new are pushed live to relay links (set by `attachRelays`).
     var relayOutlet: (@Sendable ([(id: EnvelopeID, origin: Int?)]) -> Void)?
+    /// The relay links' counters, merged into `node.status`.
+    var relayCounters: (@Sendable () -> [String: Int64])?
 
     /// The store as the node reads it: what is queued for commit, then the database.
     var lookup: StoreLookup {

@@ -15,6 +15,8 @@ public final class Store: Sendable {
     /// bumps the generation, so a lookup that read the database before the change does not store its answer.
     private let contactKeys = NIOLockedValueBox<(generation: Int, keys: [String: [UInt8]?])>((0, [:]))
     static let contactCacheLimit = 1_024
+    /// The link key of each envelope admitted from a relay link and not yet committed (Store+Relay.swift).
+    let linkAttribution = LinkAttribution()
 
     private func contactsChanged() {
         contactKeys.withLockedValue { c in
@@ -84,6 +86,7 @@ public final class Store: Sendable {
                     """)
         }
         registerV2(&m)
+        registerRelayMigrations(&m)
         return m
     }
 
@@ -113,7 +116,7 @@ public final class Store: Sendable {
         try pool.write { db in
             let insertEnvelope = try db.cachedStatement(
                 sql: """
-                    INSERT OR IGNORE INTO envelope (id, kind, expires_at, received_at, data, keep)
+                    INSERT OR IGNORE INTO envelope (id, kind, expires_at, received_at, data, keep, link_key)
                     VALUES (?, ?, ?, ?, ?, ?)
                     """)
             let insertInbox = try db.cachedStatement(
@@ -135,6 +138,7 @@ public final class Store: Sendable {
                 }
                 try insertEnvelope.execute(arguments: [
                     Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), receivedAt, Data(e.bytes), keep,
+                    linkAttribution.take(e.id).map { Data($0) },
                 ])
                 guard let m = message else {
                     fresh.append(false)
