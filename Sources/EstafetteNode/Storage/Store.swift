@@ -117,7 +117,7 @@ public final class Store: Sendable {
             let insertEnvelope = try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO envelope (id, kind, expires_at, received_at, data, keep, link_key)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """)
             let insertInbox = try db.cachedStatement(
                 sql: """
