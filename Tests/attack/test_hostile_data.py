@@ -29,6 +29,39 @@ def honest_traffic_flows(lan: LAN) -> None:
     assert M.lan_still_works(lan) == "DM a→b delivered"
 
 
+# ---------------------------------------------------------------- honest baselines
+
+
+def test_baseline_honest_alerts_all_shown(lan):
+    """An honest author posting 8 alerts in a row: every one is shown at b, in order, marked not followed."""
+    a, b = lan.daemons[:2]
+    texts = [f"honest alert {i} {secrets.token_hex(3)}" for i in range(8)]
+    for t in texts:
+        a.rpc("alerts.post", {"text": t})
+    assert wait_until(lambda: len(M.texts_in(b, set(texts))) == len(texts), 20) is not None
+    shown = M.texts_in(b, set(texts))
+    assert all(m["followed"] is False and m["from"] == a.id for m in shown), shown
+    assert not any(k.startswith("drop.alert") for k in b.counters()), b.counters()
+
+
+def test_baseline_keyed_beacons_still_agree(lan):
+    """Beacons with a keyed digest: two nodes with the same store agree (no disagreeing beacon once synced) and
+    their beacon intervals grow."""
+    a, b = lan.daemons[:2]
+    for i in range(3):
+        M.send_dm(a, b, f"sync {i}")
+    M.sync(lan)
+    time.sleep(4)
+    before = [d.counters().get("beacons_inconsistent", 0) for d in (a, b)]
+    sent0 = [d.counters().get("beacons_sent", 0) for d in (a, b)]
+    time.sleep(12)
+    after = [d.counters().get("beacons_inconsistent", 0) for d in (a, b)]
+    sent = [d.counters().get("beacons_sent", 0) - s for d, s in zip((a, b), sent0)]
+    show("keyed_beacons", {"inconsistent_before": before, "inconsistent_after": after, "beacons_in_12s": sent})
+    assert after == before, (before, after)
+    assert all(n <= 8 for n in sent), sent
+
+
 # ---------------------------------------------------------------- 1. one authored message, delivered once
 
 
