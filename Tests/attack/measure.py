@@ -257,6 +257,35 @@ def beacon_fields_of_store(session: str, ids_hex: list[str]) -> dict:
     return {"count": w.beacon_count(len(ids_hex)), "digest": w.beacon_digest(int(session, 16), xor).hex()}
 
 
+def store_rows(d: Daemon, sql: str) -> list[tuple]:
+    """Reads `d`'s database (WAL: a reader does not disturb the daemon)."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{d.dir / 'data' / 'estafette.sqlite'}?mode=ro", uri=True, timeout=10) as db:
+        return db.execute(sql).fetchall()
+
+
+def quota(lan: LAN, max_bytes: int, seconds: float = 45, rate: float = 200, size: int = 1000) -> dict:
+    """b runs with store.max_bytes = `max_bytes`; a sends it 3 DMs and follows nobody; the attacker floods channel
+    junk of `size` bytes. What b keeps, and what it evicted."""
+    a, b = lan.daemons[:2]
+    texts = {f"kept {i} {secrets.token_hex(3)}" for i in range(3)}
+    for t in texts:
+        send_dm(a, b, t)
+    wait_until(lambda: len(texts_in(b, texts)) == 3, 15)
+    lan.attack("junk", "--kind", "channel", "--size", str(size), "--rate", str(rate), "--duration", str(seconds),
+               timeout=seconds + 60)  # fmt: skip
+    time.sleep(2)
+    rows = store_rows(b, "SELECT keep, COUNT(*), COALESCE(SUM(length(data)), 0) FROM envelope GROUP BY keep")
+    st = b.status()
+    return {
+        "max_bytes": max_bytes, "by_keep": {k: {"envelopes": n, "bytes": by} for k, n, by in rows},
+        "stored_bytes": sum(r[2] for r in rows), "dms_in_inbox": len(texts_in(b, texts)),
+        "evicted": st["counters"].get("envelopes_evicted", 0), "evictions": st["counters"].get("store_evictions", 0),
+        "budget_drops": st["counters"].get("drop.budget_envelopes", 0),
+    }  # fmt: skip
+
+
 # ---------------------------------------------------------------- 13. clock
 
 

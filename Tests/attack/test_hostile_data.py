@@ -95,6 +95,36 @@ def test_junk_flood_bounded(lan):
     honest_traffic_flows(lan)
 
 
+@pytest.fixture
+def small_store_lan():
+    """Two honest daemons; b's store quota is 1 MiB (the least store.max_bytes allows)."""
+    from conftest import OK, WHY
+
+    if not OK:
+        pytest.skip(WHY)
+    net = LAN(honest=2, start=False)
+    try:
+        with open(net.daemons[1].dir / "estafette.toml", "a") as f:
+            f.write("\n[store]\nmax_bytes = 1048576\n")
+        for d in net.daemons:
+            d.start()
+        yield net
+    finally:
+        net.close()
+
+
+def test_store_quota_evicts_carried_first(small_store_lan):
+    """b's store is capped at 1 MiB; 45 s of 1 KB junk (about 1.6 MB within the budget) overflow it: b evicts
+    carried junk, stays under its quota, and keeps the 3 DMs it received (their envelopes and inbox entries)."""
+    r = M.quota(small_store_lan, 1 << 20)
+    show("quota", r)
+    assert r["evictions"] >= 1 and r["evicted"] > 0, r
+    assert r["stored_bytes"] <= 1 << 20, r
+    assert r["by_keep"].get(2, {}).get("envelopes") == 3, r
+    assert r["dms_in_inbox"] == 3, r
+    honest_traffic_flows(small_store_lan)
+
+
 # ---------------------------------------------------------------- 8. alerts people can judge
 
 
