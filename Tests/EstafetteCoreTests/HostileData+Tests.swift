@@ -182,6 +182,29 @@ struct HostileDataTests {
         #expect(shown(try Self.alert("seq 102", seq: 102, createdAt: t + 1)))
     }
 
+    @Test("an honest author's alerts posted within one second are shown in any order of arrival")
+    func honestAlertsOutOfOrder() throws {
+        var alice = Self.node(Fixture.alice, session: 7)
+        let posted = try (0..<3).map { i in
+            try alice.postAlert(text: "alert \(i)", lifetimeSeconds: 3_600, now: Fixture.now).envelope
+        }
+        let created = try posted.map { try Alert.verify(Envelope(decoding: $0.bytes), id: $0.id).createdAt }
+        #expect(created == [Fixture.nowSeconds, Fixture.nowSeconds + 1, Fixture.nowSeconds + 2])
+        var bob = Self.node()
+        var shown = 0
+        for e in posted.reversed() {
+            let d = MeshKey.publicDefault.seal(.envelope(e.bytes), session: 7)
+            shown += Self.delivered(bob.receive(d, from: Self.honest, now: Fixture.now)).count
+        }
+        #expect(shown == 3)
+        // After a restart the next alert is numbered and dated after the last one in the store.
+        var again = Self.node(Fixture.alice, session: 8)
+        again.resumeAlerts(after: 3, createdAt: Fixture.nowSeconds + 2)
+        let next = try again.postAlert(text: "after restart", lifetimeSeconds: 3_600, now: Fixture.now).envelope
+        let m = try Alert.verify(Envelope(decoding: next.bytes), id: next.id)
+        #expect(m.sequence == 4 && m.createdAt == Fixture.nowSeconds + 3)
+    }
+
     @Test("an alert created in the future, or long before its expiry, is refused")
     func alertTimes() throws {
         var bob = Self.node()
@@ -214,7 +237,8 @@ struct HostileDataTests {
         var bob = Self.node()
         var shown = 0
         for i in 1...300 {
-            let e = try Self.alert("flood \(i)", seq: UInt64(i))
+            // Numbered and dated in order (created_at strictly increases with seq), so only the rate holds them.
+            let e = try Self.alert("flood \(i)", seq: UInt64(i), createdAt: Fixture.nowSeconds - 300 + UInt64(i))
             shown += Self.delivered(bob.receive(Self.datagram(e), from: Self.attacker, now: Fixture.now)).count
         }
         #expect(shown == Int(DataGuards.Settings().alertsPerAuthorBurst))
