@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import measure as M
+import measure_data as MD
 from lan import LAN, find_daemon, wait_until
 
 
@@ -116,7 +117,7 @@ def small_store_lan():
 def test_store_quota_evicts_carried_first(small_store_lan):
     """b's store is capped at 1 MiB; 45 s of 1 KB junk (about 1.6 MB within the budget) overflow it: b evicts
     carried junk, stays under its quota, and keeps the 3 DMs it received (their envelopes and inbox entries)."""
-    r = M.quota(small_store_lan, 1 << 20)
+    r = MD.quota(small_store_lan, 1 << 20)
     show("quota", r)
     assert r["evictions"] >= 1 and r["evicted"] > 0, r
     assert r["stored_bytes"] <= 1 << 20, r
@@ -204,7 +205,7 @@ def test_beacons_unlinkable_across_restart(lan):
     assert not r["digest_same"], r
     assert not (r["count_same"] and r["digest_same"]), r
     for beacon in (r["before"], r["after"]):
-        expected = M.beacon_fields_of_store(beacon["session"], held)
+        expected = MD.beacon_fields_of_store(beacon["session"], held)
         assert beacon["count"] == expected["count"], (beacon, expected)
         assert beacon["digest"] == expected["digest"], (beacon, expected)
     honest_traffic_flows(lan)
@@ -220,11 +221,11 @@ def skewed_lan():
 
     if not OK:
         pytest.skip(WHY)
-    if not os.path.exists(M.FAKETIME_LIB) or shutil.which("env") is None:
-        pytest.skip(f"needs libfaketime ({M.FAKETIME_LIB}; apt-get install faketime)")
+    if not os.path.exists(MD.FAKETIME_LIB) or shutil.which("env") is None:
+        pytest.skip(f"needs libfaketime ({MD.FAKETIME_LIB}; apt-get install faketime)")
     net = LAN(honest=3, start=False)
     try:
-        M.skew_daemon(net, net.daemons[2], "-3d")
+        MD.skew_daemon(net, net.daemons[2], "-3d")
         for d in net.daemons:
             d.start()
         yield net
@@ -235,7 +236,7 @@ def skewed_lan():
 def test_clock_far_off_is_reported(skewed_lan):
     """A node three days behind refuses every alert it hears (expiring too far ahead): it says so in node.status
     ("clock": suspect, skew ≈ −3 days) and in its log; the nodes with a right clock do not."""
-    r = M.clock(skewed_lan)
+    r = MD.clock(skewed_lan)
     show("clock", r)
     a, b, c = (r["clock"][d.name] for d in skewed_lan.daemons)
     assert c["suspect"] is True, r
