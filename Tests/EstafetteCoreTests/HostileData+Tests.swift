@@ -129,13 +129,13 @@ struct HostileDataTests {
                 kind: .channel, expiresAt: Fixture.expiry, body: Array(repeating: UInt8(i), count: 9_985))
             let bytes = big.encoded()
             #expect(bytes.count == 10_000)
-            let outcome = bob.accept(bytes, now: Fixture.now, source: Self.attacker.source)
+            let outcome = bob.accept(bytes, now: Fixture.now, from: Self.attacker)
             if case .accepted = outcome { accepted += 1 }
         }
         #expect(accepted == 10 && bob.envelopeCount == 10)
         let small = Envelope(kind: .channel, expiresAt: Fixture.expiry, body: [1]).encoded()
-        #expect(bob.accept(small, now: Fixture.now, source: Self.attacker.source) == .rejected("budget_bytes"))
-        #expect(bob.accept(small, now: Fixture.now + 1_000, source: Self.attacker.source) != .rejected("budget_bytes"))
+        #expect(bob.accept(small, now: Fixture.now, from: Self.attacker) == .rejected("budget_bytes"))
+        #expect(bob.accept(small, now: Fixture.now + 1_000, from: Self.attacker) != .rejected("budget_bytes"))
     }
 
     @Test("envelopes made here are not charged to any budget")

@@ -28,6 +28,10 @@ public struct DataGuards: Sendable {
     var bytes: SourceBudgets
     var authors: AlertAuthors
     var clock = ClockMonitor()
+    /// Our digest keyed by each beacon sender's session (BeaconFields.swift), for `keyedDigestsOf`.
+    var keyedDigests: [UInt64: EnvelopeID] = [:]
+    var keyedDigestsOf = EnvelopeID.zero
+    static let maxKeyedDigests = 1_024
 
     public init(settings: Settings = .init()) {
         self.settings = settings
