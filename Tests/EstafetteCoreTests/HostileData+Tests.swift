@@ -76,7 +76,9 @@ struct HostileDataTests {
     @Test("one source gets a minute's budget of new envelopes; the rest is refused before opening, others flow")
     func envelopeBudget() throws {
         var bob = Self.node()
-        let budget = Int(DataGuards.Settings().envelopesPerSourcePerMinute)
+        let settings = DataGuards.Settings()
+        let budget = Int(settings.envelopesPerSourcePerMinute * settings.burstSeconds / 60)
+        #expect(budget == 300)
         var accepted = 0
         for i in 0..<(budget + 500) {
             let junk = Envelope(kind: .direct, expiresAt: Fixture.expiry, body: Array("junk \(i)".utf8))
@@ -94,13 +96,14 @@ struct HostileDataTests {
             let junk = Envelope(kind: .direct, expiresAt: Fixture.expiry, body: Array("later \(i)".utf8))
             later += Self.stored(bob.receive(Self.datagram(junk), from: Self.attacker, now: Fixture.now + 1_000))
         }
-        #expect(later == budget / 60)
+        #expect(later == Int(settings.envelopesPerSourcePerMinute) / 60)
     }
 
     @Test("the budget refuses before any crypto: messages for us beyond it are never opened")
     func budgetBeforeOpening() throws {
         var settings = MeshNode.Settings()
         settings.data.envelopesPerSourcePerMinute = 60
+        settings.data.burstSeconds = 60
         var bob = MeshNode(identity: Fixture.bob, meshKey: .publicDefault, session: 1, seed: 1, settings: settings)
         for i in 0..<100 {
             // Opens for bob, then fails a check inside (its outer expiry was changed): counted only if opened.
@@ -118,6 +121,7 @@ struct HostileDataTests {
     func byteBudget() throws {
         var settings = MeshNode.Settings()
         settings.data.bytesPerSourcePerMinute = 100_000
+        settings.data.burstSeconds = 60
         var bob = MeshNode(identity: Fixture.bob, meshKey: .publicDefault, session: 1, seed: 1, settings: settings)
         var accepted = 0
         for i in 0..<20 {
@@ -125,13 +129,13 @@ struct HostileDataTests {
                 kind: .channel, expiresAt: Fixture.expiry, body: Array(repeating: UInt8(i), count: 9_985))
             let bytes = big.encoded()
             #expect(bytes.count == 10_000)
-            let outcome = bob.accept(bytes, now: Fixture.now, source: Self.attacker.source)
+            let outcome = bob.accept(bytes, now: Fixture.now, from: Self.attacker)
             if case .accepted = outcome { accepted += 1 }
         }
         #expect(accepted == 10 && bob.envelopeCount == 10)
         let small = Envelope(kind: .channel, expiresAt: Fixture.expiry, body: [1]).encoded()
-        #expect(bob.accept(small, now: Fixture.now, source: Self.attacker.source) == .rejected("budget_bytes"))
-        #expect(bob.accept(small, now: Fixture.now + 1_000, source: Self.attacker.source) != .rejected("budget_bytes"))
+        #expect(bob.accept(small, now: Fixture.now, from: Self.attacker) == .rejected("budget_bytes"))
+        #expect(bob.accept(small, now: Fixture.now + 1_000, from: Self.attacker) != .rejected("budget_bytes"))
     }
 
     @Test("envelopes made here are not charged to any budget")
@@ -178,6 +182,29 @@ struct HostileDataTests {
         #expect(shown(try Self.alert("seq 102", seq: 102, createdAt: t + 1)))
     }
 
+    @Test("an honest author's alerts posted within one second are shown in any order of arrival")
+    func honestAlertsOutOfOrder() throws {
+        var alice = Self.node(Fixture.alice, session: 7)
+        let posted = try (0..<3).map { i in
+            try alice.postAlert(text: "alert \(i)", lifetimeSeconds: 3_600, now: Fixture.now).envelope
+        }
+        let created = try posted.map { try Alert.verify(Envelope(decoding: $0.bytes), id: $0.id).createdAt }
+        #expect(created == [Fixture.nowSeconds, Fixture.nowSeconds + 1, Fixture.nowSeconds + 2])
+        var bob = Self.node()
+        var shown = 0
+        for e in posted.reversed() {
+            let d = MeshKey.publicDefault.seal(.envelope(e.bytes), session: 7)
+            shown += Self.delivered(bob.receive(d, from: Self.honest, now: Fixture.now)).count
+        }
+        #expect(shown == 3)
+        // After a restart the next alert is numbered and dated after the last one in the store.
+        var again = Self.node(Fixture.alice, session: 8)
+        again.resumeAlerts(after: 3, createdAt: Fixture.nowSeconds + 2)
+        let next = try again.postAlert(text: "after restart", lifetimeSeconds: 3_600, now: Fixture.now).envelope
+        let m = try Alert.verify(Envelope(decoding: next.bytes), id: next.id)
+        #expect(m.sequence == 4 && m.createdAt == Fixture.nowSeconds + 3)
+    }
+
     @Test("an alert created in the future, or long before its expiry, is refused")
     func alertTimes() throws {
         var bob = Self.node()
@@ -210,13 +237,14 @@ struct HostileDataTests {
         var bob = Self.node()
         var shown = 0
         for i in 1...300 {
-            let e = try Self.alert("flood \(i)", seq: UInt64(i))
+            // Numbered and dated in order (created_at strictly increases with seq), so only the rate holds them.
+            let e = try Self.alert("flood \(i)", seq: UInt64(i), createdAt: Fixture.nowSeconds - 300 + UInt64(i))
             shown += Self.delivered(bob.receive(Self.datagram(e), from: Self.attacker, now: Fixture.now)).count
         }
         #expect(shown == Int(DataGuards.Settings().alertsPerAuthorBurst))
         #expect(bob.counters["drop.alert_rate"] == Int64(300 - shown))
         let other = try Self.alert("honest", by: Fixture.carol, seq: 1)
-        #expect(Self.delivered(bob.receive(Self.datagram(other), from: Self.attacker, now: Fixture.now)).count == 1)
+        #expect(Self.delivered(bob.receive(Self.datagram(other), from: Self.honest, now: Fixture.now)).count == 1)
         let minute = try Self.alert("a minute later", seq: 301, createdAt: Fixture.nowSeconds + 60)
         #expect(
             Self.delivered(bob.receive(Self.datagram(minute), from: Self.attacker, now: Fixture.now + 60_000)).count

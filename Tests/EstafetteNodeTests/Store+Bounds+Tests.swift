@@ -102,6 +102,7 @@ struct StoreBoundsTests {
             try store.pruneInbox(maxMessages: 100, receivedBefore: 10)
             #expect(try store.inbox(limit: 10, since: nil, unreadOnly: false).isEmpty)
             #expect(try store.lastAlertSequence(author: Fixture.alice.publicKey.bytes) == 42)
+            #expect(try store.lastAlertCreatedAt(author: Fixture.alice.publicKey.bytes) == Fixture.now)
         }
     }
 }

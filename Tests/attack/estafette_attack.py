@@ -233,7 +233,10 @@ def attack_alerts(m: Mesh, a) -> dict:
     year = 365 * 86400
     plan: list[tuple[str, int, int]] = []  # (label, seq, created_at)
     if a.scenario == "rate":
-        plan = [(f"rate {i}", i + 1, now) for i in range(a.count)]
+        # created_at strictly increases with seq (docs/protocol.md), as an author's own daemon makes them; no
+        # alert may live longer than 7 days from its creation
+        plan = [(f"rate {i}", i + 1, now - a.count + i) for i in range(a.count)]
+        exp = w.coarse_expiry(now - a.count)
     elif a.scenario == "backwards":
         plan = [("seq 100", 100, now), ("seq 50 (backwards)", 50, now), ("seq 100 again, new text", 100, now)]
     elif a.scenario == "past":

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import measure as M
+import measure_data as MD
 from lan import LAN, find_daemon, wait_until
 
 
@@ -27,6 +28,39 @@ def show(name: str, r: dict) -> None:
 
 def honest_traffic_flows(lan: LAN) -> None:
     assert M.lan_still_works(lan) == "DM a→b delivered"
+
+
+# ---------------------------------------------------------------- honest baselines
+
+
+def test_baseline_honest_alerts_all_shown(lan):
+    """An honest author posting 8 alerts in a row: every one is shown at b, in order, marked not followed."""
+    a, b = lan.daemons[:2]
+    texts = [f"honest alert {i} {secrets.token_hex(3)}" for i in range(8)]
+    for t in texts:
+        a.rpc("alerts.post", {"text": t})
+    assert wait_until(lambda: len(M.texts_in(b, set(texts))) == len(texts), 20) is not None
+    shown = M.texts_in(b, set(texts))
+    assert all(m["followed"] is False and m["from"] == a.id for m in shown), shown
+    assert not any(k.startswith("drop.alert") for k in b.counters()), b.counters()
+
+
+def test_baseline_keyed_beacons_still_agree(lan):
+    """Beacons with a keyed digest: two nodes with the same store agree (no disagreeing beacon once synced) and
+    their beacon intervals grow."""
+    a, b = lan.daemons[:2]
+    for i in range(3):
+        M.send_dm(a, b, f"sync {i}")
+    M.sync(lan)
+    time.sleep(4)
+    before = [d.counters().get("beacons_inconsistent", 0) for d in (a, b)]
+    sent0 = [d.counters().get("beacons_sent", 0) for d in (a, b)]
+    time.sleep(12)
+    after = [d.counters().get("beacons_inconsistent", 0) for d in (a, b)]
+    sent = [d.counters().get("beacons_sent", 0) - s for d, s in zip((a, b), sent0)]
+    show("keyed_beacons", {"inconsistent_before": before, "inconsistent_after": after, "beacons_in_12s": sent})
+    assert after == before, (before, after)
+    assert all(n <= 8 for n in sent), sent
 
 
 # ---------------------------------------------------------------- 1. one authored message, delivered once
@@ -60,6 +94,36 @@ def test_junk_flood_bounded(lan):
     assert r["honest_arrived_at_end"] >= 0.95 * r["honest_sent"], r
     assert r["honest_arrived_30s_later"] == r["honest_sent"], r
     honest_traffic_flows(lan)
+
+
+@pytest.fixture
+def small_store_lan():
+    """Two honest daemons; b's store quota is 1 MiB (the least store.max_bytes allows)."""
+    from conftest import OK, WHY
+
+    if not OK:
+        pytest.skip(WHY)
+    net = LAN(honest=2, start=False)
+    try:
+        with open(net.daemons[1].dir / "estafette.toml", "a") as f:
+            f.write("\n[store]\nmax_bytes = 1048576\n")
+        for d in net.daemons:
+            d.start()
+        yield net
+    finally:
+        net.close()
+
+
+def test_store_quota_evicts_carried_first(small_store_lan):
+    """b's store is capped at 1 MiB; 45 s of 1 KB junk (about 1.6 MB within the budget) overflow it: b evicts
+    carried junk, stays under its quota, and keeps the 3 DMs it received (their envelopes and inbox entries)."""
+    r = MD.quota(small_store_lan, 1 << 20)
+    show("quota", r)
+    assert r["evictions"] >= 1 and r["evicted"] > 0, r
+    assert r["stored_bytes"] <= 1 << 20, r
+    assert r["by_keep"].get(2, {}).get("envelopes") == 3, r
+    assert r["dms_in_inbox"] == 3, r
+    honest_traffic_flows(small_store_lan)
 
 
 # ---------------------------------------------------------------- 8. alerts people can judge
@@ -141,7 +205,7 @@ def test_beacons_unlinkable_across_restart(lan):
     assert not r["digest_same"], r
     assert not (r["count_same"] and r["digest_same"]), r
     for beacon in (r["before"], r["after"]):
-        expected = M.beacon_fields_of_store(beacon["session"], held)
+        expected = MD.beacon_fields_of_store(beacon["session"], held)
         assert beacon["count"] == expected["count"], (beacon, expected)
         assert beacon["digest"] == expected["digest"], (beacon, expected)
     honest_traffic_flows(lan)
@@ -157,11 +221,11 @@ def skewed_lan():
 
     if not OK:
         pytest.skip(WHY)
-    if not os.path.exists(M.FAKETIME_LIB) or shutil.which("env") is None:
-        pytest.skip(f"needs libfaketime ({M.FAKETIME_LIB}; apt-get install faketime)")
+    if not os.path.exists(MD.FAKETIME_LIB) or shutil.which("env") is None:
+        pytest.skip(f"needs libfaketime ({MD.FAKETIME_LIB}; apt-get install faketime)")
     net = LAN(honest=3, start=False)
     try:
-        M.skew_daemon(net, net.daemons[2], "-3d")
+        MD.skew_daemon(net, net.daemons[2], "-3d")
         for d in net.daemons:
             d.start()
         yield net
@@ -172,7 +236,7 @@ def skewed_lan():
 def test_clock_far_off_is_reported(skewed_lan):
     """A node three days behind refuses every alert it hears (expiring too far ahead): it says so in node.status
     ("clock": suspect, skew ≈ −3 days) and in its log; the nodes with a right clock do not."""
-    r = M.clock(skewed_lan)
+    r = MD.clock(skewed_lan)
     show("clock", r)
     a, b, c = (r["clock"][d.name] for d in skewed_lan.daemons)
     assert c["suspect"] is True, r

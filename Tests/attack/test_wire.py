@@ -72,3 +72,11 @@ def test_coded_packet_subtracts_to_the_missing_member():
     inv = w.gf_pow(coef[w.prefix_of(b)], 254)
     solved = bytes(w.gf_mul(inv, x) for x in acc)
     assert solved.rstrip(b"\0") == b.rstrip(b"\0") and members == sorted(coef)
+
+
+def test_beacon_fields_are_keyed_and_coarse():
+    """docs/protocol.md, type 1: the digest is keyed by the session, the count keeps two significant bits."""
+    assert [w.beacon_count(n) for n in (0, 1, 3, 5, 7, 13, 1000, 2**40)] == [0, 1, 3, 4, 6, 12, 768, 3 << 30]
+    xor = w.xor_ids([bytes([1]) * 32, bytes([3]) * 32])
+    assert xor == bytes([2]) * 32
+    assert w.beacon_digest(1, xor) != w.beacon_digest(2, xor) != xor

@@ -1,5 +1,6 @@
 /// What a node remembers of each alert author, to judge a new alert before showing it: its sequence number and
-/// creation time must move forward together, one number is one alert, and one author is shown at a bounded rate.
+/// creation time must move forward together (an author's `created_at` strictly increases with `seq`), one number
+/// is one alert, and one author is shown at a bounded rate.
 ///
 /// Gossip delivers out of order (a node that was away gets an author's alerts in a repair burst, in ID order), so
 /// an alert with a lower number than the last one shown is in order only if it was also created earlier. Judging
@@ -30,7 +31,7 @@ struct AlertAuthors: Sendable {
         if let prev = last[message.sender] {
             if seq == prev.sequence, message.id != prev.id { return "alert_seq_reused" }
             if seq < prev.sequence, message.createdAt >= prev.createdAt { return "alert_seq_backwards" }
-            if seq > prev.sequence, message.createdAt < prev.createdAt { return "alert_time_backwards" }
+            if seq > prev.sequence, message.createdAt <= prev.createdAt { return "alert_time_backwards" }
         }
         if seq >= last[message.sender]?.sequence ?? 0 {
             remember(message.sender, Last(sequence: seq, createdAt: message.createdAt, id: message.id))
@@ -38,6 +39,12 @@ struct AlertAuthors: Sendable {
         let key = message.sender.bytes.hexString
         guard rate.spend(1, from: key, now: now) else { return "alert_rate" }
         return nil
+    }
+
+    /// This node's own last alert, found in the store at start-up.
+    mutating func recordOwn(sequence: UInt64, createdAt: UInt64, author: SigningPublicKey) {
+        guard sequence > 0, sequence >= last[author]?.sequence ?? 0 else { return }
+        remember(author, Last(sequence: sequence, createdAt: createdAt, id: .zero))
     }
 
     private mutating func remember(_ author: SigningPublicKey, _ entry: Last) {

@@ -10,10 +10,15 @@ extension MeshNode {
     static let beaconDomain = Array("estafette/beacon/v1".utf8)
 
     static func beaconDigest(_ digest: EnvelopeID, session: UInt64) -> EnvelopeID {
-        var input = beaconDomain
-        input.appendBE(session)
-        input += digest.bytes
-        return EnvelopeID(bytes: Sodium.blake2b(input, length: 32))
+        // Words in and out, no byte-by-byte conversion: every beacon heard costs one of these.
+        var input: [UInt8] = []
+        input.reserveCapacity(beaconDomain.count + 8 + 32)
+        input += beaconDomain
+        for w in [session, digest.w0, digest.w1, digest.w2, digest.w3] { input.appendBE(w) }
+        return Sodium.blake2b(input, length: 32).withUnsafeBytes { p in
+            func word(_ i: Int) -> UInt64 { UInt64(bigEndian: p.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
+            return EnvelopeID(w0: word(0), w1: word(1), w2: word(2), w3: word(3))
+        }
     }
 
     static func beaconCount(_ count: Int) -> UInt32 {

@@ -4,12 +4,16 @@
 public struct DataGuards: Sendable {
     /// The bounds. Defaults are documented in docs/security-data.md.
     public struct Settings: Sendable, Equatable {
-        /// New envelopes one LAN source may have accepted per minute (a bucket holding one minute's worth, refilled
-        /// continuously). An honest node sends its own messages and repair bursts: 1,800 a minute is far above a
-        /// person's rate and lets a node that was away catch up with 1,800 envelopes at once.
+        /// New envelopes one LAN source may have accepted per minute, refilled continuously. An honest node sends
+        /// its own messages and repair bursts: 1,800 a minute (30 a second) is far above a person's rate, and a node
+        /// that was away catches up with 1,800 envelopes in a minute.
         public var envelopesPerSourcePerMinute: Double = 1_800
         /// Bytes of new envelopes one LAN source may have accepted per minute: 16 MiB, 500 of the longest.
         public var bytesPerSourcePerMinute: Double = 16 * 1024 * 1024
+        /// A source may spend this many seconds' worth of its budgets at once (300 envelopes, 2.7 MiB): a burst
+        /// bigger than any repair round, small enough that the junk a flood gets accepted at its start does not
+        /// keep the node busy while honest datagrams queue behind it.
+        public var burstSeconds: Double = 10
         /// Alerts one author may have shown at once, then one more per `alertIntervalSeconds`.
         public var alertsPerAuthorBurst: Double = 10
         public var alertIntervalSeconds: Double = 60
@@ -24,10 +28,16 @@ public struct DataGuards: Sendable {
     var bytes: SourceBudgets
     var authors: AlertAuthors
     var clock = ClockMonitor()
+    /// Our digest keyed by each beacon sender's session (BeaconFields.swift), for `keyedDigestsOf`.
+    var keyedDigests: [UInt64: EnvelopeID] = [:]
+    var keyedDigestsOf = EnvelopeID.zero
+    static let maxKeyedDigests = 1_024
 
     public init(settings: Settings = .init()) {
         self.settings = settings
-        let perMinute = { (n: Double) in SourceBudgets.Rate(burst: n, perSecond: n / 60) }
+        let perMinute = { (n: Double) in
+            SourceBudgets.Rate(burst: max(1, n * settings.burstSeconds / 60), perSecond: n / 60)
+        }
         envelopes = SourceBudgets(rate: perMinute(settings.envelopesPerSourcePerMinute))
         bytes = SourceBudgets(rate: perMinute(settings.bytesPerSourcePerMinute))
         authors = AlertAuthors(settings: settings)

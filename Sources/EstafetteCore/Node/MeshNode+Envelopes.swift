@@ -3,7 +3,7 @@ extension MeshNode {
     mutating func onEnvelopeBytes(
         _ bytes: [UInt8], from address: PeerAddress, now: Millis, into actions: inout [Action]
     ) {
-        switch accept(bytes, now: now, source: address.source) {
+        switch accept(bytes, now: now, from: address) {
         case .accepted(let stored, let message):
             counters.add("envelopes_new")
             actions.append(.store(stored, message: message))
@@ -48,13 +48,16 @@ extension MeshNode {
     }
 
     /// Validates an encoded envelope; on success records its ID (only then: dedup state follows validation).
-    /// `source` is the LAN source it came from (nil for one made here): it is charged to that source's budgets,
+    /// `address` is where it came from on the LAN (nil for one made here): it is charged to the budgets of that
+    /// address's `source`,
     /// and its times are evidence about our clock. `tryOpening: false` skips the trial decryption of a direct
     /// message (a local one that cannot be for us).
     ///
     /// The checks run cheapest first, so that junk beyond a source's budget costs a decode and a hash, never a
     /// signature check, a trial decryption or a store write (issue 9, property 2).
-    mutating func accept(_ bytes: [UInt8], now: Millis, source: String? = nil, tryOpening: Bool = true) -> Acceptance {
+    mutating func accept(
+        _ bytes: [UInt8], now: Millis, from address: PeerAddress? = nil, tryOpening: Bool = true
+    ) -> Acceptance {
         let envelope: Envelope
         do {
             envelope = try Envelope(decoding: bytes)
@@ -63,6 +66,7 @@ extension MeshNode {
         }
         let id = EnvelopeID(ofEncoded: bytes)
         if index[id] != nil { return .duplicate }
+        let source = address?.source  // built only past the duplicate check: most envelopes heard are duplicates
         let nowSec = UInt64(max(0, now / 1000))
         let latest = nowSec + Envelope.maxLifetimeSeconds + Envelope.clockSkewSeconds
         guard envelope.expiresAt > nowSec else {

@@ -34,15 +34,19 @@ extension MeshNode {
     }
 
     /// Signs an alert by this node's identity with the next sequence number, living `lifetimeSeconds` from `now`,
-    /// and submits it. The sequence number is used up once the node accepts the alert.
+    /// and submits it. The sequence number is used up once the node accepts the alert. Its `created_at` is now, or
+    /// one second after the previous alert's if that is later: an author's `created_at` strictly increases with
+    /// `seq` (docs/protocol.md, "Alert"), so receivers can tell a delayed alert from one sent out of order.
     public mutating func postAlert(
         text: String, lifetimeSeconds: UInt64, now: Millis
     ) throws(LocalMessageError) -> Submission {
         let stamp = Self.stamp(now: now, lifetimeSeconds: lifetimeSeconds)
+        let previous = guards.authors.last[identity.publicKey]?.createdAt
+        let createdAt = max(stamp.createdAt, previous.map { $0 + 1 } ?? 0)
         let envelope: Envelope
         do {
             envelope = try Alert.sign(
-                text: text, by: identity, sequence: nextAlertSequence, createdAt: stamp.createdAt,
+                text: text, by: identity, sequence: nextAlertSequence, createdAt: createdAt,
                 expiresAt: stamp.expiresAt)
         } catch {
             throw .message(error)
@@ -55,6 +59,13 @@ extension MeshNode {
         }
         nextAlertSequence = min(nextAlertSequence, .max - 1) + 1
         return submission
+    }
+
+    /// The last alert this node's identity made, as found in the store at start-up (`resumeAlerts(after:)` for its
+    /// number): the next alert is numbered after it and created after it.
+    public mutating func resumeAlerts(after lastSequence: UInt64, createdAt: UInt64) {
+        resumeAlerts(after: lastSequence)
+        guards.authors.recordOwn(sequence: lastSequence, createdAt: createdAt, author: identity.publicKey)
     }
 
     /// Seals a direct message from this node's identity to the key `recipientKey`, living `lifetimeSeconds` from

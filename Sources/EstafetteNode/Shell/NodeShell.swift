@@ -35,7 +35,9 @@ public actor NodeShell {
             settings: config.meshSettings)
         let now = wallClockMillis()
         try store.forEachEnvelope { id, expiresAt in node.load(id, expiresAt: expiresAt, now: now) }
-        node.resumeAlerts(after: try store.lastAlertSequence(author: identity.publicKey.bytes))
+        let me = identity.publicKey.bytes
+        node.resumeAlerts(
+            after: try store.lastAlertSequence(author: me), createdAt: try store.lastAlertCreatedAt(author: me))
         self.node = node
         self.store = store
         self.config = config

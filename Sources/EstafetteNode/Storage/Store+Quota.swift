@@ -27,7 +27,8 @@ extension Store {
                     CREATE UNIQUE INDEX inbox_authored ON inbox(kind, sender, author_nonce);
                     CREATE TABLE own_alert (
                         author BLOB PRIMARY KEY NOT NULL,
-                        seq INTEGER NOT NULL
+                        seq INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL
                     ) WITHOUT ROWID;
                     UPDATE envelope SET keep = 2 WHERE id IN (SELECT message_id FROM inbox WHERE kind = 'direct');
                     UPDATE envelope SET keep = 1 WHERE keep = 0 AND id IN (
@@ -36,13 +37,29 @@ extension Store {
         }
     }
 
-    static func recordOwnAlert(_ db: Database, author: [UInt8], sequence: UInt64) throws {
+    static func recordOwnAlert(_ db: Database, author: [UInt8], sequence: UInt64, createdAt: UInt64) throws {
         try db.execute(
             sql: """
-                INSERT INTO own_alert (author, seq) VALUES (?, ?)
-                ON CONFLICT(author) DO UPDATE SET seq = max(seq, excluded.seq)
+                INSERT INTO own_alert (author, seq, created_at) VALUES (?, ?, ?)
+                ON CONFLICT(author) DO UPDATE
+                SET seq = max(seq, excluded.seq), created_at = max(created_at, excluded.created_at)
                 """,
-            arguments: [Data(author), Int64(bitPattern: sequence)])
+            arguments: [Data(author), Int64(bitPattern: sequence), Int64(clamping: createdAt)])
+    }
+
+    /// The latest `created_at` among this author's alerts (0 when none): the node's next alert is created after
+    /// it (an author's `created_at` strictly increases with `seq`).
+    public func lastAlertCreatedAt(author: [UInt8]) throws -> UInt64 {
+        try pool.read { db in
+            let inInbox =
+                try Int64.fetchOne(
+                    db, sql: "SELECT MAX(created_at) FROM inbox WHERE kind = 'alert' AND sender = ?",
+                    arguments: [Data(author)]) ?? 0
+            let kept =
+                try Int64.fetchOne(
+                    db, sql: "SELECT created_at FROM own_alert WHERE author = ?", arguments: [Data(author)]) ?? 0
+            return UInt64(max(0, inInbox, kept))
+        }
     }
 
     /// The bytes of all stored envelopes (their encodings).

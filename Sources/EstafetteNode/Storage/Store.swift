@@ -152,7 +152,7 @@ public final class Store: Sendable {
                 ])
                 fresh.append(db.changesCount > 0)
                 if own, m.kind == .alert, let seq = m.sequence {
-                    try Self.recordOwnAlert(db, author: m.sender.bytes, sequence: seq)
+                    try Self.recordOwnAlert(db, author: m.sender.bytes, sequence: seq, createdAt: m.createdAt)
                 }
             }
             return fresh
