@@ -132,24 +132,33 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var envelopes: Int
     public var uptime_s: Int
     public var counters: [String: Int64]
+    /// Relay store, quota and links (Contract+Relay.swift).
+    public var relay: RelayStatus?
 
-    public init(id: String, version: String, peers: Int, envelopes: Int, uptime_s: Int, counters: [String: Int64]) {
+    public init(
+        id: String, version: String, peers: Int, envelopes: Int, uptime_s: Int, counters: [String: Int64],
+        relay: RelayStatus? = nil
+    ) {
         self.id = id
         self.version = version
         self.peers = peers
         self.envelopes = envelopes
         self.uptime_s = uptime_s
         self.counters = counters
+        self.relay = relay
     }
 }
 
 public struct IdentityInfo: Codable, Sendable, Equatable {
     public var id: String
     public var fingerprint: String
+    /// The public key of this node's relay link key: 64 lowercase hex digits (docs/relays.md).
+    public var link_key: String?
 
-    public init(id: String, fingerprint: String) {
+    public init(id: String, fingerprint: String, link_key: String? = nil) {
         self.id = id
         self.fingerprint = fingerprint
+        self.link_key = link_key
     }
 }
 

@@ -16,7 +16,7 @@ struct Estafette: AsyncParsableCommand {
         version: version,
         subcommands: [
             Status.self, ID.self, Contacts.self, Send.self, Alert.self, Follow.self, Inbox.self, Watch.self,
-            Peers.self,
+            Peers.self, Relays.self, Export.self, Import.self,
         ]
     )
 
@@ -55,7 +55,7 @@ struct Estafette: AsyncParsableCommand {
         guard !hoisted.isEmpty, let sub = rest.first, !sub.hasPrefix("-") else { return args }
         var path = [sub]
         rest = rest.dropFirst()
-        if sub == "contacts", let leaf = rest.first, !leaf.hasPrefix("-") {
+        if sub == "contacts" || sub == "relays", let leaf = rest.first, !leaf.hasPrefix("-") {
             path.append(leaf)
             rest = rest.dropFirst()
         }

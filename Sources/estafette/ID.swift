@@ -17,8 +17,9 @@ extension Estafette {
         }
 
         static func describe(_ info: IdentityInfo) -> String {
-            table([["ID:", sanitized(info.id)], ["Fingerprint:", sanitized(info.fingerprint)]])
-                .joined(separator: "\n")
+            var rows = [["ID:", sanitized(info.id)], ["Fingerprint:", sanitized(info.fingerprint)]]
+            if let k = info.link_key { rows.append(["Link key:", sanitized(k)]) }
+            return table(rows).joined(separator: "\n")
         }
     }
 }

@@ -26,6 +26,7 @@ extension Estafette {
                 ["Envelopes:", String(status.envelopes)],
                 ["Uptime:", duration(status.uptime_s)],
             ])
+            if let r = status.relay { lines.append(relayLine(r)) }
             if status.counters.isEmpty {
                 lines.append("Counters:   none")
             } else {
@@ -36,4 +37,10 @@ extension Estafette {
             return lines.joined(separator: "\n")
         }
     }
+}
+
+/// One line on the relay store: `Relay: off, 120 envelopes, 40960 of 1073741824 bytes, 0 evicted, 2 links`.
+func relayLine(_ r: RelayStatus) -> String {
+    "Relay:      \(r.enabled ? "on" : "off"), \(r.envelopes) envelopes, \(r.bytes) of \(r.quota) bytes, "
+        + "\(r.evictions) evicted, \(r.links) link\(r.links == 1 ? "" : "s")"
 }

@@ -2,24 +2,22 @@ import EstafetteCore
 import EstafetteNode
 import Logging
 
-/// Interim wiring of relay links from the command line (`--relay-listen`, `--relay`), until the `[relay]` and
-/// `[[relays]]` config keys and the link key file (branch relay-ops) replace it. Without a key file, the link
-/// key is a fresh one per start: enough while `allow_link_keys` is not used.
+/// Relay links: the runtime is built from `[relay]`, `[[relays]]` and the relays added with `relays.add`
+/// (`RelayContext`), with the node's link key from `link.key`. The `--relay-listen` and `--relay` flags (kept
+/// from before the config keys existed) add to the config: `--relay-listen host:port` turns the relay role on
+/// there, `--relay es1…@host:port` lists one more relay.
 extension Estafetted {
-    func relayRuntime(identity: SigningKeyPair, shell: NodeShell, logger: Logger) throws -> RelayRuntime? {
-        guard relayListen != nil || !relay.isEmpty else { return nil }
-        var listen: RelayListenConfig?
+    /// Applies the relay flags to `cfg`.
+    func applyRelayFlags(to cfg: inout NodeConfig) throws {
         if let l = relayListen {
-            guard let colon = l.lastIndex(of: ":"), let port = Int(l[l.index(after: colon)...]),
-                (0...65535).contains(port)
-            else { throw DaemonFailure(message: "--relay-listen: '\(l)' is not host:port", exitCode: 64) }
-            var host = String(l[..<colon])
-            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            listen = RelayListenConfig(host: host, port: port)
+            guard let hp = HostPort(l) else {
+                throw DaemonFailure(message: "--relay-listen: '\(l)' is not host:port", exitCode: 64)
+            }
+            cfg.relay.enabled = true
+            cfg.relay.listen = hp
         }
-        var links: [RelayLinkConfig] = []
         for r in relay {
-            guard let at = r.firstIndex(of: "@") else {
+            guard let at = r.firstIndex(of: "@"), let address = HostPort(String(r[r.index(after: at)...])) else {
                 throw DaemonFailure(message: "--relay: '\(r)' is not es1…@host:port", exitCode: 64)
             }
             let id: PublicID
@@ -28,11 +26,27 @@ extension Estafetted {
             } catch {
                 throw DaemonFailure(message: "--relay: \(error)", exitCode: 64)
             }
-            links.append(RelayLinkConfig(address: String(r[r.index(after: at)...]), pinnedID: id.key))
+            guard !cfg.relays.contains(where: { $0.address == address }) else { continue }
+            cfg.relays.append(RelayEndpoint(address: address, id: id))
         }
+    }
+
+    /// The link runtime, attached to the API's relay context. Always built: a node with no relay yet links as
+    /// soon as one is added with `relays.add`.
+    func relayRuntime(
+        identity: SigningKeyPair, shell: NodeShell, context: RelayContext, logger: Logger
+    ) throws -> RelayRuntime {
+        let settings = context.settings
+        let listen =
+            settings.enabled
+            ? RelayListenConfig(
+                host: settings.listen.host, port: settings.listen.port,
+                allowedLinkKeys: Set(settings.allowLinkKeys)) : nil
         let runtime = RelayRuntime(
-            config: RelayRuntimeConfig(linkKey: NoiseKeyPair.generate(), listen: listen, links: links),
+            config: RelayRuntimeConfig(linkKey: context.linkKey, listen: listen, links: try context.linkConfigs()),
             identity: identity, node: shell, logger: logger)
+        context.attach(runtime)
+        context.quota.onEviction { ids in await shell.forget(ids) }
         return runtime
     }
 }

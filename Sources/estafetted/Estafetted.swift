@@ -38,10 +38,10 @@ struct Estafetted: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String?
 
-    @Option(name: .long, help: "Accept relay links on host:port (relay role; interim, see docs/relays.md).")
+    @Option(name: .long, help: "Accept relay links on host:port (turns [relay] on there; see docs/relays.md).")
     var relayListen: String?
 
-    @Option(name: .long, help: "Link to a relay, es1…@host:port (repeatable; interim, see docs/relays.md).")
+    @Option(name: .long, help: "Link to a relay, es1…@host:port (repeatable; adds to [[relays]]).")
     var relay: [String] = []
 
     mutating func run() async throws {
@@ -51,6 +51,9 @@ struct Estafetted: AsyncParsableCommand {
         } catch let e as DaemonFailure {
             FileHandle.standardError.write(Data("estafetted: \(e.message)\n".utf8))
             throw ExitCode(e.exitCode)
+        } catch let e as LinkKeyFile.Failure {
+            FileHandle.standardError.write(Data("estafetted: relay link key: \(e)\n".utf8))
+            throw ExitCode(78)
         } catch let e as ConfigError {
             FileHandle.standardError.write(Data("estafetted: configuration error: \(e)\n".utf8))
             throw ExitCode(78)
@@ -86,6 +89,7 @@ struct Estafetted: AsyncParsableCommand {
             cfg.socketPath = s
         }
         if !interface.isEmpty { cfg.lanInterfaces = interface }
+        try applyRelayFlags(to: &cfg)
         if let l = logLevel {
             guard Logger.Level(rawValue: l) != nil else {
                 throw DaemonFailure(message: "--log-level: '\(l)' is not a log level", exitCode: 64)
@@ -124,6 +128,13 @@ struct Estafetted: AsyncParsableCommand {
             logger.notice(
                 "created a new identity", metadata: ["identity.id": "\(id)", "identity.file": "\(identityPath)"])
         }
+        let linkKeyPath = cfg.dataDir + "/" + LinkKeyFile.fileName
+        let (linkKey, linkKeyCreated) = try LinkKeyFile.loadOrCreate(path: linkKeyPath)
+        if linkKeyCreated {
+            logger.notice(
+                "created a new relay link key",
+                metadata: ["link.key": "\(linkKey.publicKeyHex)", "link.file": "\(linkKeyPath)"])
+        }
         let meshKey: MeshKey
         if let pass = cfg.meshPassphrase {
             guard let k = MeshKey.fromPassphrase(pass) else {
@@ -145,7 +156,13 @@ struct Estafetted: AsyncParsableCommand {
             throw DaemonFailure(message: "\(error)", exitCode: 78)
         }
         let shell = try NodeShell(identity: keys, meshKey: meshKey, store: store, config: cfg, logger: logger)
-        let api = APIServer(path: cfg.socketPath, shell: shell, logger: logger)
+        let relay: RelayContext
+        do {
+            relay = try RelayContext(linkKey: linkKey, config: cfg, store: store)
+        } catch {
+            throw DaemonFailure(message: "cannot read the relay list from the database: \(error)")
+        }
+        let api = APIServer(path: cfg.socketPath, shell: shell, relay: relay, logger: logger)
         let bound: APIServer.BoundServer
         do {
             bound = try await api.bind()
@@ -158,15 +175,16 @@ struct Estafetted: AsyncParsableCommand {
                 "identity.id": "\(id)", "data.dir": "\(cfg.dataDir)", "api.socket": "\(cfg.socketPath)",
                 "lan.group": "\(cfg.lanGroup):\(cfg.lanPort)",
                 "lan.mesh": "\(cfg.meshPassphrase == nil ? "public" : "private")",
+                "relay.listen": "\(cfg.relay.enabled ? cfg.relay.listen.description : "off")",
+                "relay.links": "\(cfg.relays.count)",
             ])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: NodeService(shell: shell, config: cfg, logger: logger)),
             .init(service: BoundAPIService(server: api, bound: bound)),
         ]
-        if let relays = try relayRuntime(identity: keys, shell: shell, logger: logger) {
-            await shell.attachRelays(relays)
-            services.append(.init(service: relays))
-        }
+        let relays = try relayRuntime(identity: keys, shell: shell, context: relay, logger: logger)
+        await shell.attachRelays(relays)
+        services.append(.init(service: relays))
         let group = ServiceGroup(
             configuration: .init(
                 services: services,

@@ -87,7 +87,10 @@ import Testing
 
     @Test func rootHelpSnapshot() {
         let help = Estafette.helpMessage(columns: 100)
-        for name in ["status", "id", "contacts", "send", "alert", "follow", "inbox", "watch", "peers"] {
+        for name in [
+            "status", "id", "contacts", "send", "alert", "follow", "inbox", "watch", "peers", "relays", "export",
+            "import",
+        ] {
             #expect(help.contains("\n  \(name) "), "help lists \(name)")
         }
         #expect(help == Self.rootHelp)
@@ -118,6 +121,9 @@ import Testing
           watch                   Print messages and alerts as they arrive, until the daemon closes the
                                   connection.
           peers                   List the peers the daemon currently knows.
+          relays                  List the relays this node links to; add or remove them.
+          export                  Write the stored envelopes to a bundle file, to carry to another island.
+          import                  Read a bundle file through the same checks as envelopes from the network.
 
           See 'estafette help <subcommand>' for detailed help.
         """

@@ -21,7 +21,10 @@ struct DispatcherTests {
         try await Self.withNode { node in
             let me = try await node.call(RPC.Method.identityShow, as: IdentityInfo.self)
             let id = PublicID(key: Fixture.alice.publicKey)
-            #expect(me == IdentityInfo(id: id.description, fingerprint: id.fingerprint))
+            #expect(
+                me
+                    == IdentityInfo(
+                        id: id.description, fingerprint: id.fingerprint, link_key: node.relay.linkKey.publicKeyHex))
             let status = try await node.call(RPC.Method.nodeStatus, as: NodeStatus.self)
             #expect(status.id == id.description)
             #expect(!status.version.isEmpty)

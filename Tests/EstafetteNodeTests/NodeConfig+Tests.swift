@@ -40,10 +40,10 @@ struct NodeConfigTests {
             ("log_level = \"loud\"\n", ":1: log_level: 'loud' is not one of trace, debug, info"),
             ("[lan]\nmesh_passphrase = \"short\"\n", ":2: lan.mesh_passphrase: must be at least 8 characters"),
             ("[lan\nport = 1\n", ":1: TOML syntax error"),
-            ("[relay]\nx = 1\n", ":1: [relay]: unknown section [relay]"),
+            ("[relays]\nx = 1\n", ":1: [relays]: unknown section [relays]"),
             (
                 "colour = \"red\"\n",
-                ":1: colour: unknown key (top-level keys: data_dir, log_level; sections: [api], [lan], [messages])"
+                ":1: colour: unknown key (top-level keys: data_dir, log_level; sections: [api], [lan], [messages], [relay], [[relays]])"
             ),
             ("data_dir = \"\"\n", ":1: data_dir: must not be empty"),
             ("[api]\nsocket = \"\"\n", ":2: api.socket: must not be empty"),

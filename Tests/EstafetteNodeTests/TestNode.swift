@@ -16,16 +16,19 @@ import Testing
 final class TestNode: Sendable {
     let identity: SigningKeyPair
     let store: Store
-    private let shell: NodeShell
+    let shell: NodeShell
+    let relay: RelayContext
     private let dispatcher: Dispatcher
 
-    init(dir: String, identity: SigningKeyPair = Fixture.alice) throws {
+    init(dir: String, identity: SigningKeyPair = Fixture.alice, config: NodeConfig? = nil) throws {
         self.identity = identity
         store = try Store(path: dir + "/estafette.sqlite")
-        let config = NodeConfig(dataDir: dir, socketPath: dir + "/api.sock")
+        let config = config ?? NodeConfig(dataDir: dir, socketPath: dir + "/api.sock")
         let logger = Logger(label: "estafette.test") { _ in SwiftLogNoOpLogHandler() }
         shell = try NodeShell(identity: identity, meshKey: .publicDefault, store: store, config: config, logger: logger)
-        dispatcher = Dispatcher(shell: shell)
+        relay = try RelayContext(
+            linkKey: try LinkKeyFile.loadOrCreate(path: dir + "/link.key").keys, config: config, store: store)
+        dispatcher = Dispatcher(shell: shell, relay: relay)
     }
 
     /// This node's ID, as the API shows it.

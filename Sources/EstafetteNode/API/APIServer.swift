@@ -17,9 +17,9 @@ public struct APIServer: Sendable {
     let hub: NotificationHub
     let logger: Logger
 
-    public init(path: String, shell: NodeShell, logger: Logger) {
+    public init(path: String, shell: NodeShell, relay: RelayContext? = nil, logger: Logger) {
         self.path = path
-        self.dispatcher = Dispatcher(shell: shell)
+        self.dispatcher = Dispatcher(shell: shell, relay: relay)
         self.hub = shell.hub
         self.logger = logger
     }

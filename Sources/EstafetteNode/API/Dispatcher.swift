@@ -5,6 +5,8 @@ import Foundation
 /// Turns one JSON-RPC request into a result or an error a person can understand.
 struct Dispatcher: Sendable {
     let shell: NodeShell
+    /// The relay side (link key, relays, quota); nil in a node built without one (tests of other parts).
+    var relay: RelayContext? = nil
 
     static let methods: [String] = [
         RPC.Method.nodeStatus, RPC.Method.identityShow, RPC.Method.contactsAdd, RPC.Method.contactsList,
@@ -42,10 +44,13 @@ struct Dispatcher: Sendable {
     private func answer(method: String, params: JSONValue?) async throws -> Answer {
         switch method {
         case RPC.Method.nodeStatus:
-            return try .from(await shell.status())
+            var status = await shell.status()
+            status.relay = try await relayStatus()
+            return try .from(status)
         case RPC.Method.identityShow:
             let id = shell.identityID
-            return try .from(IdentityInfo(id: id.description, fingerprint: id.fingerprint))
+            return try .from(
+                IdentityInfo(id: id.description, fingerprint: id.fingerprint, link_key: relay?.linkKey.publicKeyHex))
         case RPC.Method.contactsAdd:
             return try .from(try addContact(try decode(ContactsAddParams.self, params)))
         case RPC.Method.contactsList:
@@ -127,9 +132,11 @@ struct Dispatcher: Sendable {
             }
             return try .from(PeersList(peers: peers))
         default:
+            if let answer = try await relayAnswer(method: method, params: params) { return answer }
             throw RPCErrorObject(
                 code: RPC.ErrorCode.methodNotFound,
-                message: "unknown method '\(method.prefix(80))'; known methods: \(Self.methods.joined(separator: ", "))"
+                message:
+                    "unknown method '\(method.prefix(80))'; known methods: \((Self.methods + Self.relayMethods).joined(separator: ", "))"
             )
         }
     }

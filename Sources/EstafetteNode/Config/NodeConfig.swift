@@ -19,6 +19,10 @@ public struct NodeConfig: Sendable, Equatable {
     /// Lifetime given to messages this node sends, in seconds (at most 7 days).
     public var messageLifetimeSeconds: UInt64 = 7 * 24 * 3600
     public var logLevel: String = "info"
+    /// The relay role (`[relay]`, docs/relays.md).
+    public var relay = RelaySettings()
+    /// Relays to link to (`[[relays]]`); more are added at run time with `relays.add`.
+    public var relays: [RelayEndpoint] = []
 
     public init(dataDir: String? = nil, socketPath: String? = nil) {
         let dir = dataDir ?? DefaultPaths.dataDir
@@ -72,6 +76,7 @@ extension NodeConfig {
         "api": ["socket"],
         "lan": ["group", "port", "interfaces", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms"],
         "messages": ["lifetime_hours"],
+        "relay": relaySectionKeys,
     ]
 
     /// Loads a TOML file. Command-line overrides are applied by the caller afterwards.
@@ -104,12 +109,14 @@ extension NodeConfig {
                 for k in sub.keys where !known.contains(k) {
                     throw fail(key, k, "unknown key (known keys: \(known.sorted().joined(separator: ", ")))")
                 }
+            } else if key == "relays" {
+                continue  // [[relays]], checked by loadRelay
             } else if !(knownKeys[""]!.contains(key)) {
                 let sections = knownKeys.keys.filter { !$0.isEmpty }.sorted().map { "[\($0)]" }
                 throw fail(
                     "", key,
                     "unknown key (top-level keys: \(knownKeys[""]!.sorted().joined(separator: ", ")); "
-                        + "sections: \(sections.joined(separator: ", ")))")
+                        + "sections: \(sections.joined(separator: ", ")), [[relays]])")
             }
         }
 
@@ -172,6 +179,7 @@ extension NodeConfig {
         if let b = try int("lan", "beacon_interval_ms", 100...600_000) { config.beaconIntervalMillis = Int64(b) }
         if let r = try int("lan", "repair_interval_ms", 500...60_000) { config.repairIntervalMillis = Int64(r) }
         if let h = try int("messages", "lifetime_hours", 1...168) { config.messageLifetimeSeconds = UInt64(h) * 3600 }
+        try loadRelay(table, lines: lines, file: file, into: &config)
         return config
     }
 

@@ -15,6 +15,8 @@ public final class Store: Sendable {
     /// bumps the generation, so a lookup that read the database before the change does not store its answer.
     private let contactKeys = NIOLockedValueBox<(generation: Int, keys: [String: [UInt8]?])>((0, [:]))
     static let contactCacheLimit = 1_024
+    /// The link key of each envelope admitted from a relay link and not yet committed (Store+Relay.swift).
+    let linkAttribution = LinkAttribution()
 
     private func contactsChanged() {
         contactKeys.withLockedValue { c in
@@ -83,6 +85,7 @@ public final class Store: Sendable {
                     );
                     """)
         }
+        registerRelayMigrations(&m)
         return m
     }
 
@@ -106,7 +109,10 @@ public final class Store: Sendable {
     public func commit(_ items: [(StoredEnvelope, ReceivedMessage?, Int64)]) throws -> [Bool] {
         try pool.write { db in
             let insertEnvelope = try db.cachedStatement(
-                sql: "INSERT OR IGNORE INTO envelope (id, kind, expires_at, received_at, data) VALUES (?, ?, ?, ?, ?)")
+                sql: """
+                    INSERT OR IGNORE INTO envelope (id, kind, expires_at, received_at, data, link_key)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """)
             let insertInbox = try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO inbox (message_id, kind, sender, text, created_at, received_at, seq)
@@ -117,6 +123,7 @@ public final class Store: Sendable {
             for (e, message, receivedAt) in items {
                 try insertEnvelope.execute(arguments: [
                     Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), receivedAt, Data(e.bytes),
+                    linkAttribution.take(e.id).map { Data($0) },
                 ])
                 guard let m = message else {
                     fresh.append(false)
