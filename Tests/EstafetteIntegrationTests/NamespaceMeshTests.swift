@@ -21,12 +21,16 @@ struct NamespaceLAN {
         p.executableURL = URL(fileURLWithPath: ipPath)
         p.arguments = args
         p.standardOutput = FileHandle.nullDevice
-        let err = Pipe()
-        p.standardError = err
+        // stderr to a file, not a pipe: a daemon another test spawns at the same moment can inherit a pipe's
+        // write end, and reading the pipe to EOF then waits as long as that daemon lives (seen: a hung suite).
+        let errPath = NSTemporaryDirectory() + "estafette-ip-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).err"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        p.standardError = FileHandle(forWritingAtPath: errPath)
         try p.run()
         p.waitUntilExit()
         if p.terminationStatus != 0 {
-            let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let msg = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
             throw SetupError(description: "ip \(args.joined(separator: " ")) failed: \(msg)")
         }
         return p.terminationStatus

@@ -84,21 +84,21 @@ struct RelayTopology {
 
     static func ip(_ args: [String]) throws { try run(ipPath, args) }
 
+    /// Runs a command to its end. No pipes: a child that another test spawns at the same moment could inherit
+    /// a pipe's write end and keep a read to EOF waiting forever; the exit status is the answer.
     static func run(_ path: String, _ args: [String]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
         p.standardOutput = FileHandle.nullDevice
-        let err = Pipe()
-        p.standardError = err
+        p.standardError = FileHandle.nullDevice
         try p.run()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
-            let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw NamespaceLAN.SetupError(description: "\(path) \(args.joined(separator: " ")) failed: \(msg)")
+            throw NamespaceLAN.SetupError(
+                description: "\(path) \(args.joined(separator: " ")) failed with status \(p.terminationStatus)")
         }
     }
-
 }
 
 /// Every frame seen on one interface of a namespace, appended raw to a file by a small Python AF_PACKET
@@ -109,25 +109,25 @@ final class LinkCapture: @unchecked Sendable {
 
     init(namespace: String, interface: String, path: String) throws {
         self.path = path
+        let ready = path + ".ready"
         let script = """
             import socket, sys
             s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
             s.bind((sys.argv[1], 0))
             f = open(sys.argv[2], "wb", buffering=0)
-            print("ready", flush=True)
+            open(sys.argv[3], "w").close()
             while True:
                 f.write(s.recv(65535))
             """
         process.executableURL = URL(fileURLWithPath: ipPath)
-        process.arguments = ["netns", "exec", namespace, "python3", "-c", script, interface, path]
-        let out = Pipe()
-        process.standardOutput = out
+        process.arguments = ["netns", "exec", namespace, "python3", "-c", script, interface, path, ready]
+        process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Wait for the socket to be bound before any traffic we want to see.
-        let line = out.fileHandleForReading.availableData
-        guard String(decoding: line, as: UTF8.self).contains("ready") else {
-            throw NamespaceLAN.SetupError(description: "packet capture did not start")
+        // The socket is bound once the ready file exists (a file, not a pipe: see `RelayTopology.run`).
+        try waitFor("the packet capture to start", timeout: 10) {
+            guard process.isRunning else { throw NamespaceLAN.SetupError(description: "packet capture exited") }
+            return FileManager.default.fileExists(atPath: ready)
         }
     }
 

@@ -18,9 +18,11 @@ extension NodeShell: RelayNodePort {
         lookup.envelopes(ids)
     }
 
+    /// Returns once the commit queue has room again, so a link (like a LAN reader) waits for a slow disk instead
+    /// of growing the queue.
     public func relayReceive(
         _ bytes: [UInt8], link: Int, settled: @escaping @Sendable (RelaySettlement) -> Void
-    ) {
+    ) async {
         let now = wallClockMillis()
         switch node.receiveFromLink(bytes, now: now) {
         case .accepted(let submission):
@@ -34,6 +36,7 @@ extension NodeShell: RelayNodePort {
         case .rejected(let reason):
             settled(.refused(reason))
         }
+        await waitForRoomInQueue()
     }
 
     /// Settlements of duplicates, after a successful commit: durable if the node still holds the envelope (its
