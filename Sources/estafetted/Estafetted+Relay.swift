@@ -43,7 +43,8 @@ extension Estafetted {
                 host: settings.listen.host, port: settings.listen.port,
                 allowedLinkKeys: Set(settings.allowLinkKeys)) : nil
         let runtime = RelayRuntime(
-            config: RelayRuntimeConfig(linkKey: context.linkKey, listen: listen, links: try context.linkConfigs()),
+            config: RelayRuntimeConfig(
+                linkKey: context.linkKey, listen: listen, links: try context.linkConfigs(), quota: context.quota),
             identity: identity, node: shell, logger: logger)
         context.attach(runtime)
         context.quota.onEviction { ids in await shell.forget(ids) }

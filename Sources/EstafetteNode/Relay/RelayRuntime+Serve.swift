@@ -28,10 +28,13 @@ extension RelayRuntime {
         let base = state.withLockedValue { $0.statuses[statusKey] } ?? RelayLinkStatus(address: "", id: "", state: "")
         var outcome = LinkOutcome(established: false, error: nil)
         let loop = handler.eventLoop
+        // The peer's static key, once the handshake proves it: what the relay quota charges.
+        var peerKey: [UInt8]? = nil
         for await request in requests {
             switch request {
             case .established(let key, let hello):
                 outcome.established = true
+                peerKey = Array(key)
                 state.withLockedValue { s in
                     s.live[id] = LiveLink(handler: handler, statusKey: statusKey)
                     s.statuses[statusKey]?.state = "syncing"
@@ -50,6 +53,23 @@ extension RelayRuntime {
                 let envelopes = await port.relayEnvelopes(ids)
                 loop.execute { handler.value.fetched(envelopes) }
             case .deliver(let bytes, let sequence):
+                if let quota = config.quota, let peerKey {
+                    let admission: RelayAdmission
+                    do {
+                        admission = try await quota.admit(encoded: bytes, linkKey: peerKey, now: wallClockMillis())
+                    } catch {
+                        loop.execute { handler.value.settled(sequence: sequence, .storeFailed) }
+                        continue
+                    }
+                    switch admission {
+                    case .admitted:
+                        break
+                    case .refusedOverShare, .refusedFull:
+                        // Acknowledged, not stored: the peer does not send it again on this link.
+                        loop.execute { handler.value.settled(sequence: sequence, .refused("over_quota")) }
+                        continue
+                    }
+                }
                 await port.relayReceive(bytes, link: id) { settlement in
                     loop.execute { handler.value.settled(sequence: sequence, settlement) }
                 }

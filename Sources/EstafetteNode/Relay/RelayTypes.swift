@@ -57,11 +57,16 @@ public struct RelayRuntimeConfig: Sendable {
     public var backoffMaxMillis: Int64
     /// Settings of the link state machine (handshake timeout, windows, keepalive).
     public var machine: RelayLinkSettings
+    /// The relay quota every envelope from a link is admitted through (its share per link key, eviction of what
+    /// expires soonest); nil admits everything (tests of the link alone).
+    public var quota: RelayQuota?
 
     public init(
         linkKey: NoiseKeyPair, listen: RelayListenConfig? = nil, links: [RelayLinkConfig] = [],
-        backoffInitialMillis: Int64 = 1_000, backoffMaxMillis: Int64 = 60_000, machine: RelayLinkSettings = .init()
+        backoffInitialMillis: Int64 = 1_000, backoffMaxMillis: Int64 = 60_000, machine: RelayLinkSettings = .init(),
+        quota: RelayQuota? = nil
     ) {
+        self.quota = quota
         self.linkKey = linkKey
         self.listen = listen
         self.links = links
