@@ -3,7 +3,9 @@
 # Debian/Ubuntu only. Needs root (or sudo). Swift itself must already be installed (swift.org toolchain).
 set -euo pipefail
 
-packages=(libsodium-dev libsqlite3-dev pkg-config iproute2)
+packages=(libsodium-dev libsqlite3-dev pkg-config iproute2 socat)
+# Packaging and its tests (scripts/package.sh, Tests/ops): dpkg-deb is always there; these are not.
+packages+=(lintian debootstrap systemd-container)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -21,12 +23,18 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 
-# Python for the hostile-LAN attacker (Tests/attack): PyNaCl (libsodium bindings) and pytest.
+# Python for the hostile-LAN attacker (Tests/attack): PyNaCl (libsodium bindings) and pytest; for the operator
+# tests (Tests/ops): prometheus_client's text parser.
 if command -v python3 >/dev/null; then
     if ! python3 -c 'import nacl.bindings, pytest' 2>/dev/null; then
         echo "estafette: installing PyNaCl and pytest for Tests/attack" >&2
         python3 -m pip install -q pynacl pytest >&2 ||
             echo "estafette: could not install PyNaCl/pytest; Tests/attack will be skipped" >&2
+    fi
+    if ! python3 -c 'import prometheus_client.parser' 2>/dev/null; then
+        echo "estafette: installing prometheus_client for Tests/ops" >&2
+        python3 -m pip install -q prometheus_client >&2 ||
+            echo "estafette: could not install prometheus_client; the metrics test will be skipped" >&2
     fi
 else
     echo "estafette: no python3; Tests/attack will be skipped" >&2

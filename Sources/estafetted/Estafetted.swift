@@ -1,4 +1,5 @@
 import ArgumentParser
+import EstafetteAPI
 import EstafetteCore
 import EstafetteNode
 import Foundation
@@ -19,6 +20,13 @@ struct Estafetted: AsyncParsableCommand {
             (~/.local/share/estafette) and the API socket to $XDG_RUNTIME_DIR/estafette/estafetted.sock \
             (<data dir>/estafetted.sock without XDG_RUNTIME_DIR). Every setting is documented in \
             Config/estafette.toml. Command-line options override the file.
+
+            As a system service (systemd sets STATE_DIRECTORY, RUNTIME_DIRECTORY and CONFIGURATION_DIRECTORY, \
+            or --system) it uses /var/lib/estafette, /run/estafette/estafetted.sock and \
+            /etc/estafette/estafette.toml (when that file exists), and tells systemd READY, STOPPING and \
+            WATCHDOG through NOTIFY_SOCKET.
+
+            Exit status: 0 stopped cleanly; 1 runtime failure; 64 bad command line; 78 configuration error.
             """,
         version: EstafetteVersion.string
     )
@@ -38,10 +46,37 @@ struct Estafetted: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String?
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Use the system service's paths: /var/lib/estafette, /run/estafette/estafetted.sock, "
+                + "/etc/estafette/estafette.toml (what systemd's directory variables also select)."))
+    var system = false
+
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Check a configuration file (FILE, else --config, else the service's) and exit: 0 when valid, "
+                + "78 with file:line: key: reason when not."))
+    var checkConfig = false
+
+    @Argument(help: ArgumentHelp("The file --check-config checks.", valueName: "FILE"))
+    var checkFile: String?
+
+    mutating func validate() throws {
+        if checkFile != nil && !checkConfig {
+            throw ValidationError("a FILE argument is only taken with --check-config")
+        }
+    }
+
     mutating func run() async throws {
         // Never let an error escape: it would crash the process instead of exiting cleanly.
         do {
-            try await runDaemon()
+            if checkConfig {
+                try checkConfigFile()
+            } else {
+                try await runDaemon()
+            }
         } catch let e as DaemonFailure {
             FileHandle.standardError.write(Data("estafetted: \(e.message)\n".utf8))
             throw ExitCode(e.exitCode)
@@ -54,9 +89,35 @@ struct Estafetted: AsyncParsableCommand {
         }
     }
 
+    /// The file to read: `--config`, else the service's (`$CONFIGURATION_DIRECTORY` or `--system`) when it exists.
+    var configFile: String? {
+        if let config { return config }
+        let service = DefaultPaths.serviceConfigFile ?? (system ? DefaultPaths.System.configFile : nil)
+        if let service, access(service, F_OK) == 0 { return service }
+        return nil
+    }
+
+    /// `--check-config`: parses the file strictly (as start-up does) and reports.
+    func checkConfigFile() throws {
+        guard let path = checkFile ?? configFile else {
+            throw DaemonFailure(
+                message: "--check-config: no configuration file (name one: estafetted --check-config FILE)",
+                exitCode: 64)
+        }
+        var copy = self
+        copy.config = path
+        _ = try copy.loadConfig()
+        print("\(path): ok")
+    }
+
     func loadConfig() throws -> NodeConfig {
         var cfg: NodeConfig
-        if let path = config {
+        if system {
+            cfg = NodeConfig(dataDir: DefaultPaths.System.dataDir, socketPath: DefaultPaths.System.socketPath)
+        } else {
+            cfg = NodeConfig()
+        }
+        if let path = configFile {
             guard let data = FileManager.default.contents(atPath: path) else {
                 let reason = access(path, R_OK) == 0 ? "cannot read the file" : String(cString: strerror(errno))
                 throw ConfigError(file: path, line: nil, key: nil, reason: "cannot read the file: \(reason)")
@@ -64,9 +125,17 @@ struct Estafetted: AsyncParsableCommand {
             guard let text = String(data: data, encoding: .utf8) else {
                 throw ConfigError(file: path, line: nil, key: nil, reason: "the file is not UTF-8 text")
             }
+            let defaults = cfg
             cfg = try NodeConfig.load(file: path, text: text)
-        } else {
-            cfg = NodeConfig()
+            if system {
+                // The file's own data_dir / api.socket win; else the system paths stay.
+                if cfg.dataDir == NodeConfig().dataDir { cfg.dataDir = defaults.dataDir }
+                if cfg.socketPath == NodeConfig(dataDir: cfg.dataDir).socketPath,
+                    cfg.dataDir == defaults.dataDir
+                {
+                    cfg.socketPath = defaults.socketPath
+                }
+            }
         }
         if let d = dataDir {
             let socketWasDefault = cfg.socketPath == NodeConfig(dataDir: cfg.dataDir).socketPath
@@ -153,11 +222,28 @@ struct Estafetted: AsyncParsableCommand {
                 "lan.group": "\(cfg.lanGroup):\(cfg.lanPort)",
                 "lan.mesh": "\(cfg.meshPassphrase == nil ? "public" : "private")",
             ])
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: NodeService(shell: shell, config: cfg, logger: logger)),
+            .init(service: BoundAPIService(server: api, bound: bound)),
+        ]
+        if let listen = cfg.metricsListen {
+            let metrics = MetricsServer(listen: listen, shell: shell, logger: logger)
+            do {
+                services.append(.init(service: BoundMetricsService(server: metrics, bound: try await metrics.bind())))
+            } catch {
+                throw DaemonFailure(message: "cannot listen on metrics.listen \(listen): \(error)")
+            }
+        }
+        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
+        if notifier.watchdogPingNanos != nil {
+            logger.info(
+                "systemd watchdog on", metadata: ["ping.interval.ms": "\(notifier.watchdogPingNanos! / 1_000_000)"])
+        }
+        // Shut down in reverse order: the watchdog first (it sends STOPPING=1), then the API, then the LAN.
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: NodeService(shell: shell, config: cfg, logger: logger)),
-                    .init(service: BoundAPIService(server: api, bound: bound)),
+                services: services + [
+                    .init(service: WatchdogService(notifier: notifier, shell: shell, logger: logger))
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

@@ -19,6 +19,8 @@ public struct NodeConfig: Sendable, Equatable {
     /// Lifetime given to messages this node sends, in seconds (at most 7 days).
     public var messageLifetimeSeconds: UInt64 = 7 * 24 * 3600
     public var logLevel: String = "info"
+    /// Where the Prometheus endpoint listens (`metrics.listen`); nil (the default) means no endpoint.
+    public var metricsListen: MetricsListen? = nil
 
     public init(dataDir: String? = nil, socketPath: String? = nil) {
         let dir = dataDir ?? DefaultPaths.dataDir
@@ -72,6 +74,7 @@ extension NodeConfig {
         "api": ["socket"],
         "lan": ["group", "port", "interfaces", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms"],
         "messages": ["lifetime_hours"],
+        "metrics": ["listen"],
     ]
 
     /// Loads a TOML file. Command-line overrides are applied by the caller afterwards.
@@ -172,6 +175,12 @@ extension NodeConfig {
         if let b = try int("lan", "beacon_interval_ms", 100...600_000) { config.beaconIntervalMillis = Int64(b) }
         if let r = try int("lan", "repair_interval_ms", 500...60_000) { config.repairIntervalMillis = Int64(r) }
         if let h = try int("messages", "lifetime_hours", 1...168) { config.messageLifetimeSeconds = UInt64(h) * 3600 }
+        if let m = try string("metrics", "listen") {
+            guard let listen = MetricsListen(parsing: m) else {
+                throw fail("metrics", "listen", "'\(m)' is not a port, host:port or [ipv6]:port")
+            }
+            config.metricsListen = listen
+        }
         return config
     }
 
