@@ -6,7 +6,8 @@
 #
 # Builds for the machine's own architecture (dpkg --print-architecture). For arm64 (a Raspberry Pi) run it
 # on an arm64 Debian 12 machine with the arm64 Swift toolchain: see docs/operating-a-relay.md.
-# Environment: SCRATCH (build folder, default .build-static), OUT (default dist), SKIP_BUILD=1 (reuse binaries).
+# Environment: SCRATCH (build folder, default .build-static), OUT (default dist), SKIP_BUILD=1 (reuse binaries),
+# BIN_DIR (take the binaries from there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch=${SCRATCH:-.build-static}
@@ -19,7 +20,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product estafetted
     swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product estafette
 fi
-bin=$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)
+bin=${BIN_DIR:-$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)}
 
 # Only the C libraries of the base system (and libsodium, libsqlite3) may be left to the system.
 for b in estafetted estafette; do
@@ -41,7 +42,8 @@ install -d "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/lib/systemd/system" "$pkg/usr/lib/
 for b in estafetted estafette; do
     install -m 0755 "$bin/$b" "$pkg/usr/bin/$b"
     strip --strip-unneeded --remove-section=.comment --remove-section=.note "$pkg/usr/bin/$b"
-    "$pkg/usr/bin/$b" --generate-completion-script bash >"$pkg/usr/share/bash-completion/completions/$b"
+    # bash completions are sourced, not run: no #! line.
+    "$pkg/usr/bin/$b" --generate-completion-script bash | sed '1{/^#!/d}' >"$pkg/usr/share/bash-completion/completions/$b"
     "$pkg/usr/bin/$b" --generate-completion-script zsh >"$pkg/usr/share/zsh/vendor-completions/_$b"
     "$pkg/usr/bin/$b" --generate-completion-script fish >"$pkg/usr/share/fish/vendor_completions.d/$b.fish"
 done

@@ -70,6 +70,12 @@ struct Estafetted: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
+        // A static binary reads its arguments from /proc/self/cmdline: without /proc (a bare chroot) it would
+        // see none and start a daemon on defaults instead of doing what it was asked.
+        guard !CommandLine.arguments.isEmpty else {
+            FileHandle.standardError.write(Data("estafetted: cannot read the command line (is /proc mounted?)\n".utf8))
+            throw ExitCode(71)
+        }
         // Never let an error escape: it would crash the process instead of exiting cleanly.
         do {
             if checkConfig {

@@ -46,12 +46,31 @@ def installed(tmp_path_factory):
     deb = newest_deb()
     root = tmp_path_factory.mktemp("debroot") / "root"
     subprocess.run(["cp", "-a", str(pristine_root()), str(root)], check=True)
+    mount_proc(root)
+    try:
+        install(root, deb)
+        yield root
+    finally:
+        unmount_proc_and_remove(root)
+
+
+def install(root, deb):
+    """dpkg -i in the chroot (whose /proc the caller mounted, as on a real system: systemd-tmpfiles and the
+    static binaries' command line need it)."""
     shutil.copy(deb, root / "tmp" / "estafette.deb")
     out = chroot(root, "dpkg", "-i", "/tmp/estafette.deb")
     assert out.returncode == 0, out.stdout + out.stderr
-    yield root
-    subprocess.run(["umount", "-R", str(root / "proc")], capture_output=True)
-    shutil.rmtree(root, ignore_errors=True)
+
+
+def mount_proc(root):
+    subprocess.run(["mount", "-t", "proc", "proc", str(root / "proc")], check=True)
+
+
+def unmount_proc_and_remove(root):
+    # Never remove a tree with /proc still mounted in it.
+    if subprocess.run(["umount", str(root / "proc")], capture_output=True).returncode == 0 or \
+            not os.path.ismount(root / "proc"):
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def chroot(root, *cmd, **kw):
@@ -97,6 +116,20 @@ def test_check_config_passes_on_the_shipped_file(installed):
     assert out.returncode == 0 and "/etc/estafette/estafette.toml: ok" in out.stdout, out.stderr
 
 
+def test_without_proc_the_daemon_refuses_to_guess(tmp_path):
+    """A static binary reads its arguments from /proc: without it, exit 71 rather than a daemon on defaults."""
+    root = pristine_root()
+    b = ROOT / ".build-static" / "release" / "estafetted"
+    if not b.exists():
+        pytest.skip("no static build (scripts/package.sh)")
+    shutil.copy(b, root / "tmp" / "estafetted-probe")
+    try:
+        out = chroot(root, "/tmp/estafetted-probe", "--check-config", "/nonexistent")
+    finally:
+        (root / "tmp" / "estafetted-probe").unlink()
+    assert out.returncode == 71 and "is /proc mounted?" in out.stderr, out.stderr
+
+
 def test_the_binaries_run_on_a_bare_debian(installed):
     """Only Debian's own libraries are needed: the Swift runtime is inside the binaries."""
     out = chroot(installed, "estafette", "--version")
@@ -121,7 +154,7 @@ def test_remove_keeps_data_purge_keeps_identity(installed):
     key = (data / "identity.key").read_bytes()
     assert (data / "estafette.sqlite").exists()
 
-    out = chroot(installed, "dpkg", "-r", "estafette")
+    out = chroot(installed, "dpkg", "-r", "estafette")  # no /proc needed: postrm only reloads a running systemd
     assert out.returncode == 0, out.stdout + out.stderr
     assert not (installed / "usr" / "bin" / "estafetted").exists()
     assert (data / "identity.key").read_bytes() == key

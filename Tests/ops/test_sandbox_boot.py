@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import wait_for
-from test_package import chroot, newest_deb, pristine_root
+from test_package import chroot, install, mount_proc, newest_deb, pristine_root
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root (systemd-nspawn)"),
@@ -26,9 +26,11 @@ def container(tmp_path):
     deb = newest_deb()
     root = tmp_path / "root"
     subprocess.run(["cp", "-a", str(pristine_root()), str(root)], check=True)
-    shutil.copy(deb, root / "tmp" / "estafette.deb")
-    out = chroot(root, "dpkg", "-i", "/tmp/estafette.deb")
-    assert out.returncode == 0, out.stdout + out.stderr
+    mount_proc(root)
+    try:
+        install(root, deb)
+    finally:
+        subprocess.run(["umount", str(root / "proc")], check=True)
     # The operator's edits: loopback (the container's only interface), a watchdog short enough to observe.
     (root / "etc/estafette/estafette.toml").write_text('[lan]\ninterfaces = ["lo"]\n')
     dropin = root / "etc/systemd/system/estafetted.service.d"
@@ -88,10 +90,10 @@ def test_service_runs_sandboxed_and_answers(container):
     sock = run("stat", "-c", "%a %G", "/run/estafette/estafetted.sock").stdout.strip()
     assert sock == "660 estafette", sock
 
-    def packets_in():
+    def heard_itself():
         out = run("runuser", "-u", "alice", "--", "estafette", "--json", "status")
-        return out.returncode == 0 and '"packets_in":0' not in out.stdout and out.stdout
-    assert wait_for(packets_in, timeout=20, what="its own beacons over loopback multicast")
+        return out.returncode == 0 and '"own_packets":' in out.stdout and out.stdout
+    assert wait_for(heard_itself, timeout=20, what="its own beacons back over loopback multicast")
     denied = run("runuser", "-u", "mallory", "--", "estafette", "status")
     assert denied.returncode == 3 and "permission denied" in denied.stderr, denied.stderr
 
