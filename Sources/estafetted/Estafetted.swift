@@ -10,7 +10,19 @@ import ServiceLifecycle
     import Glibc
 #endif
 
+/// The entry point. A static binary reads its arguments from /proc/self/cmdline: without /proc (a bare chroot)
+/// it sees none, and the argument parser would trap; stop with a clear message instead.
 @main
+enum EstafettedMain {
+    static func main() async {
+        guard !CommandLine.arguments.isEmpty else {
+            FileHandle.standardError.write(Data("estafetted: cannot read the command line (is /proc mounted?)\n".utf8))
+            exit(71)
+        }
+        await Estafetted.main()
+    }
+}
+
 struct Estafetted: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "estafetted",
@@ -70,12 +82,6 @@ struct Estafetted: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        // A static binary reads its arguments from /proc/self/cmdline: without /proc (a bare chroot) it would
-        // see none and start a daemon on defaults instead of doing what it was asked.
-        guard !CommandLine.arguments.isEmpty else {
-            FileHandle.standardError.write(Data("estafetted: cannot read the command line (is /proc mounted?)\n".utf8))
-            throw ExitCode(71)
-        }
         // Never let an error escape: it would crash the process instead of exiting cleanly.
         do {
             if checkConfig {
