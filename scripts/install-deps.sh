@@ -3,7 +3,10 @@
 # Debian/Ubuntu only. Needs root (or sudo). Swift itself must already be installed (swift.org toolchain).
 set -euo pipefail
 
-packages=(libsodium-dev libsqlite3-dev pkg-config iproute2 faketime)  # faketime: Tests/attack clock test
+packages=(libsodium-dev libsqlite3-dev pkg-config iproute2 socat)
+packages+=(faketime)  # Tests/attack: the clock test
+# Packaging and its tests (scripts/package.sh, Tests/ops): dpkg-deb is always there; these are not.
+packages+=(lintian debootstrap systemd-container)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -37,6 +40,15 @@ if ! python_modules_ok; then
     python3 -m pip install -q pynacl pytest >&2 2>/dev/null || apt_install python3-nacl python3-pytest
     python_modules_ok || {
         echo "estafette: cannot install PyNaCl and pytest for $(command -v python3); Tests/attack needs them" >&2
+        exit 1
+    }
+fi
+# prometheus_client's text parser, for the metrics test (Tests/ops).
+if ! python3 -c 'import prometheus_client.parser' 2>/dev/null; then
+    echo "estafette: installing prometheus_client for Tests/ops" >&2
+    python3 -m pip install -q prometheus_client >&2 2>/dev/null || apt_install python3-prometheus-client
+    python3 -c 'import prometheus_client.parser' 2>/dev/null || {
+        echo "estafette: cannot install prometheus_client for $(command -v python3); Tests/ops needs it" >&2
         exit 1
     }
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite: core unit tests, three daemons on
 # loopback multicast, three hosts in network namespaces, and the hostile-LAN attacker against live daemons
-# (Tests/attack; the last three need root; they are skipped with a printed reason otherwise).
+# (Tests/attack) and the operator tests with the .deb (Tests/ops); the root-only parts are skipped with a printed
+# reason otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -12,4 +13,6 @@ swift test --disable-xctest --skip-build "$@"
 # Not run when arguments select Swift tests.
 if [ $# -eq 0 ]; then
     Tests/attack/run.sh test
+    # The operator's side (Python, pytest): unit, sd_notify, system mode, metrics, the .deb in a Debian root.
+    Tests/ops/run.sh
 fi

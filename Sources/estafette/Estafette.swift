@@ -68,14 +68,15 @@ struct GlobalOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Path of estafetted's Unix socket (default: $ESTAFETTE_SOCKET, else the daemon's default path).",
+            "Path of estafetted's Unix socket (default: $ESTAFETTE_SOCKET, else your own daemon's socket, "
+                + "else the system service's /run/estafette/estafetted.sock).",
             valueName: "path"))
     var socket: String?
 
     @Flag(name: .long, help: "Print the daemon's result as one line of JSON.")
     var json = false
 
-    /// `--socket`, else `$ESTAFETTE_SOCKET`, else the default location.
+    /// `--socket`, else `$ESTAFETTE_SOCKET`, else the user's daemon, else the system service.
     var socketPath: String { DefaultPaths.clientSocketPath(explicit: socket) }
 
     var client: RPCClient { RPCClient(socketPath: socketPath) }

@@ -4,13 +4,22 @@ import EstafetteAPI
 extension Estafette {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the daemon's ID, version, peers, stored envelopes, uptime and counters.")
+            abstract: "The daemon's health on one screen: uptime, peers, relay links, store, drops, warnings.",
+            discussion: "--json prints node.status as the daemon sent it, with every counter.")
 
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
             try await reportingErrors {
-                try options.output(try await Self.fetch(options.client), human: Self.describe)
+                let (reply, links) = try await options.client.withConnection { conn in
+                    let reply = try await conn.fetch(RPC.Method.nodeStatus, Empty(), as: NodeStatus.self)
+                    return (reply, await Self.relayLinks(conn))
+                }
+                if options.json {
+                    writeOut(try jsonLine(reply.raw))
+                } else {
+                    writeOut(Self.describe(reply.value, raw: reply.raw, links: links))
+                }
             }
         }
 
@@ -18,40 +27,138 @@ extension Estafette {
             try await client.fetch(RPC.Method.nodeStatus, Empty(), as: NodeStatus.self)
         }
 
-        /// A line only when the clock looks wrong: most envelopes heard were refused for their time.
-        static func clockRow(_ clock: ClockInfo?) -> [[String]] {
-            guard let clock, clock.suspect else { return [] }
-            let skew = clock.skew_seconds ?? 0
-            let side = skew > 0 ? "ahead of" : "behind"
-            return [
-                ["Clock:", "SUSPECT: about \(duration(Int(clamping: abs(skew)))) \(side) the mesh; check the date"]
-            ]
+        /// What `relays.list` said: no such method (a daemon without relays), its result, or a failure.
+        enum RelayLinks: Equatable {
+            case unsupported
+            case list([JSONValue])
+            case failed(String)
         }
 
-        static func describe(_ status: NodeStatus) -> String {
-            var lines = table(
-                [
-                    ["ID:", sanitized(status.id)],
-                    ["Version:", sanitized(status.version)],
-                    ["Peers:", String(status.peers)],
-                    ["Envelopes:", String(status.envelopes)],
-                    ["Uptime:", duration(status.uptime_s)],
-                ] + clockRow(status.clock))
-            if let r = status.relay { lines.append(relayLine(r)) }
-            if status.counters.isEmpty {
-                lines.append("Counters:   none")
-            } else {
-                lines.append("Counters:")
-                let rows = status.counters.sorted { $0.key < $1.key }.map { [sanitized($0.key), String($0.value)] }
-                lines += table(rows).map { "  " + $0 }
+        static func relayLinks(_ conn: RPCConnection) async -> RelayLinks {
+            do {
+                let result = try await conn.call("relays.list", Empty(), as: JSONValue.self)
+                switch result {
+                case .array(let items): return .list(items)
+                case .object(let o):
+                    if case .array(let items)? = o["links"] ?? o["relays"] { return .list(items) }
+                    return .failed("relays.list sent data of an unexpected shape")
+                default: return .failed("relays.list sent data of an unexpected shape")
+                }
+            } catch RPCClientError.remote(let e) where e.code == RPC.ErrorCode.methodNotFound {
+                return .unsupported
+            } catch {
+                return .failed(errorMessage(for: error))
             }
+        }
+
+        static func describe(_ status: NodeStatus, raw: JSONValue = .null, links: RelayLinks = .unsupported) -> String {
+            let fields: [String: JSONValue]
+            if case .object(let o) = raw { fields = o } else { fields = [:] }
+            var rows: [[String]] = [
+                ["Node:", "\(sanitized(status.id))  (estafetted \(sanitized(status.version)))"],
+                ["Uptime:", duration(status.uptime_s)],
+                ["Peers:", String(status.peers)],
+            ]
+            rows.append(["Relay links:", relayLine(links)])
+            rows.append(["Store:", storeLine(status, fields)])
+            let packetsIn = status.counters["packets_in"] ?? 0
+            let packetsOut = status.counters["packets_out"] ?? 0
+            rows.append(["Traffic:", "\(packetsIn) packets in, \(packetsOut) out"])
+            let drops = status.counters.filter { $0.key.hasPrefix("drop.") && $0.value > 0 }
+            let dropTotal = drops.values.reduce(0, +)
+            rows.append(["Drops:", dropTotal == 0 ? "none" : "\(dropTotal)"])
+            var lines = table(rows)
+            let top = drops.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            lines += table(top.prefix(8).map { ["  " + sanitized(String($0.key.dropFirst(5))), String($0.value)] })
+                .map { "  " + $0 }
+            if top.count > 8 { lines.append("    … \(top.count - 8) more reasons (estafette status --json)") }
+            if case .list(let items) = links {
+                lines += items.prefix(8).map { "  " + linkLine($0) }
+            }
+            let warnings = Self.warnings(status, fields)
+            lines.append(warnings.isEmpty ? "Warnings:     none" : "Warnings:")
+            lines += warnings.map { "  ! " + $0 }
             return lines.joined(separator: "\n")
         }
-    }
-}
 
-/// One line on the relay store: `Relay: off, 120 envelopes, 40960 of 1073741824 bytes, 0 evicted, 2 links`.
-func relayLine(_ r: RelayStatus) -> String {
-    "Relay:      \(r.enabled ? "on" : "off"), \(r.envelopes) envelopes, \(r.bytes) of \(r.quota) bytes, "
-        + "\(r.evictions) evicted, \(r.links) link\(r.links == 1 ? "" : "s")"
+        static func relayLine(_ links: RelayLinks) -> String {
+            switch links {
+            case .unsupported: return "no relay links"
+            case .failed(let why): return "unknown (\(sanitized(why)))"
+            case .list(let items): return items.isEmpty ? "no relay links" : "\(items.count)"
+            }
+        }
+
+        /// One relay link: its scalar fields as `key value`, in key order (whatever `relays.list` reports).
+        static func linkLine(_ item: JSONValue) -> String {
+            guard case .object(let o) = item else { return sanitized("\(item)") }
+            return o.keys.sorted().compactMap { k -> String? in
+                switch o[k]! {
+                case .string(let s): return "\(sanitized(k))=\(sanitized(s))"
+                case .int(let i): return "\(sanitized(k))=\(i)"
+                case .bool(let b): return "\(sanitized(k))=\(b)"
+                case .double(let d): return "\(sanitized(k))=\(d)"
+                default: return nil
+                }
+            }.joined(separator: "  ")
+        }
+
+        static func int(_ fields: [String: JSONValue], _ key: String) -> Int64? {
+            if case .int(let i)? = fields[key] { return i }
+            return nil
+        }
+
+        /// The store's bytes and quota: the daemon's `store_bytes` / `store_quota_bytes` when given, else what
+        /// `node.status`'s `relay` object counts (every stored envelope, against the relay quota).
+        static func storeFigures(_ status: NodeStatus, _ fields: [String: JSONValue]) -> (bytes: Int64?, quota: Int64?) {
+            if let bytes = int(fields, "store_bytes") { return (bytes, int(fields, "store_quota_bytes")) }
+            guard let r = status.relay else { return (nil, nil) }
+            return (r.bytes, r.enabled ? r.quota : nil)
+        }
+
+        static func storeLine(_ status: NodeStatus, _ fields: [String: JSONValue]) -> String {
+            var s = "\(status.envelopes) envelopes"
+            let (bytes, quota) = storeFigures(status, fields)
+            if let bytes {
+                s += ", \(bytesText(bytes))"
+                if let quota, quota > 0 {
+                    s += " of \(bytesText(quota)) (\(bytes * 100 / quota)%)"
+                }
+            }
+            return s
+        }
+
+        static func bytesText(_ n: Int64) -> String {
+            if n >= 1 << 30 { return "\(n / (1 << 30)).\(n % (1 << 30) * 10 / (1 << 30)) GiB" }
+            if n >= 1 << 20 { return "\(n / (1 << 20)).\(n % (1 << 20) * 10 / (1 << 20)) MiB" }
+            if n >= 1 << 10 { return "\(n / (1 << 10)) KiB" }
+            return "\(n) B"
+        }
+
+        /// Warnings the status supports: the daemon's own (`warnings`), the clock (`clock_offset_s`), the quota
+        /// (`store_bytes` / `store_quota_bytes`), and no peer heard after the first minute.
+        static func warnings(_ status: NodeStatus, _ fields: [String: JSONValue]) -> [String] {
+            var out: [String] = []
+            if case .array(let given)? = fields["warnings"] {
+                for case .string(let w) in given.prefix(16) { out.append(sanitized(w)) }
+            }
+            if let clock = status.clock, clock.suspect {
+                let skew = clock.skew_seconds ?? 0
+                let side = skew > 0 ? "ahead of" : "behind"
+                out.append(
+                    "clock SUSPECT: about \(duration(Int(clamping: abs(skew)))) \(side) the mesh; most envelopes "
+                        + "heard are refused for their time (check the date, NTP, the RTC)")
+            } else if let offset = int(fields, "clock_offset_s"), abs(offset) > 60 {
+                out.append("clock off by \(offset) s against the mesh (check NTP / the RTC)")
+            }
+            let (storeBytes, storeQuota) = storeFigures(status, fields)
+            if let bytes = storeBytes, let quota = storeQuota, quota > 0, bytes * 10 >= quota * 9 {
+                out.append("store near its quota (\(bytes * 100 / quota)%): old messages will be dropped")
+            }
+            if status.peers == 0 && status.uptime_s >= 60 && (status.counters["packets_in"] ?? 0) == 0 {
+                out.append("no packet received: no usable LAN interface, or multicast is filtered")
+            }
+            return out
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EstafetteAPI
 import EstafetteCore
 import EstafetteNode
 import Foundation
@@ -9,7 +10,19 @@ import ServiceLifecycle
     import Glibc
 #endif
 
+/// The entry point. A static binary reads its arguments from /proc/self/cmdline: without /proc (a bare chroot)
+/// it sees none, and the argument parser would trap; stop with a clear message instead.
 @main
+enum EstafettedMain {
+    static func main() async {
+        guard !CommandLine.arguments.isEmpty else {
+            FileHandle.standardError.write(Data("estafetted: cannot read the command line (is /proc mounted?)\n".utf8))
+            exit(71)
+        }
+        await Estafetted.main()
+    }
+}
+
 struct Estafetted: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "estafetted",
@@ -19,6 +32,13 @@ struct Estafetted: AsyncParsableCommand {
             (~/.local/share/estafette) and the API socket to $XDG_RUNTIME_DIR/estafette/estafetted.sock \
             (<data dir>/estafetted.sock without XDG_RUNTIME_DIR). Every setting is documented in \
             Config/estafette.toml. Command-line options override the file.
+
+            As a system service (systemd sets STATE_DIRECTORY, RUNTIME_DIRECTORY and CONFIGURATION_DIRECTORY, \
+            or --system) it uses /var/lib/estafette, /run/estafette/estafetted.sock and \
+            /etc/estafette/estafette.toml (when that file exists), and tells systemd READY, STOPPING and \
+            WATCHDOG through NOTIFY_SOCKET.
+
+            Exit status: 0 stopped cleanly; 1 runtime failure; 64 bad command line; 78 configuration error.
             """,
         version: EstafetteVersion.string
     )
@@ -44,10 +64,37 @@ struct Estafetted: AsyncParsableCommand {
     @Option(name: .long, help: "Link to a relay, es1…@host:port (repeatable; adds to [[relays]]).")
     var relay: [String] = []
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Use the system service's paths: /var/lib/estafette, /run/estafette/estafetted.sock, "
+                + "/etc/estafette/estafette.toml (what systemd's directory variables also select)."))
+    var system = false
+
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Check a configuration file (FILE, else --config, else the service's) and exit: 0 when valid, "
+                + "78 with file:line: key: reason when not."))
+    var checkConfig = false
+
+    @Argument(help: ArgumentHelp("The file --check-config checks.", valueName: "FILE"))
+    var checkFile: String?
+
+    mutating func validate() throws {
+        if checkFile != nil && !checkConfig {
+            throw ValidationError("a FILE argument is only taken with --check-config")
+        }
+    }
+
     mutating func run() async throws {
         // Never let an error escape: it would crash the process instead of exiting cleanly.
         do {
-            try await runDaemon()
+            if checkConfig {
+                try checkConfigFile()
+            } else {
+                try await runDaemon()
+            }
         } catch let e as DaemonFailure {
             FileHandle.standardError.write(Data("estafetted: \(e.message)\n".utf8))
             throw ExitCode(e.exitCode)
@@ -63,9 +110,35 @@ struct Estafetted: AsyncParsableCommand {
         }
     }
 
+    /// The file to read: `--config`, else the service's (`$CONFIGURATION_DIRECTORY` or `--system`) when it exists.
+    var configFile: String? {
+        if let config { return config }
+        let service = DefaultPaths.serviceConfigFile ?? (system ? DefaultPaths.System.configFile : nil)
+        if let service, access(service, F_OK) == 0 { return service }
+        return nil
+    }
+
+    /// `--check-config`: parses the file strictly (as start-up does) and reports.
+    func checkConfigFile() throws {
+        guard let path = checkFile ?? configFile else {
+            throw DaemonFailure(
+                message: "--check-config: no configuration file (name one: estafetted --check-config FILE)",
+                exitCode: 64)
+        }
+        var copy = self
+        copy.config = path
+        _ = try copy.loadConfig()
+        print("\(path): ok")
+    }
+
     func loadConfig() throws -> NodeConfig {
         var cfg: NodeConfig
-        if let path = config {
+        if system {
+            cfg = NodeConfig(dataDir: DefaultPaths.System.dataDir, socketPath: DefaultPaths.System.socketPath)
+        } else {
+            cfg = NodeConfig()
+        }
+        if let path = configFile {
             guard let data = FileManager.default.contents(atPath: path) else {
                 let reason = access(path, R_OK) == 0 ? "cannot read the file" : String(cString: strerror(errno))
                 throw ConfigError(file: path, line: nil, key: nil, reason: "cannot read the file: \(reason)")
@@ -73,9 +146,17 @@ struct Estafetted: AsyncParsableCommand {
             guard let text = String(data: data, encoding: .utf8) else {
                 throw ConfigError(file: path, line: nil, key: nil, reason: "the file is not UTF-8 text")
             }
+            let defaults = cfg
             cfg = try NodeConfig.load(file: path, text: text)
-        } else {
-            cfg = NodeConfig()
+            if system {
+                // The file's own data_dir / api.socket win; else the system paths stay.
+                if cfg.dataDir == NodeConfig().dataDir { cfg.dataDir = defaults.dataDir }
+                if cfg.socketPath == NodeConfig(dataDir: cfg.dataDir).socketPath,
+                    cfg.dataDir == defaults.dataDir
+                {
+                    cfg.socketPath = defaults.socketPath
+                }
+            }
         }
         if let d = dataDir {
             let socketWasDefault = cfg.socketPath == NodeConfig(dataDir: cfg.dataDir).socketPath
@@ -186,9 +267,25 @@ struct Estafetted: AsyncParsableCommand {
         let relays = try relayRuntime(identity: keys, shell: shell, context: relay, logger: logger)
         await shell.attachRelays(relays)
         services.append(.init(service: relays))
+        if let listen = cfg.metricsListen {
+            let metrics = MetricsServer(listen: listen, shell: shell, logger: logger)
+            do {
+                services.append(.init(service: BoundMetricsService(server: metrics, bound: try await metrics.bind())))
+            } catch {
+                throw DaemonFailure(message: "cannot listen on metrics.listen \(listen): \(error)")
+            }
+        }
+        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
+        if notifier.watchdogPingNanos != nil {
+            logger.info(
+                "systemd watchdog on", metadata: ["ping.interval.ms": "\(notifier.watchdogPingNanos! / 1_000_000)"])
+        }
+        // Shut down in reverse order: the watchdog first (it sends STOPPING=1), then the API, then the LAN.
         let group = ServiceGroup(
             configuration: .init(
-                services: services,
+                services: services + [
+                    .init(service: WatchdogService(notifier: notifier, shell: shell, logger: logger))
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -109,8 +109,8 @@ import Testing
           -h, --help              Show help information.
 
         SUBCOMMANDS:
-          status                  Show the daemon's ID, version, peers, stored envelopes, uptime and
-                                  counters.
+          status                  The daemon's health on one screen: uptime, peers, relay links, store,
+                                  drops, warnings.
           id                      Show this node's ID (to give to contacts) and its fingerprint (to compare
                                   in person).
           contacts                Manage contacts: local names for IDs.

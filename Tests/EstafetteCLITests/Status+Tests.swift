@@ -48,20 +48,22 @@ import Testing
 }
 
 @Suite struct HumanOutputTests {
-    @Test func statusListsCountersSorted() {
+    @Test func statusFitsOneScreenWithDropsByReason() {
         let status = NodeStatus(
             id: "es1abc", version: "0.1.0", peers: 2, envelopes: 5, uptime_s: 3725,
-            counters: ["z.last": 2, "a.first": 10])
+            counters: ["packets_in": 40, "packets_out": 7, "drop.bad_signature": 3, "drop.expired": 9, "drop.x": 0])
         #expect(
             Estafette.Status.describe(status) == """
-                ID:         es1abc
-                Version:    0.1.0
-                Peers:      2
-                Envelopes:  5
-                Uptime:     1h 2m 5s
-                Counters:
-                  a.first  10
-                  z.last   2
+                Node:         es1abc  (estafetted 0.1.0)
+                Uptime:       1h 2m 5s
+                Peers:        2
+                Relay links:  no relay links
+                Store:        5 envelopes
+                Traffic:      40 packets in, 7 out
+                Drops:        12
+                    expired        9
+                    bad_signature  3
+                Warnings:     none
                 """)
     }
 
@@ -75,6 +77,23 @@ import Testing
                 "Clock:      SUSPECT: about 3d 0h 0m 0s behind the mesh; check the date"))
         status.clock = ClockInfo(suspect: false, skew_seconds: nil)
         #expect(!Estafette.Status.describe(status).contains("Clock:"))
+
+    @Test func statusShowsQuotaClockRelayLinksAndWarnings() {
+        let status = NodeStatus(id: "es1abc", version: "0.1.0", peers: 0, envelopes: 10, uptime_s: 600, counters: [:])
+        let raw: JSONValue = .object([
+            "store_bytes": .int(950 << 20), "store_quota_bytes": .int(1000 << 20), "clock_offset_s": .int(-300),
+            "warnings": .array([.string("relay r1 unreachable")]),
+        ])
+        let links = Estafette.Status.RelayLinks.list([.object(["name": .string("r1"), "last_sync_s": .int(42)])])
+        let text = Estafette.Status.describe(status, raw: raw, links: links)
+        #expect(text.contains("Store:        10 envelopes, 950.0 MiB of 1000.0 MiB (95%)"))
+        #expect(text.contains("Relay links:  1\n"))
+        #expect(text.contains("  last_sync_s=42  name=r1"))
+        #expect(text.contains("  ! relay r1 unreachable"))
+        #expect(text.contains("  ! clock off by -300 s"))
+        #expect(text.contains("  ! store near its quota (95%)"))
+        #expect(text.contains("  ! no packet received"))
+        #expect(text.split(separator: "\n").count <= 24)
     }
 
     @Test func identityIsLabelled() {

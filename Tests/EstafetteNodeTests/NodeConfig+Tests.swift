@@ -56,7 +56,7 @@ struct NodeConfigTests {
             ("[inbox]\nretention_days = 0\n", ":2: inbox.retention_days: 0 is out of range 1…36500"),
             (
                 "colour = \"red\"\n",
-                ":1: colour: unknown key (top-level keys: data_dir, log_level; sections: [api], [inbox], [lan], [messages], [relay], [store], [[relays]])"
+                ":1: colour: unknown key (top-level keys: data_dir, log_level; sections: [api], [inbox], [lan], [messages], [metrics], [relay], [store], [[relays]])"
             ),
             ("data_dir = \"\"\n", ":1: data_dir: must not be empty"),
             ("[api]\nsocket = \"\"\n", ":2: api.socket: must not be empty"),
@@ -172,6 +172,34 @@ struct NodeConfigTests {
             #expect(
                 text.contains("#   estafetted: configuration error: \(error)"),
                 "the header should quote: estafetted: configuration error: \(error)")
+        }
+    }
+}
+
+@Suite("metrics.listen") struct MetricsListenTests {
+    @Test("a port alone listens on loopback; host:port and [v6]:port are taken as given")
+    func forms() {
+        #expect(MetricsListen(parsing: "9464") == MetricsListen(host: "127.0.0.1", port: 9464))
+        #expect(MetricsListen(parsing: "0.0.0.0:9464") == MetricsListen(host: "0.0.0.0", port: 9464))
+        #expect(MetricsListen(parsing: "[::1]:9464") == MetricsListen(host: "::1", port: 9464))
+        #expect(MetricsListen(parsing: "[::1]:9464")?.description == "[::1]:9464")
+    }
+
+    @Test("bad values are refused", arguments: ["", "0", "65536", "host:", ":9464", "::1:9464", "[::1]", "x:http"])
+    func refused(text: String) {
+        #expect(MetricsListen(parsing: text) == nil)
+    }
+
+    @Test("off unless set; a bad value names the line and key")
+    func config() throws {
+        #expect(try NodeConfig.load(file: "f", text: "").metricsListen == nil)
+        #expect(try NodeConfig.load(file: "f", text: "[metrics]\nlisten = \"9464\"\n").metricsListen?.port == 9464)
+        #expect(throws: ConfigError.self) { try NodeConfig.load(file: "f", text: "[metrics]\nlisten = 9464\n") }
+        do {
+            _ = try NodeConfig.load(file: "f", text: "[metrics]\n\nlisten = \"x\"\n")
+            Issue.record("accepted a bad metrics.listen")
+        } catch {
+            #expect("\(error)".hasPrefix("f:3: metrics.listen: 'x' is not a port"))
         }
     }
 }

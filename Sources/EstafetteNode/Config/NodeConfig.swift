@@ -36,6 +36,8 @@ public struct NodeConfig: Sendable, Equatable {
     public var relay = RelaySettings()
     /// Relays to link to (`[[relays]]`); more are added at run time with `relays.add`.
     public var relays: [RelayEndpoint] = []
+    /// Where the Prometheus endpoint listens (`metrics.listen`); nil (the default) means no endpoint.
+    public var metricsListen: MetricsListen? = nil
 
     public init(dataDir: String? = nil, socketPath: String? = nil) {
         let dir = dataDir ?? DefaultPaths.dataDir
@@ -97,6 +99,7 @@ extension NodeConfig {
         "store": ["max_bytes"],
         "inbox": ["max_messages", "retention_days"],
         "relay": relaySectionKeys,
+        "metrics": ["listen"],
     ]
 
     /// Loads a TOML file. Command-line overrides are applied by the caller afterwards.
@@ -216,6 +219,12 @@ extension NodeConfig {
         if let n = try int("inbox", "max_messages", 100...10_000_000) { config.inboxMaxMessages = n }
         if let d = try int("inbox", "retention_days", 1...36_500) { config.inboxRetentionDays = d }
         try loadRelay(table, lines: lines, file: file, into: &config)
+        if let m = try string("metrics", "listen") {
+            guard let listen = MetricsListen(parsing: m) else {
+                throw fail("metrics", "listen", "'\(m)' is not a port, host:port or [ipv6]:port")
+            }
+            config.metricsListen = listen
+        }
         return config
     }
 
