@@ -60,6 +60,9 @@ extension Estafette {
                 ["Peers:", String(status.peers)],
             ]
             rows.append(["Relay links:", relayLine(links)])
+            if let r = status.relay, r.enabled {
+                rows.append(["Relay:", relayFigures(r)])
+            }
             rows.append(["Store:", storeLine(status, fields)])
             let packetsIn = status.counters["packets_in"] ?? 0
             let packetsOut = status.counters["packets_out"] ?? 0
@@ -162,3 +165,11 @@ extension Estafette {
         }
     }
 }
+
+/// The relay role's figures from `node.status` on one line.
+func relayFigures(_ r: RelayStatus) -> String {
+    "\(r.enabled ? "on" : "off"), \(r.envelopes) envelopes, \(r.bytes) of \(r.quota) bytes, "
+        + "\(r.evictions) evicted, \(r.links) link\(r.links == 1 ? "" : "s")"
+}
+
+func relayLine(_ r: RelayStatus) -> String { "Relay:      " + relayFigures(r) }
