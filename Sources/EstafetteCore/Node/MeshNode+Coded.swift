@@ -82,6 +82,12 @@ extension MeshNode {
             noteRepairHeard(members)
             return
         }
+        // The shared decoder combines rows from every source we believe (a burst and the next one's, from
+        // another node, solve together); junk there costs only the shared decoder. Each source's own decoder
+        // solves its rows whatever others sent.
+        if believes(source, now: now), case .added(let solved) = repair.sharedDecoder.add(unknowns, payload: payload, now: now) {
+            deliver(solved, decodedFrom: nil, from: address, now: now, into: &actions)
+        }
         var decoder = repair.decoders[source] ?? CodedDecoder()
         if repair.decoders[source] == nil, repair.decoders.count >= Self.maxDecoderSources {
             counters.add("drop.coded_decoder_full")
@@ -149,6 +155,12 @@ extension MeshNode {
     mutating func learnForDecoding(
         _ stored: StoredEnvelope, from address: PeerAddress?, now: Millis, into actions: inout [Action]
     ) {
+        if !repair.sharedDecoder.isEmpty {
+            let solved = repair.sharedDecoder.learn(stored.id.prefix, bytes: stored.bytes, now: now)
+            deliver(
+                solved, decodedFrom: nil, from: address ?? PeerAddress(host: "local", port: 0, interface: -1),
+                now: now, into: &actions)
+        }
         for source in repair.decoders.keys.sorted() {
             guard var decoder = repair.decoders[source] else { continue }
             let solved = decoder.learn(stored.id.prefix, bytes: stored.bytes, now: now)
@@ -160,19 +172,26 @@ extension MeshNode {
     }
 
     /// Solved unknowns: each must be a whole envelope, zero-padded, whose ID has the prefix it was solved for.
-    /// Anything else means a coded packet from `source` was wrong: everything solved from its rows is suspect,
-    /// so its decoder starts over and its claims are no longer believed.
+    /// Anything else means a coded packet was wrong: everything solved from those rows is suspect, so the decoder
+    /// starts over; a source's own decoder (`source`) names the culprit, whose claims and coded packets are then
+    /// refused for a while. (An envelope already solved by the other decoder arrives as a duplicate.)
     mutating func deliver(
-        _ solved: [CodedDecoder.Solved], decodedFrom source: String, from address: PeerAddress, now: Millis,
+        _ solved: [CodedDecoder.Solved], decodedFrom source: String?, from address: PeerAddress, now: Millis,
         into actions: inout [Action]
     ) {
         for s in solved {
             guard let bytes = Self.unpadded(s.bytes), EnvelopeID(ofEncoded: bytes).prefix == s.prefix else {
-                counters.add("drop.coded_mismatch")
-                repair.decoders[source] = nil
-                provenJunk(from: source, now: now)
+                if let source {
+                    counters.add("drop.coded_mismatch")
+                    repair.decoders[source] = nil
+                    provenJunk(from: source, now: now)
+                } else {
+                    counters.add("drop.coded_mismatch_shared")
+                    repair.sharedDecoder.reset()
+                }
                 return
             }
+            guard !holds(EnvelopeID(ofEncoded: bytes)) else { continue }
             counters.add("envelopes_decoded")
             onEnvelopeBytes(bytes, from: address, now: now, into: &actions)
         }

@@ -102,8 +102,10 @@ extension MeshNode {
     /// we heard (from sources we trust) already list everything we lack and a need at least ours.
     mutating func sendWants(now: Millis, into actions: inout [Action]) {
         var byTarget: [UInt64: [UInt64]] = [:]
+        var targetSources: Set<String> = []
         for (p, offer) in repair.wanted where byPrefix[p] == nil {
             byTarget[offer.session, default: []].append(p)
+            targetSources.insert(offer.source)
             repair.asked[p] = now
         }
         let heard = repair.heardWants
@@ -120,9 +122,11 @@ extension MeshNode {
             }
         }
         // Coded packets already received over what we lack count towards solving it: each row is one. Only the
-        // rows of the nodes we ask: a row from anyone else may be junk.
-        let targetSources = Set(byTarget.keys.compactMap { peers[$0]?.address.source })
-        let rows = targetSources.reduce(0) { $0 + (repair.decoders[$1]?.rows(within: missing) ?? 0) }
+        // rows of the nodes we ask: the rows they send next land in the same decoder, and a row from anyone else
+        // may be junk (it would count our need down to nothing).
+        let rows = max(
+            repair.sharedDecoder.rows(within: missing),
+            targetSources.reduce(0) { $0 + (repair.decoders[$1]?.rows(within: missing) ?? 0) })
         let total = max(1, missing.count - rows)
         let need = UInt16(clamping: total)
         let heardTrusted = !heard.sources.isEmpty && heard.sources.allSatisfy { believes($0, now: now) }

@@ -6,7 +6,7 @@ extension MeshNode {
     public struct Settings: Sendable, Equatable {
         public static let defaultBeaconIntervalMillis: Int64 = 1_000
         public static let defaultRepairIntervalMillis: Int64 = 4_000
-        public static let defaultMaxPeers = 512
+        public static let defaultMaxPeers = 2_048
 
         /// Trickle's minimum interval.
         public var beaconIntervalMillis: Int64

@@ -33,9 +33,10 @@ struct RepairState: Sendable {
     var claims = ClaimLedger()
     /// Sources caught sending junk: neither their claims nor their coded packets are taken for a while.
     var junk = ClaimLedger()
-    /// Bytes we may send in answer to each source: earned by the bytes it sends (`answerBytesPerByte` each), spent
-    /// by the inventories and bursts it asked for. No amplification beyond that factor.
-    var answers = SourceBudgets(rate: .init(burst: 32_768, perSecond: 0), maxSources: 256, startFull: false)
+    /// Bytes we may send in answer to each source: earned by the bytes of the requests it sends (beacons,
+    /// inventories, wants; `answerBytesPerByte` each), spent by the inventories and bursts it asked for. No
+    /// amplification beyond that factor; what it can save up for later is capped at 16 KB.
+    var answers = SourceBudgets(rate: .init(burst: 16_384, perSecond: 0), maxSources: 256, startFull: false)
     /// Decoding work a source may cost us (members of its coded packets: each may be a store look-up).
     var codedWork = SourceBudgets(rate: .init(burst: 4_096, perSecond: 2_048), maxSources: 256)
     /// Where the next inventory round starts (pages beyond one round are sent in later rounds).
@@ -73,6 +74,8 @@ struct RepairState: Sendable {
     /// Coded packets received but not yet solved, one decoder per source, so that a junk row costs only its
     /// sender's decoder.
     var decoders: [String: CodedDecoder] = [:]
+    /// The same rows from every source we believe, combined: see `MeshNode.onCoded`.
+    var sharedDecoder = CodedDecoder()
     var repairTimerAt: Millis? = nil
 }
 
