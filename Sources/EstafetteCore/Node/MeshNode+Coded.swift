@@ -2,20 +2,37 @@ import NIOCore
 
 /// Coded repair: sending a burst, and solving the coded packets received. See `CodedRepair` and `CodedDecoder`.
 extension MeshNode {
-    /// Multicasts a repair burst: the envelopes `ids` (sorted), read from the store, as `CodedRepair` packs them
-    /// for receivers lacking at most `need` each; the long ones in `parityOnly` as a few parities. Packets go out
-    /// while the sources that asked (`requesters`) can pay for them (`answers`); the rest wait for a later round.
+    /// Most times a burst whose requesters cannot pay for all of it is put off for the rest.
+    static let maxBurstRetries = 8
+
+    /// Multicasts a repair burst: of the envelopes `ids` (sorted), read from the store, as many as the sources that
+    /// asked (`requesters`) can pay for (`answers`), packed by `CodedRepair` for receivers lacking at most `need`
+    /// each (the long ones in `parityOnly` as a few parities). Returns the envelopes left out, unpaid.
     mutating func sendBurst(
         ids: [EnvelopeID], need: Int, parityOnly: Set<EnvelopeID>, requesters: Set<String>, rng: inout SplitMix64,
         now: Millis, store: some EnvelopeLookup, into actions: inout [Action]
-    ) {
+    ) -> [EnvelopeID] {
         let envelopes = store.envelopes(ids).sorted { $0.id < $1.id }
         if envelopes.count < ids.count {
             counters.add("repair_envelopes_unavailable", Int64(ids.count - envelopes.count))
         }
-        let packets = CodedRepair.packets(
-            for: envelopes.map { (id: $0.id, bytes: $0.bytes) }, need: need, parityOnly: parityOnly, rng: &rng)
         let payers = requesters.sorted()
+        // What they can pay, less the sealing: an envelope costs at most its bytes and a datagram's overhead per
+        // piece (coded combinations of a generation cost less than its members whole).
+        var budget = payers.reduce(0.0) { $0 + repair.answers.available(to: $1, now: now) }
+        var paid: [StoredEnvelope] = []
+        var unpaid: [EnvelopeID] = []
+        for e in envelopes {
+            let cost = Double(e.bytes.count + 80 * (1 + e.bytes.count / Packet.maxChunkBytes))
+            if cost <= budget {
+                budget -= cost
+                paid.append(e)
+            } else {
+                unpaid.append(e.id)
+            }
+        }
+        let packets = CodedRepair.packets(
+            for: paid.map { (id: $0.id, bytes: $0.bytes) }, need: need, parityOnly: parityOnly, rng: &rng)
         for (i, p) in packets.enumerated() {
             let sealed = meshKey.seal(p, session: session)
             guard payAnswer(sealed.count, by: payers, now: now) else {
@@ -25,6 +42,8 @@ extension MeshNode {
             if case .coded = p { counters.add("coded_sent") } else { counters.add("whole_repairs_sent") }
             actions.append(.multicast(sealed, except: nil))
         }
+        if !unpaid.isEmpty { counters.add("answers_put_off", Int64(unpaid.count)) }
+        return unpaid
     }
 
     /// A coded packet: its members we hold are read from the store and subtracted, the rest go to the decoder

@@ -82,13 +82,24 @@ extension MeshNode {
                 repair.burstDeferredTo = (best.offer.source, Set(ids.map(\.prefix)), now)
             } else if !ids.isEmpty {
                 counters.add("repair_bursts")
-                counters.add("envelopes_repaired", Int64(ids.count))
-                repair.lastBurst = (Set(ids.map(\.prefix)), now)
                 let parityOnly = ids.filter { repair.recentLong[$0].map { now - $0 < recentLongMillis } ?? false }
                 var burstRNG = SplitMix64(seed: rng.next())
-                sendBurst(
+                let unpaid = sendBurst(
                     ids: ids, need: burst.need, parityOnly: Set(parityOnly), requesters: burst.requesters,
                     rng: &burstRNG, now: now, store: store, into: &actions)
+                let sent = ids.filter { !unpaid.contains($0) }
+                counters.add("envelopes_repaired", Int64(sent.count))
+                repair.lastBurst = (Set(sent.map(\.prefix)), now)
+                if !unpaid.isEmpty, burst.retries < Self.maxBurstRetries, repair.burst == nil {
+                    // What its requesters could not pay yet waits for their next requests (a lagging node
+                    // keeps beaconing), a few times.
+                    var rest = Burst(due: now + settings.repairIntervalMillis / 4)
+                    rest.ids = Set(unpaid)
+                    rest.need = burst.need
+                    rest.requesters = burst.requesters
+                    rest.retries = burst.retries + 1
+                    repair.burst = rest
+                }
             }
         }
         // Re-arm for what is still queued.

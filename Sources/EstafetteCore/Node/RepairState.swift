@@ -106,4 +106,6 @@ struct Burst: Sendable {
     var need = 0
     /// The sources of the wants it answers: they pay for it.
     var requesters: Set<String> = []
+    /// How many times it was put off because its requesters could not pay for all of it yet.
+    var retries = 0
 }
