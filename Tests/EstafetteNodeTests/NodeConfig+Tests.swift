@@ -132,6 +132,7 @@ struct NodeConfigTests {
         #expect(c.lanInterfaces == defaults.lanInterfaces)
         #expect(c.beaconIntervalMillis == defaults.beaconIntervalMillis)
         #expect(c.repairIntervalMillis == defaults.repairIntervalMillis)
+        #expect(c.maxPeers == defaults.maxPeers)
         #expect(c.messageLifetimeSeconds == defaults.messageLifetimeSeconds)
         #expect(c.logLevel == defaults.logLevel)
     }
@@ -142,10 +143,10 @@ struct NodeConfigTests {
         let typo = text.replacingOccurrences(of: "#lifetime_hours = 168", with: "lifetime_hour = 24")
         #expect(
             Self.error(typo)?.description
-                == Self.file + ":80: messages.lifetime_hour: unknown key (known keys: lifetime_hours)")
+                == Self.file + ":86: messages.lifetime_hour: unknown key (known keys: lifetime_hours)")
         let port = text.replacingOccurrences(of: "#port = 4545", with: "port = 70000")
         #expect(Self.error(port)?.description == Self.file + ":50: lan.port: 70000 is out of range 1…65535")
-        for quoted in [":80: messages.lifetime_hour: unknown key", ":50: lan.port: 70000 is out of range"] {
+        for quoted in [":86: messages.lifetime_hour: unknown key", ":50: lan.port: 70000 is out of range"] {
             #expect(text.contains(Self.file + quoted), "the header no longer quotes \(quoted)")
         }
     }
