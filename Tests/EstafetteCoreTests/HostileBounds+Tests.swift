@@ -121,7 +121,8 @@ struct HostileBoundsTests {
         var (mesh, ids) = try H.awayMesh(missed: 2)
         let xs = mesh.addresses[H.x]
         let prefixes = ids.map(\.prefix).sorted()
-        let junk = H.seal(.coded(members: prefixes, coefficients: [3, 5], payload: [UInt8](repeating: 9, count: 400)), session: 5)
+        let junk = H.seal(
+            .coded(members: prefixes, coefficients: [3, 5], payload: [UInt8](repeating: 9, count: 400)), session: 5)
         // Only checked when it would take something out of a pending burst: queue one at A.
         let want = H.seal(.want(target: mesh.nodes[H.a].session, need: 2, prefixes: prefixes), session: 6)
         _ = mesh.nodes[H.a].receive(want, from: mesh.addresses[H.b], now: mesh.now, store: mesh.stores[H.a])

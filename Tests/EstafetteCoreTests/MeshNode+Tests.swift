@@ -198,8 +198,8 @@ struct MeshNodeTests {
             try mesh.submit(Self.carried(n), at: Self.a)
         }
         mesh.absent = []
-        // Answers are paid by requests (at most 16 KB saved up), so a large catch-up may take a few rounds.
-        for _ in 0..<4 where mesh.nodes[Self.b].envelopeCount < count {
+        // Answers are paid by requests (at most 4 KB saved up), so a large catch-up may take a few rounds.
+        for _ in 0..<10 where mesh.nodes[Self.b].envelopeCount < count {
             mesh.now += 4_000
             mesh.fireBeacons()
         }

@@ -104,7 +104,9 @@ extension MeshNode {
         // The shared decoder combines rows from every source we believe (a burst and the next one's, from
         // another node, solve together); junk there costs only the shared decoder. Each source's own decoder
         // solves its rows whatever others sent.
-        if believes(source, now: now), case .added(let solved) = repair.sharedDecoder.add(unknowns, payload: payload, now: now) {
+        if believes(source, now: now),
+            case .added(let solved) = repair.sharedDecoder.add(unknowns, payload: payload, now: now)
+        {
             deliver(solved, decodedFrom: nil, from: address, now: now, into: &actions)
         }
         var decoder = repair.decoders[source] ?? CodedDecoder()

@@ -33,7 +33,8 @@ extension NodeConfig {
     /// The protocol settings this configuration gives the node: the core derives everything else (the peer
     /// timeout, …) from the two intervals, as it does for the simulator.
     public var meshSettings: MeshNode.Settings {
-        var s = MeshNode.Settings(beaconIntervalMillis: beaconIntervalMillis, repairIntervalMillis: repairIntervalMillis)
+        var s = MeshNode.Settings(
+            beaconIntervalMillis: beaconIntervalMillis, repairIntervalMillis: repairIntervalMillis)
         s.maxPeers = maxPeers
         return s
     }
@@ -74,7 +75,9 @@ extension NodeConfig {
     static let knownKeys: [String: Set<String>] = [
         "": ["data_dir", "log_level"],
         "api": ["socket"],
-        "lan": ["group", "port", "interfaces", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms", "max_peers"],
+        "lan": [
+            "group", "port", "interfaces", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms", "max_peers",
+        ],
         "messages": ["lifetime_hours"],
     ]
 
