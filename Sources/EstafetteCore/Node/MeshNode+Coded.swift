@@ -5,27 +5,26 @@ extension MeshNode {
     /// Most times a burst whose requesters cannot pay for all of it is put off for the rest.
     static let maxBurstRetries = 8
 
-    /// Multicasts a repair burst: of the envelopes `ids` (sorted), read from the store, as many as the sources that
-    /// asked (`requesters`) can pay for (`answers`), packed by `CodedRepair` for receivers lacking at most `need`
-    /// each (the long ones in `parityOnly` as a few parities). Returns the envelopes left out, unpaid.
+    /// Multicasts a repair burst: of the envelopes `ids` (sorted), read from the store, those that a source that
+    /// asked for them (`askedBy`) can pay for (`answers`, charged a bound on their datagrams: bytes, each
+    /// datagram's overhead, and a parity for a long one), packed by `CodedRepair` for receivers lacking at most
+    /// `need` each (the long ones in `parityOnly` as a few parities). Returns the envelopes left out, unpaid.
     mutating func sendBurst(
-        ids: [EnvelopeID], need: Int, parityOnly: Set<EnvelopeID>, requesters: Set<String>, rng: inout SplitMix64,
-        now: Millis, store: some EnvelopeLookup, into actions: inout [Action]
+        ids: [EnvelopeID], need: Int, parityOnly: Set<EnvelopeID>, askedBy: [EnvelopeID: [String]],
+        rng: inout SplitMix64, now: Millis, store: some EnvelopeLookup, into actions: inout [Action]
     ) -> [EnvelopeID] {
         let envelopes = store.envelopes(ids).sorted { $0.id < $1.id }
         if envelopes.count < ids.count {
             counters.add("repair_envelopes_unavailable", Int64(ids.count - envelopes.count))
         }
-        let payers = requesters.sorted()
-        // What they can pay, less the sealing: an envelope costs at most its bytes and a datagram's overhead per
-        // piece (coded combinations of a generation cost less than its members whole).
-        var budget = payers.reduce(0.0) { $0 + repair.answers.available(to: $1, now: now) }
         var paid: [StoredEnvelope] = []
         var unpaid: [EnvelopeID] = []
         for e in envelopes {
-            let cost = Double(e.bytes.count + 80 * (1 + e.bytes.count / Packet.maxChunkBytes))
-            if cost <= budget {
-                budget -= cost
+            let pieces = 1 + e.bytes.count / Packet.maxChunkBytes
+            let cost = e.bytes.count + 80 * pieces + (pieces > 1 ? Packet.maxDatagramBytes : 0)
+            if let payer = (askedBy[e.id] ?? []).first(where: {
+                repair.answers.available(to: $0, now: now) >= Double(cost)
+            }), repair.answers.spend(Double(cost), from: payer, now: now) {
                 paid.append(e)
             } else {
                 unpaid.append(e.id)
@@ -33,14 +32,9 @@ extension MeshNode {
         }
         let packets = CodedRepair.packets(
             for: paid.map { (id: $0.id, bytes: $0.bytes) }, need: need, parityOnly: parityOnly, rng: &rng)
-        for (i, p) in packets.enumerated() {
-            let sealed = meshKey.seal(p, session: session)
-            guard payAnswer(sealed.count, by: payers, now: now) else {
-                counters.add("drop.answer_unpaid", Int64(packets.count - i))
-                break
-            }
+        for p in packets {
             if case .coded = p { counters.add("coded_sent") } else { counters.add("whole_repairs_sent") }
-            actions.append(.multicast(sealed, except: nil))
+            actions.append(.multicast(meshKey.seal(p, session: session), except: nil))
         }
         if !unpaid.isEmpty { counters.add("answers_put_off", Int64(unpaid.count)) }
         return unpaid

@@ -85,7 +85,7 @@ extension MeshNode {
                 let parityOnly = ids.filter { repair.recentLong[$0].map { now - $0 < recentLongMillis } ?? false }
                 var burstRNG = SplitMix64(seed: rng.next())
                 let unpaid = sendBurst(
-                    ids: ids, need: burst.need, parityOnly: Set(parityOnly), requesters: burst.requesters,
+                    ids: ids, need: burst.need, parityOnly: Set(parityOnly), askedBy: burst.askedBy,
                     rng: &burstRNG, now: now, store: store, into: &actions)
                 let sent = ids.filter { !unpaid.contains($0) }
                 counters.add("envelopes_repaired", Int64(sent.count))
@@ -96,7 +96,7 @@ extension MeshNode {
                     var rest = Burst(due: now + settings.repairIntervalMillis / 4)
                     rest.ids = Set(unpaid)
                     rest.need = burst.need
-                    rest.requesters = burst.requesters
+                    rest.askedBy = burst.askedBy.filter { unpaid.contains($0.key) }
                     rest.retries = burst.retries + 1
                     repair.burst = rest
                 }
@@ -316,7 +316,12 @@ extension MeshNode {
             burst.ids.insert(id)
         }
         guard !burst.ids.isEmpty else { return }
-        if burst.requesters.count < ClaimLedger.maxDeferrers { burst.requesters.insert(source) }
+        for p in prefixes {
+            guard let id = byPrefix[p], burst.ids.contains(id) else { continue }
+            var by = burst.askedBy[id] ?? []
+            if by.count < 4, !by.contains(source) { by.append(source) }
+            burst.askedBy[id] = by
+        }
         // A need below the count listed is fine (others listed the rest); no need at all means "all listed". A
         // need above what we could send is clamped to it.
         burst.need = max(burst.need, min(need == 0 ? prefixes.count : Int(need), settings.maxPendingWants))

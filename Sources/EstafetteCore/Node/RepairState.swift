@@ -105,8 +105,9 @@ struct Burst: Sendable {
     var due: Millis
     var ids: Set<EnvelopeID> = []
     var need = 0
-    /// The sources of the wants it answers: they pay for it.
-    var requesters: Set<String> = []
+    /// The sources of the wants it answers, by envelope (a few each): each envelope is paid by a source that asked
+    /// for it, so that nobody spends another's budget.
+    var askedBy: [EnvelopeID: [String]] = [:]
     /// How many times it was put off because its requesters could not pay for all of it yet.
     var retries = 0
 }
