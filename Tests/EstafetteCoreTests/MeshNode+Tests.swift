@@ -198,7 +198,7 @@ struct MeshNodeTests {
             try mesh.submit(Self.carried(n), at: Self.a)
         }
         mesh.absent = []
-        // Answers are paid by requests (at most 4 KB saved up), so a large catch-up may take a few rounds.
+        // Answers are paid by requests (at most 40 KB saved up), so a large catch-up may take a few rounds.
         for _ in 0..<10 where mesh.nodes[Self.b].envelopeCount < count {
             mesh.now += 4_000
             mesh.fireBeacons()

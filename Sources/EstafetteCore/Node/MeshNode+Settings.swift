@@ -31,7 +31,7 @@ extension MeshNode {
         /// least recently heard one (a restarted daemon), so one host spraying sessions never crowds out others.
         public var maxPeersPerSource = 16
         /// Bytes a node may send in answer to a source (inventories, repair bursts) per byte of its requests:
-        /// under the 10× amplification bound, with room for the 4 KB the budget may carry over.
+        /// under the 10× amplification bound, with room for what the budget carries over.
         public var answerBytesPerByte = 6.0
 
         public init(

@@ -35,9 +35,9 @@ struct RepairState: Sendable {
     var junk = ClaimLedger()
     /// Bytes we may send in answer to each source: earned by the bytes of the requests it sends (beacons,
     /// inventories, wants; `answerBytesPerByte` each), spent by the inventories and bursts it asked for. No
-    /// amplification beyond that factor; what it can save up for later is capped at 4 KB, so that credit saved
-    /// long ago buys little in any 10-second window.
-    var answers = SourceBudgets(rate: .init(burst: 4_096, perSecond: 0), maxSources: 256, startFull: false)
+    /// amplification beyond that factor; what it can save up for later is capped at 40 KB, the cost of the longest
+    /// envelope whole (its fragments and parity), which must stay repairable.
+    var answers = SourceBudgets(rate: .init(burst: 40_960, perSecond: 0), maxSources: 256, startFull: false)
     /// Decoding work a source may cost us (members of its coded packets: each may be a store look-up).
     var codedWork = SourceBudgets(rate: .init(burst: 4_096, perSecond: 2_048), maxSources: 256)
     /// Where the next inventory round starts (pages beyond one round are sent in later rounds).
