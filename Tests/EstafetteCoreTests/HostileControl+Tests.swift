@@ -13,7 +13,9 @@ struct HostileControlTests {
 
     /// An envelope of about `size` bytes (a direct message is about 350).
     static func filler(_ n: Int, size: Int = 300) -> Envelope {
-        Envelope(kind: .channel, expiresAt: Fixture.expiry, body: Array("filler \(n) ".utf8) + [UInt8](repeating: 0x2E, count: size))
+        Envelope(
+            kind: .channel, expiresAt: Fixture.expiry,
+            body: Array("filler \(n) ".utf8) + [UInt8](repeating: 0x2E, count: size))
     }
 
     static func seal(_ packet: Packet, session: UInt64) -> [UInt8] {
@@ -85,7 +87,8 @@ struct HostileControlTests {
                 .inventory(lo: 0, hi: .max / 2, count: .max, digest: EnvelopeID(bytes: digest), prefixes: []),
                 session: session)
         case .want:
-            return seal(.want(target: mesh.nodes[a].session, need: 1, prefixes: Array(heard.prefix(8))), session: session)
+            return seal(
+                .want(target: mesh.nodes[a].session, need: 1, prefixes: Array(heard.prefix(8))), session: session)
         case .coded:
             let members = Array(heard.prefix(1 + Int(rng.next() % UInt64(heard.count))))
             let coefficients = members.map { _ in UInt8(1 + rng.next() % 255) }
@@ -129,7 +132,8 @@ struct HostileControlTests {
         }
         #expect(
             took != nil && took! <= 40_000,
-            "took \(String(describing: took)) ms; a: \(mesh.nodes[Self.a].counters.values); b: \(mesh.nodes[Self.b].counters.values)")
+            "took \(String(describing: took)) ms; a: \(mesh.nodes[Self.a].counters.values); b: \(mesh.nodes[Self.b].counters.values)"
+        )
         // The forger is found out: its claims are no longer believed.
         for i in [Self.a, Self.b] {
             #expect(mesh.nodes[i].counters["claims_failed"] + mesh.nodes[i].counters["junk_sources"] > 0)

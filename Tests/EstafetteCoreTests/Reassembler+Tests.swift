@@ -96,7 +96,8 @@ struct ReassemblerTests {
                         == .pending)
             }
             let outcome = r.addParity(
-                source: "0/h1", stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity, now: 0)
+                source: "0/h1", stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity,
+                now: 0)
             #expect(outcome == .complete(Self.big), "fragment \(lost) lost")
             #expect(r.partialCount == 0 && r.bytesHeld == 0)
         }
@@ -104,7 +105,8 @@ struct ReassemblerTests {
         var first = Reassembler()
         #expect(
             first.addParity(
-                source: "0/h1", stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity, now: 0)
+                source: "0/h1", stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity,
+                now: 0)
                 == .pending)
         var last: Reassembler.Outcome = .pending
         for p in pieces.dropFirst() {
@@ -118,7 +120,8 @@ struct ReassemblerTests {
         }
         #expect(
             two.addParity(
-                source: "0/h1", stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity, now: 0)
+                source: "0/h1", stream: Self.bigID.prefix, total: UInt32(Self.big.count), index: 0, parity: parity,
+                now: 0)
                 == .pending)
     }
 
@@ -154,7 +157,8 @@ struct ReassemblerTests {
         var outcomes: [Reassembler.Outcome] = []
         for (i, p) in feed.enumerated() {
             outcomes.append(
-                r.add(source: "0/h9", stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: Int64(i)))
+                r.add(source: "0/h9", stream: p.stream, offset: p.offset, total: p.total, chunk: p.chunk, now: Int64(i))
+            )
         }
         #expect(outcomes.dropLast().allSatisfy { $0 == .pending })
         #expect(outcomes.last == .complete(Self.big))
@@ -256,7 +260,9 @@ struct ReassemblerTests {
         // Declaring 30 KB costs the one byte sent.
         #expect(r.add(source: "0/h1", stream: 1, offset: 0, total: 30_000, chunk: [0], now: 0) == .pending)
         #expect(r.bytesHeld == 1)
-        #expect(r.add(source: "0/h2", stream: 2, offset: 0, total: 30_000, chunk: [UInt8](repeating: 1, count: 999), now: 0) == .pending)
+        #expect(
+            r.add(source: "0/h2", stream: 2, offset: 0, total: 30_000, chunk: [UInt8](repeating: 1, count: 999), now: 0)
+                == .pending)
         #expect(r.bytesHeld == 1_000)
         // A total no envelope can have is refused.
         #expect(
@@ -264,18 +270,23 @@ struct ReassemblerTests {
                 == .dropped("fragment_total"))
     }
 
-    @Test("one source holds at most maxBytesPerSource; when all sources fill the total, a light source evicts the heaviest's oldest partial")
+    @Test(
+        "one source holds at most maxBytesPerSource; when all sources fill the total, a light source evicts the heaviest's oldest partial"
+    )
     func memoryPerSource() {
-        var r = Reassembler(settings: Self.settings {
-            $0.maxTotalBytes = 3_000
-            $0.maxBytesPerSource = 2_000
-        })
+        var r = Reassembler(
+            settings: Self.settings {
+                $0.maxTotalBytes = 3_000
+                $0.maxBytesPerSource = 2_000
+            })
         let k = [UInt8](repeating: 7, count: 500)
         // The flooder: 4 partials of 500 bytes, then refused at its own bound.
         for s: UInt64 in 1...4 {
             #expect(r.add(source: "0/flood", stream: s, offset: 0, total: 20_000, chunk: k, now: Int64(s)) == .pending)
         }
-        #expect(r.add(source: "0/flood", stream: 5, offset: 0, total: 20_000, chunk: k, now: 5) == .dropped("reassembly_source_memory"))
+        #expect(
+            r.add(source: "0/flood", stream: 5, offset: 0, total: 20_000, chunk: k, now: 5)
+                == .dropped("reassembly_source_memory"))
         // A second flooding address fills the total.
         #expect(r.add(source: "0/flood2", stream: 6, offset: 0, total: 20_000, chunk: k, now: 6) == .pending)
         #expect(r.add(source: "0/flood2", stream: 7, offset: 0, total: 20_000, chunk: k, now: 7) == .pending)
@@ -299,9 +310,13 @@ struct ReassemblerTests {
         #expect(r.add(source: "0/a", stream: 1, offset: 0, total: 6, chunk: [1, 1, 1], now: 0) == .pending)
         #expect(r.add(source: "0/a", stream: 2, offset: 0, total: 6, chunk: [2, 2, 2], now: 0) == .pending)
         // Overlapping junk into stream 1 completes it wrongly: it is dropped, stream 2 is untouched.
-        #expect(r.add(source: "0/x", stream: 1, offset: 2, total: 6, chunk: [9, 9, 9, 9], now: 0) == .dropped("fragment_overlap"))
+        #expect(
+            r.add(source: "0/x", stream: 1, offset: 2, total: 6, chunk: [9, 9, 9, 9], now: 0)
+                == .dropped("fragment_overlap"))
         #expect(!r.isPending(1) && r.isPending(2))
-        #expect(r.add(source: "0/a", stream: 2, offset: 3, total: 6, chunk: [2, 2, 2], now: 0) == .complete([2, 2, 2, 2, 2, 2]))
+        #expect(
+            r.add(source: "0/a", stream: 2, offset: 3, total: 6, chunk: [2, 2, 2], now: 0)
+                == .complete([2, 2, 2, 2, 2, 2]))
         #expect(r.bytesHeld == 0)
     }
 
@@ -365,7 +380,8 @@ struct ReassemblerTests {
         var r = Reassembler()
         #expect(r.add(source: "0/h1", stream: 1, offset: 0, total: 10, chunk: [0], now: 0) == .pending)
         #expect(
-            r.add(source: "0/h1", stream: 1, offset: 1, total: 11, chunk: [0], now: 0) == .dropped("fragment_inconsistent"))
+            r.add(source: "0/h1", stream: 1, offset: 1, total: 11, chunk: [0], now: 0)
+                == .dropped("fragment_inconsistent"))
         #expect(r.bytesHeld == 1)
     }
 }

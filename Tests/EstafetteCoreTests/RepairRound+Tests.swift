@@ -144,7 +144,8 @@ struct RepairRoundTests {
         let fragments = mesh.nodes[Self.a].datagrams(forEncoded: longBytes, id: longID)
         #expect(fragments.count > 2)
         // (B checks the piece against the envelope in its store: a forged one would not take it out.)
-        _ = mesh.nodes[Self.b].receive(fragments[1], from: mesh.addresses[Self.a], now: at + 20, store: mesh.stores[Self.b])
+        _ = mesh.nodes[Self.b].receive(
+            fragments[1], from: mesh.addresses[Self.a], now: at + 20, store: mesh.stores[Self.b])
         #expect(mesh.nodes[Self.b].counters["repairs_suppressed"] == 1)
         #expect(
             try Self.burst(mesh.nodes[Self.b].timerFired(.repair, now: due, store: mesh.stores[Self.b])) == [

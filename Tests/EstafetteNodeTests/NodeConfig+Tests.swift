@@ -148,6 +148,7 @@ struct NodeConfigTests {
         #expect(c.lanInterfaces == defaults.lanInterfaces)
         #expect(c.beaconIntervalMillis == defaults.beaconIntervalMillis)
         #expect(c.repairIntervalMillis == defaults.repairIntervalMillis)
+        #expect(c.maxPeers == defaults.maxPeers)
         #expect(c.messageLifetimeSeconds == defaults.messageLifetimeSeconds)
         #expect(c.logLevel == defaults.logLevel)
         #expect(c.storeMaxBytes == defaults.storeMaxBytes && c.storeMaxBytes == 256 << 20)

@@ -23,9 +23,10 @@ extension MeshNode {
             counters.add("claims_failed")
         }
         if let since = repair.owedSince, now - since >= settings.maxDeferralMillis {
-            let failed = repair.claims.deferralFailed(now: now)
-            if failed > 0 { counters.add("claims_failed", Int64(failed)) }
             repair.owedSince = now
+            let failed = repair.claims.deferralFailed(now: now)
+            guard failed > 0 else { return }  // nobody deferred it: our own spacing did
+            counters.add("claims_failed", Int64(failed))
             repair.claimedMore = nil
             repair.moreHeldElsewhereAt = .min
             // Only our own rounds space ours now.
@@ -46,7 +47,8 @@ extension MeshNode {
         counters.add("junk_sources")
     }
 
-    /// Every datagram that opens earns its source the right to `answerBytesPerByte` times its size in answers.
+    /// A request (beacon, inventory, want) earns its source the right to `answerBytesPerByte` times its size in
+    /// answers.
     mutating func earnAnswers(_ bytes: Int, from source: String, now: Millis) {
         repair.answers.deposit(Double(bytes) * settings.answerBytesPerByte, to: source, now: now)
     }

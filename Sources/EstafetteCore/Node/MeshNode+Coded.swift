@@ -2,29 +2,42 @@ import NIOCore
 
 /// Coded repair: sending a burst, and solving the coded packets received. See `CodedRepair` and `CodedDecoder`.
 extension MeshNode {
-    /// Multicasts a repair burst: the envelopes `ids` (sorted), read from the store, as `CodedRepair` packs them
-    /// for receivers lacking at most `need` each; the long ones in `parityOnly` as a few parities. Packets go out
-    /// while the sources that asked (`requesters`) can pay for them (`answers`); the rest wait for a later round.
+    /// Most times a burst whose requesters cannot pay for all of it is put off for the rest.
+    static let maxBurstRetries = 8
+
+    /// Multicasts a repair burst: of the envelopes `ids` (sorted), read from the store, those that a source that
+    /// asked for them (`askedBy`) can pay for (`answers`, charged a bound on their datagrams: bytes, each
+    /// datagram's overhead, and a parity for a long one), packed by `CodedRepair` for receivers lacking at most
+    /// `need` each (the long ones in `parityOnly` as a few parities). Returns the envelopes left out, unpaid.
     mutating func sendBurst(
-        ids: [EnvelopeID], need: Int, parityOnly: Set<EnvelopeID>, requesters: Set<String>, rng: inout SplitMix64,
-        now: Millis, store: some EnvelopeLookup, into actions: inout [Action]
-    ) {
+        ids: [EnvelopeID], need: Int, parityOnly: Set<EnvelopeID>, askedBy: [EnvelopeID: [String]],
+        rng: inout SplitMix64, now: Millis, store: some EnvelopeLookup, into actions: inout [Action]
+    ) -> [EnvelopeID] {
         let envelopes = store.envelopes(ids).sorted { $0.id < $1.id }
         if envelopes.count < ids.count {
             counters.add("repair_envelopes_unavailable", Int64(ids.count - envelopes.count))
         }
-        let packets = CodedRepair.packets(
-            for: envelopes.map { (id: $0.id, bytes: $0.bytes) }, need: need, parityOnly: parityOnly, rng: &rng)
-        let payers = requesters.sorted()
-        for (i, p) in packets.enumerated() {
-            let sealed = meshKey.seal(p, session: session)
-            guard payAnswer(sealed.count, by: payers, now: now) else {
-                counters.add("drop.answer_unpaid", Int64(packets.count - i))
-                break
+        var paid: [StoredEnvelope] = []
+        var unpaid: [EnvelopeID] = []
+        for e in envelopes {
+            let pieces = 1 + e.bytes.count / Packet.maxChunkBytes
+            let cost = e.bytes.count + 80 * pieces + (pieces > 1 ? Packet.maxDatagramBytes : 0)
+            if let payer = (askedBy[e.id] ?? []).first(where: {
+                repair.answers.available(to: $0, now: now) >= Double(cost)
+            }), repair.answers.spend(Double(cost), from: payer, now: now) {
+                paid.append(e)
+            } else {
+                unpaid.append(e.id)
             }
-            if case .coded = p { counters.add("coded_sent") } else { counters.add("whole_repairs_sent") }
-            actions.append(.multicast(sealed, except: nil))
         }
+        let packets = CodedRepair.packets(
+            for: paid.map { (id: $0.id, bytes: $0.bytes) }, need: need, parityOnly: parityOnly, rng: &rng)
+        for p in packets {
+            if case .coded = p { counters.add("coded_sent") } else { counters.add("whole_repairs_sent") }
+            actions.append(.multicast(meshKey.seal(p, session: session), except: nil))
+        }
+        if !unpaid.isEmpty { counters.add("answers_put_off", Int64(unpaid.count)) }
+        return unpaid
     }
 
     /// A coded packet: its members we hold are read from the store and subtracted, the rest go to the decoder
@@ -81,6 +94,14 @@ extension MeshNode {
             counters.add("coded_redundant")
             noteRepairHeard(members)
             return
+        }
+        // The shared decoder combines rows from every source we believe (a burst and the next one's, from
+        // another node, solve together); junk there costs only the shared decoder. Each source's own decoder
+        // solves its rows whatever others sent.
+        if believes(source, now: now),
+            case .added(let solved) = repair.sharedDecoder.add(unknowns, payload: payload, now: now)
+        {
+            deliver(solved, decodedFrom: nil, from: address, now: now, into: &actions)
         }
         var decoder = repair.decoders[source] ?? CodedDecoder()
         if repair.decoders[source] == nil, repair.decoders.count >= Self.maxDecoderSources {
@@ -149,6 +170,12 @@ extension MeshNode {
     mutating func learnForDecoding(
         _ stored: StoredEnvelope, from address: PeerAddress?, now: Millis, into actions: inout [Action]
     ) {
+        if !repair.sharedDecoder.isEmpty {
+            let solved = repair.sharedDecoder.learn(stored.id.prefix, bytes: stored.bytes, now: now)
+            deliver(
+                solved, decodedFrom: nil, from: address ?? PeerAddress(host: "local", port: 0, interface: -1),
+                now: now, into: &actions)
+        }
         for source in repair.decoders.keys.sorted() {
             guard var decoder = repair.decoders[source] else { continue }
             let solved = decoder.learn(stored.id.prefix, bytes: stored.bytes, now: now)
@@ -160,19 +187,26 @@ extension MeshNode {
     }
 
     /// Solved unknowns: each must be a whole envelope, zero-padded, whose ID has the prefix it was solved for.
-    /// Anything else means a coded packet from `source` was wrong: everything solved from its rows is suspect,
-    /// so its decoder starts over and its claims are no longer believed.
+    /// Anything else means a coded packet was wrong: everything solved from those rows is suspect, so the decoder
+    /// starts over; a source's own decoder (`source`) names the culprit, whose claims and coded packets are then
+    /// refused for a while. (An envelope already solved by the other decoder arrives as a duplicate.)
     mutating func deliver(
-        _ solved: [CodedDecoder.Solved], decodedFrom source: String, from address: PeerAddress, now: Millis,
+        _ solved: [CodedDecoder.Solved], decodedFrom source: String?, from address: PeerAddress, now: Millis,
         into actions: inout [Action]
     ) {
         for s in solved {
             guard let bytes = Self.unpadded(s.bytes), EnvelopeID(ofEncoded: bytes).prefix == s.prefix else {
-                counters.add("drop.coded_mismatch")
-                repair.decoders[source] = nil
-                provenJunk(from: source, now: now)
+                if let source {
+                    counters.add("drop.coded_mismatch")
+                    repair.decoders[source] = nil
+                    provenJunk(from: source, now: now)
+                } else {
+                    counters.add("drop.coded_mismatch_shared")
+                    repair.sharedDecoder.reset()
+                }
                 return
             }
+            guard !holds(EnvelopeID(ofEncoded: bytes)) else { continue }
             counters.add("envelopes_decoded")
             onEnvelopeBytes(bytes, from: address, now: now, into: &actions)
         }

@@ -82,13 +82,24 @@ extension MeshNode {
                 repair.burstDeferredTo = (best.offer.source, Set(ids.map(\.prefix)), now)
             } else if !ids.isEmpty {
                 counters.add("repair_bursts")
-                counters.add("envelopes_repaired", Int64(ids.count))
-                repair.lastBurst = (Set(ids.map(\.prefix)), now)
                 let parityOnly = ids.filter { repair.recentLong[$0].map { now - $0 < recentLongMillis } ?? false }
                 var burstRNG = SplitMix64(seed: rng.next())
-                sendBurst(
-                    ids: ids, need: burst.need, parityOnly: Set(parityOnly), requesters: burst.requesters,
+                let unpaid = sendBurst(
+                    ids: ids, need: burst.need, parityOnly: Set(parityOnly), askedBy: burst.askedBy,
                     rng: &burstRNG, now: now, store: store, into: &actions)
+                let sent = ids.filter { !unpaid.contains($0) }
+                counters.add("envelopes_repaired", Int64(sent.count))
+                repair.lastBurst = (Set(sent.map(\.prefix)), now)
+                if !unpaid.isEmpty, burst.retries < Self.maxBurstRetries, repair.burst == nil {
+                    // What its requesters could not pay yet waits for their next requests (a lagging node
+                    // keeps beaconing), a few times.
+                    var rest = Burst(due: now + settings.repairIntervalMillis / 4)
+                    rest.ids = Set(unpaid)
+                    rest.need = burst.need
+                    rest.askedBy = burst.askedBy.filter { unpaid.contains($0.key) }
+                    rest.retries = burst.retries + 1
+                    repair.burst = rest
+                }
             }
         }
         // Re-arm for what is still queued.
@@ -102,8 +113,10 @@ extension MeshNode {
     /// we heard (from sources we trust) already list everything we lack and a need at least ours.
     mutating func sendWants(now: Millis, into actions: inout [Action]) {
         var byTarget: [UInt64: [UInt64]] = [:]
+        var targetSources: Set<String> = []
         for (p, offer) in repair.wanted where byPrefix[p] == nil {
             byTarget[offer.session, default: []].append(p)
+            targetSources.insert(offer.source)
             repair.asked[p] = now
         }
         let heard = repair.heardWants
@@ -120,9 +133,11 @@ extension MeshNode {
             }
         }
         // Coded packets already received over what we lack count towards solving it: each row is one. Only the
-        // rows of the nodes we ask: a row from anyone else may be junk.
-        let targetSources = Set(byTarget.keys.compactMap { peers[$0]?.address.source })
-        let rows = targetSources.reduce(0) { $0 + (repair.decoders[$1]?.rows(within: missing) ?? 0) }
+        // rows of the nodes we ask: the rows they send next land in the same decoder, and a row from anyone else
+        // may be junk (it would count our need down to nothing).
+        let rows = max(
+            repair.sharedDecoder.rows(within: missing),
+            targetSources.reduce(0) { $0 + (repair.decoders[$1]?.rows(within: missing) ?? 0) })
         let total = max(1, missing.count - rows)
         let need = UInt16(clamping: total)
         let heardTrusted = !heard.sources.isEmpty && heard.sources.allSatisfy { believes($0, now: now) }
@@ -301,7 +316,12 @@ extension MeshNode {
             burst.ids.insert(id)
         }
         guard !burst.ids.isEmpty else { return }
-        if burst.requesters.count < ClaimLedger.maxDeferrers { burst.requesters.insert(source) }
+        for p in prefixes {
+            guard let id = byPrefix[p], burst.ids.contains(id) else { continue }
+            var by = burst.askedBy[id] ?? []
+            if by.count < 4, !by.contains(source) { by.append(source) }
+            burst.askedBy[id] = by
+        }
         // A need below the count listed is fine (others listed the rest); no need at all means "all listed". A
         // need above what we could send is clamped to it.
         burst.need = max(burst.need, min(need == 0 ? prefixes.count : Int(need), settings.maxPendingWants))

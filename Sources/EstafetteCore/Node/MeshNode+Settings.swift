@@ -6,7 +6,7 @@ extension MeshNode {
     public struct Settings: Sendable, Equatable {
         public static let defaultBeaconIntervalMillis: Int64 = 1_000
         public static let defaultRepairIntervalMillis: Int64 = 4_000
-        public static let defaultMaxPeers = 512
+        public static let defaultMaxPeers = 2_048
 
         /// Trickle's minimum interval.
         public var beaconIntervalMillis: Int64
@@ -32,9 +32,9 @@ extension MeshNode {
         /// Most peers tracked from one source address: a new session from a source at this bound replaces its
         /// least recently heard one (a restarted daemon), so one host spraying sessions never crowds out others.
         public var maxPeersPerSource = 16
-        /// Bytes a node may send in answer to a source (inventories, repair bursts) per byte that source sent:
-        /// under the 10× amplification bound, with room for what the budget carried over.
-        public var answerBytesPerByte = 8.0
+        /// Bytes a node may send in answer to a source (inventories, repair bursts) per byte of its requests:
+        /// under the 10× amplification bound, with room for what the budget carries over.
+        public var answerBytesPerByte = 6.0
 
         public init(
             beaconIntervalMillis: Int64 = defaultBeaconIntervalMillis,

@@ -25,7 +25,8 @@ extension MeshNode {
     mutating func onIntervalEnd(now: Millis, into actions: inout [Action]) {
         // Housekeeping once per interval.
         peers = peers.filter { now - $0.value.lastSeen < settings.peerTimeoutMillis }
-        peersPerSource = peers.values.reduce(into: [:]) { $0[$1.address.source, default: 0] += 1 }
+        peersBySource = peers.reduce(into: [:]) { $0[$1.value.address.source, default: []].insert($1.key) }
+        peerTableRescanAt = .min
         repair.claims.prune(now: now)
         repair.junk.prune(now: now)
         repair.answers.prune(now: now)
@@ -35,7 +36,7 @@ extension MeshNode {
         repair.asked = repair.asked.filter { now - $0.value < 3 * settings.repairWindowMillis }
         repair.inventoryHeardAt = repair.inventoryHeardAt.filter { now - $0.value < roundMillis }
         repair.recentLong = repair.recentLong.filter { now - $0.value < recentLongMillis }
-        var stale = 0
+        var stale = repair.sharedDecoder.expire(now: now)
         for (source, var decoder) in repair.decoders {
             stale += decoder.expire(now: now)
             repair.decoders[source] = decoder.isEmpty ? nil : decoder

@@ -36,8 +36,10 @@ public struct MeshNode: Sendable {
     var digest = EnvelopeID.zero
     /// Peers by session: at most `settings.maxPeers`, and `settings.maxPeersPerSource` from one source address.
     var peers: [UInt64: PeerState] = [:]
-    /// How many of `peers` each source address holds.
-    var peersPerSource: [String: Int] = [:]
+    /// The sessions of `peers` by source address.
+    var peersBySource: [String: Set<UInt64>] = [:]
+    /// While the peer table is full of live peers, when its oldest may have gone quiet (no scan before).
+    var peerTableRescanAt: Millis = .min
     var reassembler: Reassembler
     /// Senders' and recipients' keys, validated and converted once.
     var keys = KeyCache()
@@ -102,7 +104,8 @@ public struct MeshNode: Sendable {
             envelopes: index.count, peers: peers.count, reassemblyBytes: reassembler.bytesHeld,
             partialEnvelopes: reassembler.partialCount,
             pendingRepairs: repair.wanted.count + (repair.burst?.ids.count ?? 0)
-                + repair.decoders.values.reduce(0) { $0 + $1.rows.count } + (repair.inventoryDue == nil ? 0 : 1))
+                + repair.decoders.values.reduce(0) { $0 + $1.rows.count } + repair.sharedDecoder.rows.count
+                + (repair.inventoryDue == nil ? 0 : 1))
     }
 
     // MARK: - Start-up
@@ -161,7 +164,14 @@ public struct MeshNode: Sendable {
         }
         let source = address.source
         notePeer(session, address: address, now: now)
-        earnAnswers(datagram.count, from: source, now: now)
+        switch packet {
+        case .beacon, .inventory, .want:
+            // A request (a disagreeing beacon or inventory asks for ours, a want for a burst): it earns its
+            // source answers.
+            earnAnswers(datagram.count, from: source, now: now)
+        case .envelope, .fragment, .parity, .coded:
+            break
+        }
         switch packet {
         case .beacon(let wireCount, let wireDigest):
             // Beacons carry a keyed digest and a coarse count (BeaconFields.swift).
@@ -226,42 +236,50 @@ public struct MeshNode: Sendable {
 
     /// Records a peer heard from, within the table's bounds: a new session from a source already at
     /// `maxPeersPerSource` replaces that source's least recently heard one; a new source when the table is full
-    /// takes the place of a peer quiet for half a peer timeout, or is not tracked (counted).
+    /// takes the place of a peer quiet for half a peer timeout, or is not tracked (counted). O(1) per datagram but
+    /// for a scan of a source's few sessions, and one scan of the table per half timeout while it is full.
     mutating func notePeer(_ session: UInt64, address: PeerAddress, now: Millis) {
+        let source = address.source
         if var known = peers[session] {
-            if known.address.source != address.source {
-                peersPerSource[known.address.source, default: 1] -= 1
-                if peersPerSource[known.address.source] == 0 { peersPerSource[known.address.source] = nil }
-                peersPerSource[address.source, default: 0] += 1
+            if known.address.source != source {
+                forgetPeerSession(session, of: known.address.source)
+                peersBySource[source, default: []].insert(session)
             }
             known.address = address
             known.lastSeen = now
             peers[session] = known
             return
         }
-        let source = address.source
-        if peersPerSource[source, default: 0] >= settings.maxPeersPerSource {
-            if let oldest = peers.filter({ $0.value.address.source == source }).min(by: {
-                $0.value.lastSeen < $1.value.lastSeen
-            }) {
-                peers[oldest.key] = nil
-                peersPerSource[source, default: 1] -= 1
+        if let mine = peersBySource[source], mine.count >= settings.maxPeersPerSource {
+            if let oldest = mine.min(by: { (peers[$0]?.lastSeen ?? .min) < (peers[$1]?.lastSeen ?? .min) }) {
+                peers[oldest] = nil
+                forgetPeerSession(oldest, of: source)
             }
             counters.add("peers_replaced")
         } else if peers.count >= settings.maxPeers {
             // Every live peer beacons at least once per maximum Trickle interval (a third of the timeout).
-            guard let stale = peers.min(by: { $0.value.lastSeen < $1.value.lastSeen }),
-                now - stale.value.lastSeen >= settings.peerTimeoutMillis / 2
+            let quiet = settings.peerTimeoutMillis / 2
+            guard now >= peerTableRescanAt,
+                let stale = peers.min(by: { $0.value.lastSeen < $1.value.lastSeen })
             else {
                 counters.add("drop.peer_table_full")
                 return
             }
+            guard now - stale.value.lastSeen >= quiet else {
+                peerTableRescanAt = stale.value.lastSeen + quiet
+                counters.add("drop.peer_table_full")
+                return
+            }
             peers[stale.key] = nil
-            peersPerSource[stale.value.address.source, default: 1] -= 1
-            if peersPerSource[stale.value.address.source] == 0 { peersPerSource[stale.value.address.source] = nil }
+            forgetPeerSession(stale.key, of: stale.value.address.source)
         }
         peers[session] = PeerState(address: address, lastSeen: now)
-        peersPerSource[source, default: 0] += 1
+        peersBySource[source, default: []].insert(session)
+    }
+
+    private mutating func forgetPeerSession(_ session: UInt64, of source: String) {
+        peersBySource[source]?.remove(session)
+        if peersBySource[source]?.isEmpty == true { peersBySource[source] = nil }
     }
 
     /// The shell could not store an envelope the node accepted: forget it so it can arrive again.

@@ -33,9 +33,11 @@ struct RepairState: Sendable {
     var claims = ClaimLedger()
     /// Sources caught sending junk: neither their claims nor their coded packets are taken for a while.
     var junk = ClaimLedger()
-    /// Bytes we may send in answer to each source: earned by the bytes it sends (`answerBytesPerByte` each), spent
-    /// by the inventories and bursts it asked for. No amplification beyond that factor.
-    var answers = SourceBudgets(rate: .init(burst: 32_768, perSecond: 0), maxSources: 256, startFull: false)
+    /// Bytes we may send in answer to each source: earned by the bytes of the requests it sends (beacons,
+    /// inventories, wants; `answerBytesPerByte` each), spent by the inventories and bursts it asked for. No
+    /// amplification beyond that factor; what it can save up for later is capped at 40 KB, the cost of the longest
+    /// envelope whole (its fragments and parity), which must stay repairable.
+    var answers = SourceBudgets(rate: .init(burst: 40_960, perSecond: 0), maxSources: 256, startFull: false)
     /// Decoding work a source may cost us (members of its coded packets: each may be a store look-up).
     var codedWork = SourceBudgets(rate: .init(burst: 4_096, perSecond: 2_048), maxSources: 256)
     /// Where the next inventory round starts (pages beyond one round are sent in later rounds).
@@ -73,6 +75,8 @@ struct RepairState: Sendable {
     /// Coded packets received but not yet solved, one decoder per source, so that a junk row costs only its
     /// sender's decoder.
     var decoders: [String: CodedDecoder] = [:]
+    /// The same rows from every source we believe, combined: see `MeshNode.onCoded`.
+    var sharedDecoder = CodedDecoder()
     var repairTimerAt: Millis? = nil
 }
 
@@ -101,6 +105,9 @@ struct Burst: Sendable {
     var due: Millis
     var ids: Set<EnvelopeID> = []
     var need = 0
-    /// The sources of the wants it answers: they pay for it.
-    var requesters: Set<String> = []
+    /// The sources of the wants it answers, by envelope (a few each): each envelope is paid by a source that asked
+    /// for it, so that nobody spends another's budget.
+    var askedBy: [EnvelopeID: [String]] = [:]
+    /// How many times it was put off because its requesters could not pay for all of it yet.
+    var retries = 0
 }

@@ -50,7 +50,8 @@ extension NodeConfig {
     /// The protocol settings this configuration gives the node: the core derives everything else (the peer
     /// timeout, …) from the two intervals, as it does for the simulator.
     public var meshSettings: MeshNode.Settings {
-        var s = MeshNode.Settings(beaconIntervalMillis: beaconIntervalMillis, repairIntervalMillis: repairIntervalMillis)
+        var s = MeshNode.Settings(
+            beaconIntervalMillis: beaconIntervalMillis, repairIntervalMillis: repairIntervalMillis)
         s.maxPeers = maxPeers
         return s
     }
