@@ -24,7 +24,7 @@ enum MeshNodeFuzz {
         if variant & 1 != 0 {
             settings.maxPendingWants = 4
             settings.reassembly.maxTotalBytes = 40_000
-            settings.reassembly.maxStreamsPerPeer = 2
+            settings.reassembly.maxStreamsPerSource = 2
             settings.reassembly.maxPiecesPerStream = 8
         }
         let node = MeshNode(
@@ -84,7 +84,7 @@ enum MeshNodeFuzz {
         default:
             let e = pool[Int(input.u8()) % pool.count]
             let envelope = try! Envelope(decoding: e.bytes)
-            if let actions = try? shell.node.submit(envelope, now: shell.now) { shell.perform(actions) }
+            if let submission = try? shell.node.submit(envelope, now: shell.now) { shell.perform(submission.actions) }
         }
     }
 

@@ -21,9 +21,7 @@ struct Shell {
     mutating func receive(_ datagram: [UInt8], from session: UInt64?) {
         if let session, session != node.session { sessions.insert(session) }
         let address = PeerAddress(host: "10.0.0.\(session.map { $0 % 250 } ?? 0)", port: 4545, interface: 0)
-        let store = self.store
-        let actions = node.receive(datagram, from: address, now: now) { ids in ids.compactMap { store[$0] } }
-        perform(actions)
+        perform(node.receive(datagram, from: address, now: now, store: store))
     }
 
     mutating func perform(_ actions: [MeshNode.Action]) {
@@ -45,9 +43,6 @@ struct Shell {
                 }
                 stores += 1
                 if failEvery > 0, stores % failEvery == 0 { failed.append(e.id) } else { store[e.id] = e }
-            case .multicastRepair(let burst):
-                let found = burst.ids.compactMap { store[$0] }
-                for d in node.datagrams(for: burst, envelopes: found) { checkSent(d) }
             case .deleteExpired(let upTo):
                 store = store.filter { $0.value.expiresAt > upTo }
             case .scheduleTimer(let timer, let at):
@@ -64,7 +59,7 @@ struct Shell {
         while let (timer, at) = nextTimer(dueBy: until) {
             timers[timer] = nil
             now = max(now, at)
-            perform(node.timerFired(timer, now: now))
+            perform(node.timerFired(timer, now: now, store: store))
             fired += 1
             fuzzCheck(fired < 100_000, "timers keep firing without the clock moving on (at \(now))")
         }
@@ -78,7 +73,7 @@ struct Shell {
         for timer in Self.timerOrder {
             guard let at = timers[timer], at <= now else { continue }
             timers[timer] = nil
-            perform(node.timerFired(timer, now: now))
+            perform(node.timerFired(timer, now: now, store: store))
         }
     }
 
@@ -111,7 +106,7 @@ struct Shell {
         fuzzCheck((size.reassemblyBytes == 0) == (size.partialEnvelopes == 0), "reassembly accounting: \(size)")
         fuzzCheck(size.peers <= sessions.count, "\(size.peers) peers from \(sessions.count) sessions")
         fuzzCheck(
-            size.partialEnvelopes <= max(1, sessions.count) * r.maxStreamsPerPeer, "\(size.partialEnvelopes) partials")
+            size.partialEnvelopes <= max(1, sessions.count) * r.maxStreamsPerSource, "\(size.partialEnvelopes) partials")
         fuzzCheck(size.pendingRepairs <= 2 * settings.maxPendingWants + 64 + 1, "pending repairs: \(size)")
         fuzzCheck(size.envelopes == store.count, "node holds \(size.envelopes) envelopes, the store \(store.count)")
         for id in store.keys { fuzzCheck(node.holds(id), "stored envelope \(id) not held by the node") }

@@ -86,7 +86,7 @@ enum ReassemblerFuzz {
         let variant = input.u8()
         var settings = Reassembler.Settings()
         if variant & 1 != 0 { settings.maxTotalBytes = 40_000 }
-        if variant & 2 != 0 { settings.maxStreamsPerPeer = 2 }
+        if variant & 2 != 0 { settings.maxStreamsPerSource = 2 }
         if variant & 4 != 0 { settings.maxPiecesPerStream = 8 }
         let n = 1 + Int(input.u8() % 4)
         let truths = (0..<n).map { k in truth(k, lengthIndex: Int(input.u8()) % lengths.count) }
@@ -106,14 +106,14 @@ enum ReassemblerFuzz {
         case 0, 1:
             let f = t.fragments[Int(input.u8()) % t.fragments.count]
             let outcome = s.reassembler.add(
-                session: s.session, stream: t.stream, offset: f.offset, total: UInt32(t.bytes.count), chunk: f.chunk,
+                source: source(s.session), stream: t.stream, offset: f.offset, total: UInt32(t.bytes.count), chunk: f.chunk,
                 now: s.now)
             check(&s, outcome, stream: t.stream, total: t.bytes.count, genuineFragment: f.offset)
         case 2:
             let index = parityIndices[Int(input.u8()) % parityIndices.count]
             let chunk = parity(of: t, index: index)
             let outcome = s.reassembler.addParity(
-                session: s.session, stream: t.stream, total: UInt32(t.bytes.count), index: index, parity: chunk,
+                source: source(s.session), stream: t.stream, total: UInt32(t.bytes.count), index: index, parity: chunk,
                 now: s.now)
             check(&s, outcome, stream: t.stream, total: t.bytes.count, genuineFragment: nil)
         case 3, 4, 7:
@@ -156,12 +156,12 @@ enum ReassemblerFuzz {
         case .fragment(let stream, let offset, let total, let chunk):
             taint(&s, stream)
             let outcome = s.reassembler.add(
-                session: s.session, stream: stream, offset: offset, total: total, chunk: chunk, now: s.now)
+                source: source(s.session), stream: stream, offset: offset, total: total, chunk: chunk, now: s.now)
             check(&s, outcome, stream: stream, total: Int(total), genuineFragment: nil)
         case .parity(let stream, let total, let index, let chunk):
             taint(&s, stream)
             let outcome = s.reassembler.addParity(
-                session: s.session, stream: stream, total: total, index: index, parity: chunk, now: s.now)
+                source: source(s.session), stream: stream, total: total, index: index, parity: chunk, now: s.now)
             check(&s, outcome, stream: stream, total: Int(total), genuineFragment: nil)
         default:
             fuzzCheck(false, "a \(packet) decoded as \(decoded)")
@@ -195,12 +195,18 @@ enum ReassemblerFuzz {
             }
         case .dropped(let reason):
             if genuine {
-                let bounds = ["reassembly_peer_limit", "reassembly_memory_limit", "fragment_too_many_pieces"]
+                let bounds = [
+                    "reassembly_source_limit", "reassembly_source_memory", "reassembly_memory_limit",
+                    "fragment_too_many_pieces",
+                ]
                 fuzzCheck(bounds.contains(reason), "genuine piece dropped: \(reason)")
             }
             if !s.reassembler.isPending(stream) { s.delivered[stream] = nil }
         }
     }
+
+    /// Each fuzzed peer session stands for a source address of its own (budgets are kept per source).
+    static func source(_ session: UInt64) -> String { "0/10.0.0.\(session)" }
 
     static func checkBounds(_ s: State) {
         let held = s.reassembler.fuzzingBytesHeld
@@ -208,7 +214,7 @@ enum ReassemblerFuzz {
         fuzzCheck(held >= 0 && held <= s.settings.maxTotalBytes, "\(held) bytes held, bound \(s.settings.maxTotalBytes)")
         fuzzCheck((held == 0) == (partials == 0), "\(held) bytes held by \(partials) partials")
         fuzzCheck(
-            partials <= s.sessionsUsed.count * s.settings.maxStreamsPerPeer,
+            partials <= s.sessionsUsed.count * s.settings.maxStreamsPerSource,
             "\(partials) partials from \(s.sessionsUsed.count) peers")
     }
 }
