@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs the system packages Estafette needs to build, run and test, if any are missing.
+# Installs the system packages Estafette needs to build and run, if any are missing; with --tests, also what the
+# test suite needs (scripts/test.sh passes it).
 # Debian/Ubuntu only. Needs root (or sudo). Swift itself must already be installed (swift.org toolchain).
 set -euo pipefail
+tests=0
+[ "${1:-}" = --tests ] && tests=1
 
 packages=(libsodium-dev libsqlite3-dev pkg-config iproute2 socat)
-packages+=(faketime)  # Tests/attack: the clock test
-# Packaging and its tests (scripts/package.sh, Tests/ops): dpkg-deb is always there; these are not.
-packages+=(lintian debootstrap systemd-container)
+if [ "$tests" = 1 ]; then
+    packages+=(faketime)  # Tests/attack: the clock test
+    # Packaging and its tests (scripts/package.sh, Tests/ops): dpkg-deb is always there; these are not.
+    packages+=(lintian debootstrap systemd-container)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,6 +29,7 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 
+if [ "$tests" = 1 ]; then
 # Python for the hostile-LAN attacker (Tests/attack): PyNaCl (libsodium bindings) and pytest. From PyPI into the
 # python3 on PATH; where pip may not install (Debian's own python3, PEP 668), from Debian's packages. The suite
 # must run: a missing module is an error here, never a silently skipped test.
@@ -51,6 +57,7 @@ if ! python3 -c 'import prometheus_client.parser' 2>/dev/null; then
         echo "estafette: cannot install prometheus_client for $(command -v python3); Tests/ops needs it" >&2
         exit 1
     }
+fi
 fi
 
 if ! command -v swift >/dev/null; then

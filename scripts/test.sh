@@ -5,7 +5,7 @@
 # reason otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 scripts/noise-vectors.sh  # published Noise test vectors for the core tests (Debian + PyPI)
 swift build --build-tests
 swift test --disable-xctest --skip-build "$@"
