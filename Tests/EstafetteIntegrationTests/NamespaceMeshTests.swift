@@ -15,25 +15,12 @@ struct NamespaceLAN {
 
     static var available: Bool { Privileges.isRoot && FileManager.default.fileExists(atPath: ipPath) }
 
-    @discardableResult
-    static func ip(_ args: String...) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: ipPath)
-        p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        // stderr to a file, not a pipe: a daemon another test spawns at the same moment can inherit a pipe's
-        // write end, and reading the pipe to EOF then waits as long as that daemon lives (seen: a hung suite).
-        let errPath = NSTemporaryDirectory() + "estafette-ip-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).err"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errPath) }
-        p.standardError = FileHandle(forWritingAtPath: errPath)
-        try p.run()
-        p.waitUntilExit()
-        if p.terminationStatus != 0 {
-            let msg = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-            throw SetupError(description: "ip \(args.joined(separator: " ")) failed: \(msg)")
+    /// Runs `ip` to its end (`runCommand`: no Foundation `Process`, no pipes, a deadline).
+    static func ip(_ args: String...) throws {
+        let r = try runCommand(ipPath, args, timeout: 60)
+        if r.exitCode != 0 {
+            throw SetupError(description: "ip \(args.joined(separator: " ")) failed: \(r.output)")
         }
-        return p.terminationStatus
     }
 
     struct SetupError: Error, CustomStringConvertible {

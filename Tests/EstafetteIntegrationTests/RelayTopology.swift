@@ -84,19 +84,12 @@ struct RelayTopology {
 
     static func ip(_ args: [String]) throws { try run(ipPath, args) }
 
-    /// Runs a command to its end. No pipes: a child that another test spawns at the same moment could inherit
-    /// a pipe's write end and keep a read to EOF waiting forever; the exit status is the answer.
+    /// Runs a command to its end (`runCommand`: no Foundation `Process`, no pipes, a deadline).
     static func run(_ path: String, _ args: [String]) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
+        let r = try runCommand(path, args, timeout: 60)
+        guard r.exitCode == 0 else {
             throw NamespaceLAN.SetupError(
-                description: "\(path) \(args.joined(separator: " ")) failed with status \(p.terminationStatus)")
+                description: "\(path) \(args.joined(separator: " ")) failed with status \(r.exitCode): \(r.output)")
         }
     }
 }
@@ -105,7 +98,7 @@ struct RelayTopology {
 /// reader (no tcpdump on the test machines). Stopped with `stop()`.
 final class LinkCapture: @unchecked Sendable {
     let path: String
-    private let process = Process()
+    private var process: Child?
 
     init(namespace: String, interface: String, path: String) throws {
         self.path = path
@@ -119,11 +112,10 @@ final class LinkCapture: @unchecked Sendable {
             while True:
                 f.write(s.recv(65535))
             """
-        process.executableURL = URL(fileURLWithPath: ipPath)
-        process.arguments = ["netns", "exec", namespace, "python3", "-c", script, interface, path, ready]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try Child(
+            path: ipPath, arguments: ["netns", "exec", namespace, "python3", "-c", script, interface, path, ready],
+            logPath: "/dev/null")
+        self.process = process
         // The socket is bound once the ready file exists (a file, not a pipe: see `RelayTopology.run`).
         try waitFor("the packet capture to start", timeout: 10) {
             guard process.isRunning else { throw NamespaceLAN.SetupError(description: "packet capture exited") }
@@ -134,8 +126,8 @@ final class LinkCapture: @unchecked Sendable {
     /// Kills the reader (SIGKILL: the test runner blocks SIGTERM, and children inherit that) and returns what
     /// it captured. Safe to call twice.
     func stop() -> [UInt8] {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+        if let process, process.isRunning {
+            kill(process.pid, SIGKILL)
             process.waitUntilExit()
         }
         return (FileManager.default.contents(atPath: path).map { [UInt8]($0) }) ?? []

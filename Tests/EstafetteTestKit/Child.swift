@@ -48,6 +48,14 @@ public final class Child: @unchecked Sendable {
     }
 }
 
+/// `posix_spawn_file_actions_addclosefrom_np`, when this glibc has it (not in Swift's Glibc module).
+private let closefromAction: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    // RTLD_DEFAULT is ((void *) 0) on glibc.
+    guard let sym = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(
+        sym, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()
+
 /// The one long-lived thread every child is spawned from (see `Child`).
 enum Spawner {
     private static let jobs = Locked<[@Sendable () -> Void]>([])
@@ -92,6 +100,9 @@ enum Spawner {
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&fa, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&fa, 1, 2)
+        // No other descriptor of the test process reaches the child (a pipe's write end held by a daemon would
+        // keep another test's read waiting): glibc's closefrom action, looked up at run time (glibc 2.34+).
+        if let addClosefrom = closefromAction { _ = addClosefrom(&fa, 3) }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }

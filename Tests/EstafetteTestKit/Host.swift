@@ -31,11 +31,7 @@ public enum Loopback {
     public static let multicastReady: Bool = {
         if hasMulticast { return true }
         guard Privileges.isRoot else { return false }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: ipPath)
-        p.arguments = ["link", "set", "lo", "multicast", "on"]
-        try? p.run()
-        p.waitUntilExit()
+        _ = try? runCommand(ipPath, ["link", "set", "lo", "multicast", "on"], timeout: 30)
         return hasMulticast
     }()
 }
