@@ -56,6 +56,7 @@ struct MeshHarness {
         self.repairAt = Array(repeating: nil, count: identities.count)
         if fundedAnswers {
             for i in nodes.indices {
+                nodes[i].repair.answers = AnswerCredit(cap: .infinity, lifetime: .max)
                 for j in nodes.indices where j != i {
                     nodes[i].repair.answers.deposit(.infinity, to: addresses[j].source, now: now)
                 }

@@ -66,6 +66,20 @@ struct TOMLSubsetTests {
         }
     }
 
+    /// toml++ reads a C string: it would stop at the NUL and load less than the file holds.
+    @Test(
+        "a NUL byte anywhere is refused on its line",
+        arguments: [("\u{0}", 1), ("[lan]\nport = 1\u{0}\n", 2), ("# a\n# b\n\u{0}[lan]\n", 3), ("x = \"a\u{0}b\"\n", 1)])
+    func nulByte(text: String, line: Int) {
+        do {
+            _ = try NodeConfig.load(file: "c.toml", text: text)
+            Issue.record("accepted \(text.debugDescription)")
+        } catch {
+            #expect(error.line == line, "\(error)")
+            #expect(error.reason.contains("NUL byte"), "\(error)")
+        }
+    }
+
     @Test("integers in every TOML form still load")
     func integers() throws {
         let text = "[lan]\nport = 0x11C1\nbeacon_interval_ms = +1_000\nrepair_interval_ms = 0o7640\n"

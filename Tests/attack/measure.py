@@ -11,7 +11,7 @@ import socket
 import time
 from pathlib import Path
 
-from lan import LAN, Daemon, rpc_call, rpc_pipelined, wait_until
+from lan import LAN, SUBNET, Daemon, rpc_call, rpc_pipelined, wait_until
 
 
 def send_dm(a: Daemon, b: Daemon, text: str) -> str:
@@ -149,12 +149,50 @@ def amplification(lan: LAN, mode: str, per_want: int = 136, interval: float = 0.
     return lan.attack("amplify", *args, "--duration", str(seconds), timeout=seconds + 90)
 
 
+def settled(lan: LAN, timeout: float = 90, quiet: float = 4.0) -> float | None:
+    """Waits until the honest daemons hold the same number of envelopes and none of them has started a repair
+    (inventory round, want, burst) for `quiet` seconds: their own catching up is not an answer to anyone's
+    request, and must not be counted as one."""
+    keys = ("inventory_rounds", "wants_sent", "repair_bursts")
+
+    def activity() -> tuple:
+        return tuple(tuple(d.counters().get(k, 0) for k in keys) for d in lan.daemons)
+
+    t0 = time.time()
+    last, since = None, time.time()
+    while time.time() - t0 < timeout:
+        counts = {d.status()["envelopes"] for d in lan.daemons}
+        now = activity()
+        if now != last or len(counts) != 1:
+            last, since = now, time.time()
+        elif time.time() - since >= quiet:
+            return time.time() - t0
+        time.sleep(0.25)
+    return None
+
+
+def fill_from_many_sources(lan: LAN, total: int, sources: int = 20) -> None:
+    """`total` junk envelopes from `sources` addresses of the attacker host, each within one source's budget
+    (300 at once): a big store without waiting minutes for one source's budget to refill."""
+    each = -(-total // sources)
+    procs = []
+    for k in range(sources):
+        addr = f"{SUBNET}.{100 + k}"
+        lan.in_attacker("ip", "addr", "add", f"{addr}/24", "dev", "eth0")
+        procs.append(lan.attack_bg("junk", "--source", addr, "--rate", "500", "--count", str(each)))
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        if p.returncode != 0:
+            raise RuntimeError(f"junk from many sources failed ({p.returncode}):\n{err[-2000:]}")
+
+
 def inventory_amplification_big_store(lan: LAN, junk_count: int = 5000) -> dict:
-    """A store of over 32 × 136 envelopes (junk the attacker injected) answers each disagreeing beacon, once per
-    repair interval, with a 32-page inventory."""
-    lan.attack("junk", "--rate", "1000", "--count", str(junk_count), timeout=60)
-    sync(lan, 60)
-    r = amplification(lan, "inventory", interval=1.0, seconds=12)
+    """A store of over 32 × 136 envelopes (junk the attacker injected from many addresses) answers disagreeing
+    beacons with inventories of up to 32 pages, once the honest nodes agree and have stopped repairing each
+    other."""
+    fill_from_many_sources(lan, junk_count)
+    r = {"settled_s": settled(lan)}
+    r.update(amplification(lan, "inventory", interval=1.0, seconds=12))
     r["store"] = lan.daemons[0].status()["envelopes"]
     return r
 

@@ -34,10 +34,11 @@ struct RepairState: Sendable {
     /// Sources caught sending junk: neither their claims nor their coded packets are taken for a while.
     var junk = ClaimLedger()
     /// Bytes we may send in answer to each source: earned by the bytes of the requests it sends (beacons,
-    /// inventories, wants; `answerBytesPerByte` each), spent by the inventories and bursts it asked for. No
-    /// amplification beyond that factor; what it can save up for later is capped at 40 KB, the cost of the longest
-    /// envelope whole (its fragments and parity), which must stay repairable.
-    var answers = SourceBudgets(rate: .init(burst: 40_960, perSecond: 0), maxSources: 256, startFull: false)
+    /// inventories, wants; `answerBytesPerByte` each), spent by the inventories and bursts it asked for, and valid
+    /// for 60 s after it was earned (`AnswerCredit`), so no credit is saved up for longer. (5 s or 10 s starved an
+    /// honest node's catch-up: Trickle spaces its beacons out; docs/security.md, property 5.) At most 40 KB at
+    /// once, the cost of the longest envelope whole (its fragments and parity), which must stay repairable.
+    var answers = AnswerCredit(cap: 40_960, lifetime: 60_000)
     /// Decoding work a source may cost us (members of its coded packets: each may be a store look-up).
     var codedWork = SourceBudgets(rate: .init(burst: 4_096, perSecond: 2_048), maxSources: 256)
     /// Where the next inventory round starts (pages beyond one round are sent in later rounds).

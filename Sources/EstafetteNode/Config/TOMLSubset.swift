@@ -17,8 +17,13 @@ enum TOMLSubset {
 
     /// The first problem, or nil when toml++ may parse the text.
     static func check(_ text: String) -> Problem? {
-        // toml++ receives a C string: it stops at a NUL.
-        var s = Scanner(bytes: Array(text.utf8.prefix { $0 != 0 }))
+        // toml++ receives a C string and would stop at a NUL, reading less than the file holds: refuse it.
+        let bytes = Array(text.utf8)
+        if let nul = bytes.firstIndex(of: 0) {
+            let line = 1 + bytes[..<nul].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            return Problem(line: line, reason: "a NUL byte (0x00) is not allowed in a config file")
+        }
+        var s = Scanner(bytes: bytes)
         if s.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { s.i = 3 }
         do {
             try s.document()
