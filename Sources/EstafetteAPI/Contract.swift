@@ -256,7 +256,7 @@ public struct InboxListParams: Codable, Sendable {
 
 public struct InboxItem: Codable, Sendable, Equatable {
     public var message_id: String
-    /// "direct" or "alert".
+    /// "direct", "alert" or "channel".
     public var kind: String
     /// The sender's textual ID.
     public var from: String
@@ -270,6 +270,8 @@ public struct InboxItem: Codable, Sendable, Equatable {
     public var read: Bool
     /// For alerts: whether the author is followed.
     public var followed: Bool?
+    /// For channel posts: the name of the joined channel.
+    public var channel: String? = nil
 
     public init(
         message_id: String, kind: String, from: String, from_name: String?, text: String,

@@ -78,6 +78,13 @@ import Testing
         #expect(alert.text == "road closed")
         let follow = try #require(try Estafette.parseAsRoot(["follow", "es1abc"]) as? Estafette.Follow)
         #expect(follow.id == "es1abc")
+        let post = try #require(
+            try Estafette.parseAsRoot(["channel", "post", "assemblee", "AG à 18 h"]) as? Estafette.Channel.Post)
+        #expect(post.channel == "assemblee")
+        #expect(post.text == "AG à 18 h")
+        #expect(try Estafette.parseAsRoot(["channel"]) is Estafette.Channel.List)
+        let block = try #require(try Estafette.parseAsRoot(["block", "es1abc"]) as? Estafette.Block)
+        #expect(block.id == "es1abc")
     }
 
     @Test func missingArgumentIsAnArgumentError() {
@@ -89,7 +96,7 @@ import Testing
         let help = Estafette.helpMessage(columns: 100)
         for name in [
             "status", "id", "contacts", "send", "alert", "follow", "inbox", "watch", "peers", "relays", "export",
-            "import",
+            "import", "channel", "block", "unblock",
         ] {
             #expect(help.contains("\n  \(name) "), "help lists \(name)")
         }
@@ -124,6 +131,9 @@ import Testing
           relays                  List the relays this node links to; add or remove them.
           export                  Write the stored envelopes to a bundle file, to carry to another island.
           import                  Read a bundle file through the same checks as envelopes from the network.
+          channel                 Passphrase channels: join, leave, list, post.
+          block                   Hide everything from an ID: messages, channel posts and alerts.
+          unblock                 Show messages from a blocked ID again.
 
           See 'estafette help <subcommand>' for detailed help.
         """

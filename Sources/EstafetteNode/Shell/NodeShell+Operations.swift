@@ -78,6 +78,9 @@ extension NodeShell {
 
     // MARK: - Queueing
 
+    /// `queue`, for the other parts of the shell (NodeShell+Channels.swift).
+    func queuePrepared(_ submission: MeshNode.Submission, now: Millis) -> Prepared { queue(submission, now: now) }
+
     private func queue(_ submission: MeshNode.Submission, now: Millis) -> Prepared {
         let ticket = CommitTicket()
         commits.append(

@@ -87,6 +87,7 @@ public final class Store: Sendable {
         }
         registerV2(&m)
         registerRelayMigrations(&m)
+        registerChannelMigrations(&m)
         return m
     }
 
@@ -126,11 +127,12 @@ public final class Store: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             let isFollowed = try db.cachedStatement(sql: "SELECT 1 FROM follow WHERE pk = ?")
+            let isBlocked = try db.cachedStatement(sql: Self.isBlockedSQL)
             var fresh: [Bool] = []
             fresh.reserveCapacity(items.count)
             for (e, message, receivedAt) in items {
                 let own = local.contains(e.id)
-                var keep = own || message?.kind == .direct ? Keep.mine : Keep.carried
+                var keep = own || message?.kind == .direct || message?.kind == .channel ? Keep.mine : Keep.carried
                 if keep == Keep.carried, let m = message, m.kind == .alert,
                     try Row.fetchOne(isFollowed, arguments: [Data(m.sender.bytes)]) != nil
                 {
@@ -140,7 +142,8 @@ public final class Store: Sendable {
                     Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), receivedAt, Data(e.bytes), keep,
                     linkAttribution.take(e.id).map { Data($0) },
                 ])
-                guard let m = message else {
+                // A blocked sender's message is carried like anyone's, never shown (Store+Channels.swift).
+                guard let m = message, try Row.fetchOne(isBlocked, arguments: [Data(m.sender.bytes)]) == nil else {
                     fresh.append(false)
                     continue
                 }
@@ -151,6 +154,10 @@ public final class Store: Sendable {
                     Data(m.authorNonce),
                 ])
                 fresh.append(db.changesCount > 0)
+                if let channel = m.channel, db.changesCount > 0 {
+                    try db.execute(
+                        sql: "UPDATE inbox SET channel = ? WHERE message_id = ?", arguments: [channel, Data(m.id.bytes)])
+                }
                 if own, m.kind == .alert, let seq = m.sequence {
                     try Self.recordOwnAlert(db, author: m.sender.bytes, sequence: seq, createdAt: m.createdAt)
                 }
@@ -276,11 +283,13 @@ public final class Store: Sendable {
         public let receivedAt: Int64
         public let read: Bool
         public let followed: Bool
+        /// The channel of a channel post.
+        public var channel: String? = nil
     }
 
     static let inboxSelect = """
         SELECT i.message_id, i.kind, i.sender, i.text, i.created_at, i.received_at, i.read,
-               c.name AS sender_name, (f.pk IS NOT NULL) AS followed
+               c.name AS sender_name, (f.pk IS NOT NULL) AS followed, i.channel
         FROM inbox i
         LEFT JOIN contact c ON c.pk = i.sender
         LEFT JOIN follow f ON f.pk = i.sender
@@ -294,13 +303,13 @@ public final class Store: Sendable {
             messageID: Array(mid), kind: row["kind"], sender: Array(sender), senderName: row["sender_name"],
             text: String(decoding: text, as: UTF8.self), createdAt: row["created_at"], receivedAt: row["received_at"],
             read: row["read"],
-            followed: row["followed"])
+            followed: row["followed"], channel: row["channel"])
     }
 
     /// Newest first.
     public func inbox(limit: Int, since: Int64?, unreadOnly: Bool) throws -> [InboxRow] {
         try pool.read { db in
-            var sql = Self.inboxSelect + " WHERE 1"
+            var sql = Self.inboxSelect + " WHERE " + Self.notBlockedSQL
             var args: [any DatabaseValueConvertible] = []
             if let since {
                 sql += " AND i.received_at >= ?"

@@ -1,0 +1,104 @@
+import EstafetteAPI
+import EstafetteCore
+import Foundation
+import Testing
+
+/// channels.* and contacts.block / unblock through the dispatcher of a node with a real database (docs/api.md).
+@Suite("API channel and blocking methods")
+struct DispatcherChannelTests {
+    static func join(_ node: TestNode, _ name: String = "assemblee", _ passphrase: String = "la commune vit")
+        async throws -> ChannelJoined
+    {
+        try await node.call(
+            RPC.Method.channelsJoin, ChannelsJoinParams(name: name, passphrase: passphrase), as: ChannelJoined.self)
+    }
+
+    @Test("join, post to one's own inbox, list, survive a restart, leave")
+    func joinPostRestartLeave() async throws {
+        try await withScratchDir("channels") { dir in
+            let joinedAt: Int64
+            do {
+                let node = try TestNode(dir: dir)
+                #expect(try await Self.join(node).channel == "assemblee")
+                let post = try await node.call(
+                    RPC.Method.channelsPost, ChannelsPostParams(channel: "assemblee", text: "AG à 18 h"),
+                    as: MessageSent.self)
+                let item = try #require(try await node.inbox().first)
+                #expect(item.message_id == post.message_id)
+                #expect(item.kind == "channel")
+                #expect(item.channel == "assemblee")
+                #expect(item.from == node.id)
+                let list = try await node.call(RPC.Method.channelsList, as: ChannelsList.self).channels
+                #expect(list.map(\.name) == ["assemblee"])
+                joinedAt = try #require(list.first?.joined_at)
+                // Joining again (another passphrase) keeps one entry and its first join time.
+                _ = try await Self.join(node, "assemblee", "une autre")
+                #expect(try await node.call(RPC.Method.channelsList, as: ChannelsList.self).channels.count == 1)
+                _ = try await Self.join(node, "assemblee")
+            }
+            let restarted = try TestNode(dir: dir)
+            #expect(
+                try await restarted.call(RPC.Method.channelsList, as: ChannelsList.self).channels
+                    == [ChannelInfo(name: "assemblee", joined_at: joinedAt)])
+            _ = try await restarted.call(
+                RPC.Method.channelsPost, ChannelsPostParams(channel: "assemblee", text: "encore"), as: MessageSent.self)
+            #expect(try await restarted.inbox().filter { $0.channel == "assemblee" }.count == 2)
+            _ = try await restarted.call(RPC.Method.channelsLeave, ChannelsLeaveParams(name: "assemblee"), as: OK.self)
+            #expect(try await restarted.call(RPC.Method.channelsList, as: ChannelsList.self).channels.isEmpty)
+            #expect(
+                try await restarted.error(RPC.Method.channelsLeave, ChannelsLeaveParams(name: "assemblee")).code
+                    == RPC.ErrorCode.unknownChannel)
+            #expect(
+                try await restarted.error(
+                    RPC.Method.channelsPost, ChannelsPostParams(channel: "assemblee", text: "x")
+                ).code == RPC.ErrorCode.unknownChannel)
+        }
+    }
+
+    @Test("bad names and passphrases are refused with their codes")
+    func badJoins() async throws {
+        try await withScratchDir("channels") { dir in
+            let node = try TestNode(dir: dir)
+            for name in ["", String(repeating: "x", count: 65), " assemblee", "as\nsemblee"] {
+                let e = try await node.error(
+                    RPC.Method.channelsJoin, ChannelsJoinParams(name: name, passphrase: "la commune vit"))
+                #expect(e.code == RPC.ErrorCode.badChannel, "name \(name.debugDescription)")
+            }
+            for passphrase in ["", String(repeating: "p", count: 1_025)] {
+                let e = try await node.error(
+                    RPC.Method.channelsJoin, ChannelsJoinParams(name: "assemblee", passphrase: passphrase))
+                #expect(e.code == RPC.ErrorCode.badPassphrase)
+            }
+            #expect(try await node.call(RPC.Method.channelsList, as: ChannelsList.self).channels.isEmpty)
+            let empty = try await node.error(RPC.Method.channelsPost, ChannelsPostParams(channel: "x", text: " "))
+            #expect(empty.code == RPC.ErrorCode.emptyText)
+        }
+    }
+
+    @Test("a blocked ID's messages are neither stored in the inbox nor notified; earlier ones hide until unblocked")
+    func blocking() async throws {
+        try await withScratchDir("channels") { dir in
+            let node = try TestNode(dir: dir)
+            let updates = await node.subscribe()
+            let before = try await node.call(
+                RPC.Method.alertsPost, AlertsPostParams(text: "before"), as: MessageSent.self)
+            _ = try await node.call(RPC.Method.contactsBlock, ContactsBlockParams(id: node.id), as: OK.self)
+            _ = try await node.call(RPC.Method.contactsBlock, ContactsBlockParams(id: node.id), as: OK.self)
+            #expect(try await node.inbox().isEmpty)
+            let during = try await node.call(
+                RPC.Method.alertsPost, AlertsPostParams(text: "during"), as: MessageSent.self)
+            #expect(try await node.inbox().isEmpty)
+            #expect(try node.store.envelopeCount() == 2, "the node still stores (and carries) the envelope")
+            _ = try await node.call(RPC.Method.contactsUnblock, ContactsBlockParams(id: node.id), as: OK.self)
+            #expect(try await node.inbox().map(\.message_id) == [before.message_id])
+            var iterator = updates.makeAsyncIterator()
+            #expect(await iterator.next()?.message_id == before.message_id)
+            let after = try await node.call(
+                RPC.Method.alertsPost, AlertsPostParams(text: "after"), as: MessageSent.self)
+            #expect(await iterator.next()?.message_id == after.message_id, "nothing was notified for \(during)")
+            #expect(
+                try await node.error(RPC.Method.contactsBlock, ContactsBlockParams(id: "es1nope")).code
+                    == RPC.ErrorCode.badID)
+        }
+    }
+}
