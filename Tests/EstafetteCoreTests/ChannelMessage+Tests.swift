@@ -68,8 +68,8 @@ struct ChannelMessageTests {
         // Mallory is a member and signs a post that names Alice as its author.
         let key = Self.assemblee
         var envelope = Envelope(
-            kind: .channel, expiresAt: Fixture.expiry, tag: key.tag(period: ChannelKey.period(expiresAt: Fixture.expiry)),
-            body: [])
+            kind: .channel, expiresAt: Fixture.expiry,
+            tag: key.tag(period: ChannelKey.period(expiresAt: Fixture.expiry)), body: [])
         let header = envelope.headerBytes()
         let nonce = Sodium.randomBytes(24)
         let content = be(Fixture.nowSeconds) + [DirectMessage.contentTypeText] + Array("pay Mallory".utf8)
@@ -141,7 +141,8 @@ struct ChannelMessageTests {
         try bob.joinChannel(Self.key())
         try carol.joinChannel(Self.key("assemblee", "wrong"))
         #expect(bob.joinedChannels == ["assemblee"])
-        let posted = try alice.postToChannel(named: "assemblee", text: "AG ce soir", lifetimeSeconds: 3_600, now: Fixture.now)
+        let posted = try alice.postToChannel(
+            named: "assemblee", text: "AG ce soir", lifetimeSeconds: 3_600, now: Fixture.now)
         #expect(posted.message?.text == "AG ce soir", "the author is shown its own post")
         #expect(posted.message?.channel == "assemblee")
         let bytes = posted.envelope.bytes
@@ -161,7 +162,8 @@ struct ChannelMessageTests {
         }
         try bob.leaveChannel(named: "assemblee")
         #expect(throws: MeshNode.ChannelError.notJoined) { try bob.leaveChannel(named: "assemblee") }
-        let again = try alice.postToChannel(named: "assemblee", text: "encore", lifetimeSeconds: 3_600, now: Fixture.now)
+        let again = try alice.postToChannel(
+            named: "assemblee", text: "encore", lifetimeSeconds: 3_600, now: Fixture.now)
         guard case .accepted(_, nil) = bob.accept(again.envelope.bytes, now: Fixture.now) else {
             Issue.record("Bob left: the post is carried, not read")
             return

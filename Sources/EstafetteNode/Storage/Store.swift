@@ -156,7 +156,8 @@ public final class Store: Sendable {
                 fresh.append(db.changesCount > 0)
                 if let channel = m.channel, db.changesCount > 0 {
                     try db.execute(
-                        sql: "UPDATE inbox SET channel = ? WHERE message_id = ?", arguments: [channel, Data(m.id.bytes)])
+                        sql: "UPDATE inbox SET channel = ? WHERE message_id = ?",
+                        arguments: [channel, Data(m.id.bytes)])
                 }
                 if own, m.kind == .alert, let seq = m.sequence {
                     try Self.recordOwnAlert(db, author: m.sender.bytes, sequence: seq, createdAt: m.createdAt)
