@@ -61,9 +61,12 @@ public struct ChannelsList: Codable, Sendable, Equatable {
 public struct ChannelsPostParams: Codable, Sendable {
     public var channel: String
     public var text: String
-    public init(channel: String, text: String) {
+    /// As `MessagesSendParams.expires_in`.
+    public var expires_in: Int? = nil
+    public init(channel: String, text: String, expires_in: Int? = nil) {
         self.channel = channel
         self.text = text
+        self.expires_in = expires_in
     }
 }
 

@@ -213,9 +213,13 @@ public struct MessagesSendParams: Codable, Sendable {
     /// A contact name or a textual ID.
     public var to: String
     public var text: String
-    public init(to: String, text: String) {
+    /// Seconds until the message expires from the mesh and from the recipient's inbox (60 … 7 days); absent: the
+    /// node's `messages.lifetime_hours`, and the recipient keeps it in its inbox.
+    public var expires_in: Int? = nil
+    public init(to: String, text: String, expires_in: Int? = nil) {
         self.to = to
         self.text = text
+        self.expires_in = expires_in
     }
 }
 

@@ -92,10 +92,13 @@ extension Estafette.Channel {
         @Argument(help: "The text to post.")
         var text: String
 
+        @Option(name: .long, help: ExpiryOption.help)
+        var expires: ExpiryOption?
+
         func run() async throws {
             try await reportingErrors {
                 let reply = try await options.client.fetch(
-                    RPC.Method.channelsPost, ChannelsPostParams(channel: channel, text: text), as: MessageSent.self)
+                    RPC.Method.channelsPost, ChannelsPostParams(channel: channel, text: text, expires_in: expires?.seconds), as: MessageSent.self)
                 try options.output(reply) { "Posted to \(sanitized(channel)) (\($0.message_id))." }
             }
         }

@@ -83,6 +83,17 @@ import Testing
         #expect(post.channel == "assemblee")
         #expect(post.text == "AG à 18 h")
         #expect(try Estafette.parseAsRoot(["channel"]) is Estafette.Channel.List)
+        let expiring = try #require(
+            try Estafette.parseAsRoot(["channel", "post", "assemblee", "x", "--expires", "2h"]) as? Estafette.Channel.Post)
+        #expect(expiring.expires?.seconds == 7_200)
+        let send = try #require(try Estafette.parseAsRoot(["send", "bob", "hi", "--expires", "90"]) as? Estafette.Send)
+        #expect(send.expires?.seconds == 90)
+        #expect(ExpiryOption(argument: "1d")?.seconds == 86_400)
+        #expect(ExpiryOption(argument: "30m")?.seconds == 1_800)
+        for bad in ["", "h", "-5m", "2w", "1.5h", "٣h", "99999999999999999999d"] {
+            #expect(ExpiryOption(argument: bad) == nil, "\(bad)")
+        }
+        #expect(throws: (any Error).self) { try Estafette.parseAsRoot(["send", "bob", "hi", "--expires", "soon"]) }
         let block = try #require(try Estafette.parseAsRoot(["block", "es1abc"]) as? Estafette.Block)
         #expect(block.id == "es1abc")
     }

@@ -132,6 +132,37 @@ struct ChannelMessageTests {
         }
     }
 
+    @Test("an ephemeral post or direct message says so to its reader; an unknown content type is refused")
+    func ephemeral() throws {
+        let post = try ChannelMessage.seal(
+            text: "brûler après lecture", from: Fixture.alice, in: Self.assemblee, createdAt: Fixture.nowSeconds,
+            expiresAt: Fixture.expiry, ephemeral: true)
+        #expect(try Self.open(post).ephemeral)
+        #expect(try Self.open(try Self.seal("kept")).ephemeral == false)
+        let direct = try DirectMessage.seal(
+            text: "soon gone", from: Fixture.alice, to: Fixture.bob.publicKey, createdAt: Fixture.nowSeconds,
+            expiresAt: Fixture.expiry, ephemeral: true)
+        let opened = try DirectMessage.open(direct, id: EnvelopeID(ofEncoded: direct.encoded()), with: Fixture.bob)
+        #expect(opened.ephemeral)
+        #expect(opened.text == "soon gone")
+        // Content type 3 does not exist: a post carrying it is refused, signature and all.
+        let key = Self.assemblee
+        var envelope = Envelope(
+            kind: .channel, expiresAt: Fixture.expiry,
+            tag: key.tag(period: ChannelKey.period(expiresAt: Fixture.expiry)), body: [])
+        let header = envelope.headerBytes()
+        let nonce = Sodium.randomBytes(24)
+        let content = be(Fixture.nowSeconds) + [3] + Array("?".utf8)
+        let signature = Fixture.alice.sign(
+            ChannelMessage.domain + header + nonce + Fixture.alice.publicKey.bytes + content)
+        envelope.body =
+            nonce
+            + key.body.seal(
+                Sodium.pad(Fixture.alice.publicKey.bytes + signature + content, blockSize: 256), nonce: nonce,
+                ad: header)
+        #expect(throws: MessageError.malformed("content type 3")) { try Self.open(envelope) }
+    }
+
     @Test("a node reads its joined channels' posts, carries the others, and stops reading after leaving")
     func meshNodeChannels() throws {
         var alice = MeshNode(identity: Fixture.alice, meshKey: .publicDefault, session: 1, seed: 1)

@@ -75,6 +75,43 @@ struct DispatcherChannelTests {
         }
     }
 
+    @Test("expires_in: bounded; an ephemeral message or post leaves the inbox with its envelope, others stay")
+    func expiresIn() async throws {
+        try await withScratchDir("channels") { dir in
+            let node = try TestNode(dir: dir)
+            _ = try await Self.join(node)
+            for bad in [0, 59, 7 * 86_400 + 1] {
+                let e = try await node.error(
+                    RPC.Method.messagesSend, MessagesSendParams(to: node.id, text: "x", expires_in: bad))
+                #expect(e.code == RPC.ErrorCode.invalidParams)
+                let p = try await node.error(
+                    RPC.Method.channelsPost, ChannelsPostParams(channel: "assemblee", text: "x", expires_in: bad))
+                #expect(p.code == RPC.ErrorCode.invalidParams)
+            }
+            let now = Int64(Date().timeIntervalSince1970)
+            let kept = try await node.call(
+                RPC.Method.messagesSend, MessagesSendParams(to: node.id, text: "kept"), as: MessageSent.self)
+            let gone = try await node.call(
+                RPC.Method.messagesSend, MessagesSendParams(to: node.id, text: "gone", expires_in: 120),
+                as: MessageSent.self)
+            let post = try await node.call(
+                RPC.Method.channelsPost, ChannelsPostParams(channel: "assemblee", text: "gone too", expires_in: 3_600),
+                as: MessageSent.self)
+            #expect(Set(try await node.inbox().map(\.message_id)) == [kept.message_id, gone.message_id, post.message_id])
+            let stored = try node.store.envelopes(
+                [gone.message_id, post.message_id].map { EnvelopeID(hex: $0)! })
+            let expiries = stored.map { Int64($0.expiresAt) }.sorted()
+            #expect(expiries.count == 2)
+            #expect(expiries.allSatisfy { $0 % 60 == 0 })
+            #expect(abs(expiries[0] - (now + 120)) <= 61, "\(expiries) vs now \(now)")
+            #expect(abs(expiries[1] - (now + 3_600)) <= 61)
+            try node.store.deleteExpired(upTo: UInt64(expiries[0]))
+            #expect(Set(try await node.inbox().map(\.message_id)) == [kept.message_id, post.message_id])
+            try node.store.deleteExpired(upTo: UInt64(expiries[1]))
+            #expect(try await node.inbox().map(\.message_id) == [kept.message_id])
+        }
+    }
+
     @Test("a blocked ID's messages are neither stored in the inbox nor notified; earlier ones hide until unblocked")
     func blocking() async throws {
         try await withScratchDir("channels") { dir in

@@ -102,7 +102,8 @@ public struct ChannelKey: Sendable {
 /// ```
 /// tag       = ChannelKey.tag(period(expires_at))                     (16 bytes, in the envelope header)
 /// body      = nonce[24] | XChaCha20-Poly1305(body_key, nonce, pad(inner, bucket), ad = envelope header)
-/// inner     = author_pk[32] | signature[64] | created_at u64 BE | content_type u8 (1 = UTF-8 text) | text
+/// inner     = author_pk[32] | signature[64] | created_at u64 BE | content_type u8 | text
+///             content_type: 1 = UTF-8 text, 2 = UTF-8 text to delete from the inbox at expires_at
 /// signature = Ed25519(author, "estafette/channel/v1" | envelope header | nonce | author_pk | created_at |
 ///                             content_type | text)
 /// ```
@@ -120,7 +121,8 @@ public enum ChannelMessage {
 
     /// Seals a post by `author` to the channel of `key`.
     public static func seal(
-        text: String, from author: SigningKeyPair, in key: ChannelKey, createdAt: UInt64, expiresAt: UInt64
+        text: String, from author: SigningKeyPair, in key: ChannelKey, createdAt: UInt64, expiresAt: UInt64,
+        ephemeral: Bool = false
     ) throws(MessageError) -> Envelope {
         let textBytes = Array(text.utf8)
         guard textBytes.count <= MessageLimits.maxTextBytes else { throw .textTooLong(textBytes.count) }
@@ -131,7 +133,7 @@ public enum ChannelMessage {
         let nonce = Sodium.randomBytes(nonceBytes)
         var content: [UInt8] = []
         content.appendBE(createdAt)
-        content.append(DirectMessage.contentTypeText)
+        content.append(DirectMessage.contentType(ephemeral: ephemeral))
         content += textBytes
         let signature = author.sign(domain + header + nonce + author.publicKey.bytes + content)
         let inner = author.publicKey.bytes + signature + content
@@ -179,13 +181,15 @@ public enum ChannelMessage {
         guard author.verify(signature: signature, message: domain + header + nonce + authorBytes + content) else {
             throw .forgedSender
         }
-        guard contentType == DirectMessage.contentTypeText else { throw .malformed("content type \(contentType)") }
+        guard let ephemeral = DirectMessage.isEphemeral(contentType: contentType) else {
+            throw .malformed("content type \(contentType)")
+        }
         guard createdAt <= envelope.expiresAt else { throw .malformed("created after it expires") }
         let textBytes = c.rest()
         guard textBytes.count <= MessageLimits.maxTextBytes else { throw .textTooLong(textBytes.count) }
         guard let text = String(validating: textBytes, as: UTF8.self) else { throw .notUTF8 }
         return ReceivedMessage(
             id: id, kind: .channel, sender: author, createdAt: createdAt, expiresAt: envelope.expiresAt, text: text,
-            sequence: nil, authorNonce: nonce, channel: key.name)
+            sequence: nil, authorNonce: nonce, channel: key.name, ephemeral: ephemeral)
     }
 }

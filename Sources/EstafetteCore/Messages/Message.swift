@@ -22,6 +22,9 @@ public struct ReceivedMessage: Hashable, Sendable {
     public let authorNonce: [UInt8]
     /// The name of the joined channel a post came from; nil for other kinds.
     public var channel: String? = nil
+    /// Whether its author asked for it to vanish at `expiresAt` from the inbox too (content type 2), not only from
+    /// the mesh (`expires_in` on messages.send and channels.post).
+    public var ephemeral: Bool = false
 }
 
 /// Why a message could not be built or opened. Opening failures are counted by `reason`, never shown.

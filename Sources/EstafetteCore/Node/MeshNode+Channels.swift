@@ -35,14 +35,15 @@ extension MeshNode {
     /// Seals a post by this node's identity to the joined channel `name`, living `lifetimeSeconds` from `now`, and
     /// submits it; the author is shown its own post.
     public mutating func postToChannel(
-        named name: String, text: String, lifetimeSeconds: UInt64, now: Millis
+        named name: String, text: String, lifetimeSeconds: UInt64, now: Millis, ephemeral: Bool = false
     ) throws(ChannelPostError) -> Submission {
         guard let key = channels.first(where: { $0.name == name }) else { throw .notJoined }
         let stamp = Self.stamp(now: now, lifetimeSeconds: lifetimeSeconds)
         let envelope: Envelope
         do {
             envelope = try ChannelMessage.seal(
-                text: text, from: identity, in: key, createdAt: stamp.createdAt, expiresAt: stamp.expiresAt)
+                text: text, from: identity, in: key, createdAt: stamp.createdAt, expiresAt: stamp.expiresAt,
+                ephemeral: ephemeral)
         } catch {
             throw .message(error)
         }

@@ -45,8 +45,9 @@ extension Dispatcher {
         case RPC.Method.channelsPost:
             let p = try decode(ChannelsPostParams.self, params)
             try checkText(p.text)
+            let expiresIn = try Self.lifetime(p.expires_in)
             let prepared = try await operation {
-                try await shell.prepareChannelPost(channel: p.channel, text: p.text)
+                try await shell.prepareChannelPost(channel: p.channel, text: p.text, expiresIn: expiresIn)
             }
             return .afterCommit(prepared)
         case RPC.Method.contactsBlock:
@@ -62,6 +63,21 @@ extension Dispatcher {
         default:
             return nil
         }
+    }
+
+    /// Shortest `expires_in`: expiries are rounded down to the minute, so anything shorter could expire at once.
+    static let minExpiresIn = 60
+
+    /// An `expires_in` checked against its bounds (60 s … the longest lifetime an envelope may have).
+    static func lifetime(_ expiresIn: Int?) throws(RPCErrorObject) -> UInt64? {
+        guard let expiresIn else { return nil }
+        let max = Int(Envelope.maxLifetimeSeconds)
+        guard (minExpiresIn...max).contains(expiresIn) else {
+            throw RPCErrorObject(
+                code: RPC.ErrorCode.invalidParams,
+                message: "expires_in must be between \(minExpiresIn) and \(max) seconds (7 days)")
+        }
+        return UInt64(expiresIn)
     }
 
     func checkChannelName(_ name: String) throws(RPCErrorObject) {

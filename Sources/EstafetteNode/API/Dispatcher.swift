@@ -73,7 +73,10 @@ struct Dispatcher: Sendable {
             let recipient = try resolveRecipient(p.to)
             try checkText(p.text)
             // The node validates and converts the key once per identity.
-            let prepared = try await operation { try await shell.prepareDirect(to: recipient, text: p.text) }
+            let expiresIn = try Self.lifetime(p.expires_in)
+            let prepared = try await operation {
+                try await shell.prepareDirect(to: recipient, text: p.text, expiresIn: expiresIn)
+            }
             return .afterCommit(prepared)
         case RPC.Method.alertsPost:
             let p = try decode(AlertsPostParams.self, params)
@@ -147,7 +150,9 @@ struct Dispatcher: Sendable {
     /// `messages.send` params read straight from the JSON value when they are well formed (the common case);
     /// nil otherwise, and `decode` then says what is wrong, as for every other method.
     static func sendParams(_ params: JSONValue?) -> MessagesSendParams? {
-        guard case .object(let o) = params, case .string(let to) = o["to"], case .string(let text) = o["text"] else {
+        guard case .object(let o) = params, case .string(let to) = o["to"], case .string(let text) = o["text"],
+            o["expires_in"] == nil
+        else {
             return nil
         }
         return MessagesSendParams(to: to, text: text)

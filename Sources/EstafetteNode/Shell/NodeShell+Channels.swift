@@ -38,12 +38,15 @@ extension NodeShell {
     }
 
     /// Seals a post to a joined channel and queues it for the next group commit.
-    func prepareChannelPost(channel: String, text: String) throws(OperationError) -> Prepared {
+    func prepareChannelPost(channel: String, text: String, expiresIn: UInt64? = nil) throws(OperationError)
+        -> Prepared
+    {
         let now = wallClockMillis()
         let submission: MeshNode.Submission
         do {
             submission = try node.postToChannel(
-                named: channel, text: text, lifetimeSeconds: config.messageLifetimeSeconds, now: now)
+                named: channel, text: text, lifetimeSeconds: expiresIn ?? config.messageLifetimeSeconds, now: now,
+                ephemeral: expiresIn != nil)
         } catch {
             switch error {
             case .notJoined:

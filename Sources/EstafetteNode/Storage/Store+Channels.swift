@@ -18,6 +18,8 @@ extension Store {
                         joined_at INTEGER NOT NULL
                     );
                     ALTER TABLE inbox ADD COLUMN channel TEXT;
+                    ALTER TABLE inbox ADD COLUMN expires_at INTEGER;
+                    CREATE INDEX inbox_expires ON inbox(expires_at) WHERE expires_at IS NOT NULL;
                     CREATE TABLE blocked (
                         pk BLOB PRIMARY KEY NOT NULL,
                         blocked_at INTEGER NOT NULL

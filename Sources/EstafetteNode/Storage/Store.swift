@@ -154,10 +154,10 @@ public final class Store: Sendable {
                     Data(m.authorNonce),
                 ])
                 fresh.append(db.changesCount > 0)
-                if let channel = m.channel, db.changesCount > 0 {
+                if m.channel != nil || m.ephemeral, db.changesCount > 0 {
                     try db.execute(
-                        sql: "UPDATE inbox SET channel = ? WHERE message_id = ?",
-                        arguments: [channel, Data(m.id.bytes)])
+                        sql: "UPDATE inbox SET channel = ?, expires_at = ? WHERE message_id = ?",
+                        arguments: [m.channel, m.ephemeral ? Int64(clamping: m.expiresAt) : nil, Data(m.id.bytes)])
                 }
                 if own, m.kind == .alert, let seq = m.sequence {
                     try Self.recordOwnAlert(db, author: m.sender.bytes, sequence: seq, createdAt: m.createdAt)
@@ -188,7 +188,10 @@ public final class Store: Sendable {
     public func deleteExpired(upTo: UInt64) throws -> Int {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM envelope WHERE expires_at <= ?", arguments: [Int64(clamping: upTo)])
-            return db.changesCount
+            let n = db.changesCount
+            // Ephemeral messages (`expires_in`) vanish from the inbox with their envelopes.
+            try db.execute(sql: "DELETE FROM inbox WHERE expires_at <= ?", arguments: [Int64(clamping: upTo)])
+            return n
         }
     }
 
