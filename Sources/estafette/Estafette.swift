@@ -55,7 +55,7 @@ struct Estafette: AsyncParsableCommand {
         guard !hoisted.isEmpty, let sub = rest.first, !sub.hasPrefix("-") else { return args }
         var path = [sub]
         rest = rest.dropFirst()
-        if sub == "contacts" || sub == "relays", let leaf = rest.first, !leaf.hasPrefix("-") {
+        if ["contacts", "relays", "channel"].contains(sub), let leaf = rest.first, !leaf.hasPrefix("-") {
             path.append(leaf)
             rest = rest.dropFirst()
         }

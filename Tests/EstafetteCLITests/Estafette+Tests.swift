@@ -38,6 +38,11 @@ import Testing
         let add = try #require(try Estafette.parseAsRoot(nested) as? Estafette.Contacts.Add)
         #expect(add.options.socket == "/s")
         #expect(add.name == "bob")
+        let join = try #require(
+            try Estafette.parseAsRoot(Estafette.hoistGlobalOptions(["--socket", "/s", "channel", "join", "assemblee"]))
+                as? Estafette.Channel.Join)
+        #expect(join.options.socket == "/s")
+        #expect(join.name == "assemblee")
         // Nothing to move: unchanged.
         #expect(Estafette.hoistGlobalOptions(["send", "bob", "--", "--json"]) == ["send", "bob", "--", "--json"])
     }

@@ -21,7 +21,13 @@ struct ChannelMeshTests {
             for d in nodes {
                 try await waitUntil("\(d.name) sees two peers") { try await d.status().peers >= 2 }
             }
-            for (d, passphrase) in [(a, "la commune vit"), (b, "la commune vit"), (c, "la commune meurt")] {
+            // B joins through the CLI, the passphrase on standard input as a script would give it.
+            let cli = try Binaries.daemon().replacingOccurrences(of: "/estafetted", with: "/estafette")
+            let joinedByCLI = try runChecked(
+                "/bin/sh", ["-c", "printf 'la commune vit\\n' | '\(cli)' --socket '\(b.socket)' channel join assemblee"])
+            #expect(joinedByCLI.contains("Joined channel assemblee."), "\(joinedByCLI)")
+            #expect(try runChecked(cli, ["--socket", b.socket, "channel", "list"]).contains("assemblee"))
+            for (d, passphrase) in [(a, "la commune vit"), (c, "la commune meurt")] {
                 let joined = try await d.call(
                     RPC.Method.channelsJoin, ChannelsJoinParams(name: "assemblee", passphrase: passphrase),
                     as: ChannelJoined.self)
