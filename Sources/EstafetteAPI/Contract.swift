@@ -250,11 +250,15 @@ public struct InboxListParams: Codable, Sendable {
     public var since: Int64?
     /// Only unread messages.
     public var unread: Bool?
+    /// The requests instead: direct messages from senders who are not contacts, kept apart when
+    /// `messages.accept_from = "contacts"`.
+    public var requests: Bool? = nil
 
-    public init(limit: Int? = nil, since: Int64? = nil, unread: Bool? = nil) {
+    public init(limit: Int? = nil, since: Int64? = nil, unread: Bool? = nil, requests: Bool? = nil) {
         self.limit = limit
         self.since = since
         self.unread = unread
+        self.requests = requests
     }
 }
 

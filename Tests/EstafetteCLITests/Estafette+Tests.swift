@@ -112,7 +112,7 @@ import Testing
         let help = Estafette.helpMessage(columns: 100)
         for name in [
             "status", "id", "contacts", "send", "alert", "follow", "inbox", "watch", "peers", "relays", "export",
-            "import", "channel", "block", "unblock",
+            "import", "channel", "block", "unblock", "requests",
         ] {
             #expect(help.contains("\n  \(name) "), "help lists \(name)")
         }
@@ -150,6 +150,7 @@ import Testing
           channel                 Passphrase channels: join, leave, list, post.
           block                   Hide everything from an ID: messages, channel posts and alerts.
           unblock                 Show messages from a blocked ID again.
+          requests                List message requests: direct messages from strangers, kept apart.
 
           See 'estafette help <subcommand>' for detailed help.
         """

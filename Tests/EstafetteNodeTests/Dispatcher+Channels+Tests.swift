@@ -1,5 +1,6 @@
 import EstafetteAPI
 import EstafetteCore
+import EstafetteNode
 import Foundation
 import Testing
 
@@ -97,7 +98,8 @@ struct DispatcherChannelTests {
             let post = try await node.call(
                 RPC.Method.channelsPost, ChannelsPostParams(channel: "assemblee", text: "gone too", expires_in: 3_600),
                 as: MessageSent.self)
-            #expect(Set(try await node.inbox().map(\.message_id)) == [kept.message_id, gone.message_id, post.message_id])
+            #expect(
+                Set(try await node.inbox().map(\.message_id)) == [kept.message_id, gone.message_id, post.message_id])
             let stored = try node.store.envelopes(
                 [gone.message_id, post.message_id].map { EnvelopeID(hex: $0)! })
             let expiries = stored.map { Int64($0.expiresAt) }.sorted()
@@ -136,6 +138,54 @@ struct DispatcherChannelTests {
             #expect(
                 try await node.error(RPC.Method.contactsBlock, ContactsBlockParams(id: "es1nope")).code
                     == RPC.ErrorCode.badID)
+        }
+    }
+}
+
+/// `messages.accept_from = "contacts"`: strangers' direct messages wait among the requests.
+@Suite("Message requests")
+struct RequestsTests {
+    @Test("a stranger's direct message is a request, not new in the inbox; a contact's, an alert and our own are not")
+    func strangersAreRequests() async throws {
+        try await withScratchDir("requests") { dir in
+            var config = NodeConfig(dataDir: dir, socketPath: dir + "/api.sock")
+            config.requestsFromStrangers = true
+            let node = try TestNode(dir: dir, config: config)
+            let (fromCarol, carolMessage) = try Fixture.direct(
+                "hello, stranger", from: Fixture.carol, to: Fixture.alice)
+            let (fromBob, bobMessage) = try Fixture.direct("hello, friend", from: Fixture.bob, to: Fixture.alice)
+            let (alert, alertMessage) = try Fixture.alert("public", by: Fixture.carol)
+            _ = try await node.call(
+                RPC.Method.contactsAdd, ContactsAddParams(name: "bob", id: Fixture.id(Fixture.bob)), as: OK.self)
+            let fresh = try node.store.commit(
+                [(fromCarol, carolMessage, 1), (fromBob, bobMessage, 2), (alert, alertMessage, 3)],
+                requestsFromStrangers: true)
+            #expect(fresh == [false, true, true], "a request is not reported new, so it is never notified")
+            let own = try await node.call(
+                RPC.Method.messagesSend, MessagesSendParams(to: node.id, text: "note to self"), as: MessageSent.self)
+            #expect(
+                Set(try await node.inbox().map(\.text)) == ["hello, friend", "public", "note to self"],
+                "\(own)")
+            let requests = try await node.call(
+                RPC.Method.inboxList, InboxListParams(requests: true), as: InboxList.self
+            ).messages
+            #expect(requests.map(\.text) == ["hello, stranger"])
+            // Adding the stranger as a contact moves the request to the inbox.
+            _ = try await node.call(
+                RPC.Method.contactsAdd, ContactsAddParams(name: "carol", id: Fixture.id(Fixture.carol)), as: OK.self)
+            #expect(try await node.inbox().contains { $0.text == "hello, stranger" })
+            #expect(
+                try await node.call(RPC.Method.inboxList, InboxListParams(requests: true), as: InboxList.self)
+                    .messages.isEmpty)
+        }
+    }
+
+    @Test("messages.accept_from loads; anything but anyone or contacts is refused")
+    func config() throws {
+        #expect(try NodeConfig.load(file: "/c", text: "[messages]\naccept_from = \"contacts\"\n").requestsFromStrangers)
+        #expect(try !NodeConfig.load(file: "/c", text: "[messages]\naccept_from = \"anyone\"\n").requestsFromStrangers)
+        #expect(throws: (any Error).self) {
+            try NodeConfig.load(file: "/c", text: "[messages]\naccept_from = \"friends\"\n")
         }
     }
 }

@@ -107,7 +107,8 @@ struct Dispatcher: Sendable {
                 throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "limit must be between 1 and 1000")
             }
             let rows = try storage {
-                try shell.store.inbox(limit: limit, since: p.since, unreadOnly: p.unread ?? false)
+                try shell.store.inbox(
+                    limit: limit, since: p.since, unreadOnly: p.unread ?? false, requests: p.requests ?? false)
             }
             return try .from(InboxList(messages: rows.map(InboxItem.init)))
         case RPC.Method.inboxMarkRead:

@@ -20,6 +20,7 @@ extension Store {
                     ALTER TABLE inbox ADD COLUMN channel TEXT;
                     ALTER TABLE inbox ADD COLUMN expires_at INTEGER;
                     CREATE INDEX inbox_expires ON inbox(expires_at) WHERE expires_at IS NOT NULL;
+                    ALTER TABLE inbox ADD COLUMN request INTEGER NOT NULL DEFAULT 0;
                     CREATE TABLE blocked (
                         pk BLOB PRIMARY KEY NOT NULL,
                         blocked_at INTEGER NOT NULL
@@ -31,6 +32,9 @@ extension Store {
     static let isBlockedSQL = "SELECT 1 FROM blocked WHERE pk = ?"
     /// A condition on `inbox i`: the sender is not blocked.
     static let notBlockedSQL = "i.sender NOT IN (SELECT pk FROM blocked)"
+    /// A condition on `inbox i`: a request (a direct message from a stranger, kept apart) whose sender is still
+    /// not a contact. Adding the sender as a contact moves its requests to the inbox.
+    static let isRequestSQL = "(i.request = 1 AND i.sender NOT IN (SELECT pk FROM contact))"
 
     // MARK: - Channels
 

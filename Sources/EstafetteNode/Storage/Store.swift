@@ -111,9 +111,12 @@ public final class Store: Sendable {
     /// and nonce (`ReceivedMessage.authorNonce`) are there already is not, whatever envelope carried it.
     /// `local` names the envelopes made here; with messages for us and followed authors' alerts, they are the last
     /// the quota evicts (`Store+Quota.swift`).
-    public func commit(_ items: [(StoredEnvelope, ReceivedMessage?, Int64)], local: Set<EnvelopeID> = []) throws
-        -> [Bool]
-    {
+    /// With `requestsFromStrangers`, a direct message from a sender who is not a contact is a request: kept apart
+    /// (`inbox(requests: true)`) and not reported as new.
+    public func commit(
+        _ items: [(StoredEnvelope, ReceivedMessage?, Int64)], local: Set<EnvelopeID> = [],
+        requestsFromStrangers: Bool = false
+    ) throws -> [Bool] {
         try pool.write { db in
             let insertEnvelope = try db.cachedStatement(
                 sql: """
@@ -128,6 +131,7 @@ public final class Store: Sendable {
                     """)
             let isFollowed = try db.cachedStatement(sql: "SELECT 1 FROM follow WHERE pk = ?")
             let isBlocked = try db.cachedStatement(sql: Self.isBlockedSQL)
+            let isContact = try db.cachedStatement(sql: "SELECT 1 FROM contact WHERE pk = ?")
             var fresh: [Bool] = []
             fresh.reserveCapacity(items.count)
             for (e, message, receivedAt) in items {
@@ -153,8 +157,17 @@ public final class Store: Sendable {
                     Int64(clamping: m.createdAt), receivedAt, m.sequence.map { Int64(bitPattern: $0) },
                     Data(m.authorNonce),
                 ])
-                fresh.append(db.changesCount > 0)
-                if m.channel != nil || m.ephemeral, db.changesCount > 0 {
+                let inserted = db.changesCount > 0
+                var isNew = inserted
+                if inserted, requestsFromStrangers, m.kind == .direct, !own,
+                    try Row.fetchOne(isContact, arguments: [Data(m.sender.bytes)]) == nil
+                {
+                    try db.execute(
+                        sql: "UPDATE inbox SET request = 1 WHERE message_id = ?", arguments: [Data(m.id.bytes)])
+                    isNew = false
+                }
+                fresh.append(isNew)
+                if m.channel != nil || m.ephemeral, inserted {
                     try db.execute(
                         sql: "UPDATE inbox SET channel = ?, expires_at = ? WHERE message_id = ?",
                         arguments: [m.channel, m.ephemeral ? Int64(clamping: m.expiresAt) : nil, Data(m.id.bytes)])
@@ -311,9 +324,10 @@ public final class Store: Sendable {
     }
 
     /// Newest first.
-    public func inbox(limit: Int, since: Int64?, unreadOnly: Bool) throws -> [InboxRow] {
+    public func inbox(limit: Int, since: Int64?, unreadOnly: Bool, requests: Bool = false) throws -> [InboxRow] {
         try pool.read { db in
-            var sql = Self.inboxSelect + " WHERE " + Self.notBlockedSQL
+            var sql = Self.inboxSelect + " WHERE " + Self.notBlockedSQL + " AND "
+            sql += requests ? Self.isRequestSQL : "NOT " + Self.isRequestSQL
             var args: [any DatabaseValueConvertible] = []
             if let since {
                 sql += " AND i.received_at >= ?"
