@@ -1,6 +1,7 @@
 import EstafetteAPI
 import EstafetteCore
 import Foundation
+import NIOPosix
 
 /// The channel and blocking methods: channels.join, channels.leave, channels.list, channels.post, contacts.block,
 /// contacts.unblock.
@@ -24,8 +25,19 @@ extension Dispatcher {
                     code: RPC.ErrorCode.badPassphrase,
                     message: "a passphrase has 1 to \(Self.maxPassphraseBytes) bytes")
             }
-            // Argon2id: about a second on a small board, in this task, never on the node's actor.
-            guard let key = ChannelKey.derive(name: p.name, passphrase: p.passphrase) else {
+            // Argon2id (64 MiB, up to about a second on a small board) on NIO's blocking-work pool: never on the
+            // node's actor nor a cooperative thread, and at most one derivation per pool thread at once.
+            let (name, passphrase) = (p.name, p.passphrase)
+            let derived: ChannelKey?
+            do {
+                derived = try await NIOThreadPool.singleton.runIfActive {
+                    ChannelKey.derive(name: name, passphrase: passphrase)
+                }
+            } catch {
+                throw RPCErrorObject(
+                    code: RPC.ErrorCode.internalError, message: "cannot derive the channel key: \(error)")
+            }
+            guard let key = derived else {
                 throw RPCErrorObject(
                     code: RPC.ErrorCode.internalError, message: "cannot derive the channel key (out of memory?)")
             }

@@ -2,8 +2,8 @@ import EstafetteAPI
 import EstafetteCore
 
 /// Channels as the API asks for them: the node reads the joined channels' posts and seals new ones; the shell keeps
-/// the keys in the store so they survive a restart. The Argon2id derivation runs in the caller's task, off the
-/// actor, so a join does not hold up the mesh.
+/// the keys in the store so they survive a restart. The Argon2id derivation runs before, on NIO's blocking-work
+/// pool (Dispatcher+Channels.swift), so a join does not hold up the mesh.
 extension NodeShell {
     /// Joins a channel with a derived key: durable first, then read by the node. Returns when it was first joined.
     func joinChannel(_ key: ChannelKey, at: Int64) throws(OperationError) -> Int64 {
