@@ -213,9 +213,13 @@ public struct MessagesSendParams: Codable, Sendable {
     /// A contact name or a textual ID.
     public var to: String
     public var text: String
-    public init(to: String, text: String) {
+    /// Seconds until the message expires from the mesh and from the recipient's inbox (60 … 7 days); absent: the
+    /// node's `messages.lifetime_hours`, and the recipient keeps it in its inbox.
+    public var expires_in: Int? = nil
+    public init(to: String, text: String, expires_in: Int? = nil) {
         self.to = to
         self.text = text
+        self.expires_in = expires_in
     }
 }
 
@@ -246,17 +250,21 @@ public struct InboxListParams: Codable, Sendable {
     public var since: Int64?
     /// Only unread messages.
     public var unread: Bool?
+    /// The requests instead: direct messages from senders who are not contacts, kept apart when
+    /// `messages.accept_from = "contacts"`.
+    public var requests: Bool? = nil
 
-    public init(limit: Int? = nil, since: Int64? = nil, unread: Bool? = nil) {
+    public init(limit: Int? = nil, since: Int64? = nil, unread: Bool? = nil, requests: Bool? = nil) {
         self.limit = limit
         self.since = since
         self.unread = unread
+        self.requests = requests
     }
 }
 
 public struct InboxItem: Codable, Sendable, Equatable {
     public var message_id: String
-    /// "direct" or "alert".
+    /// "direct", "alert" or "channel".
     public var kind: String
     /// The sender's textual ID.
     public var from: String
@@ -270,6 +278,8 @@ public struct InboxItem: Codable, Sendable, Equatable {
     public var read: Bool
     /// For alerts: whether the author is followed.
     public var followed: Bool?
+    /// For channel posts: the name of the joined channel.
+    public var channel: String? = nil
 
     public init(
         message_id: String, kind: String, from: String, from_name: String?, text: String,

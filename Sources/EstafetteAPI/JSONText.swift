@@ -324,6 +324,7 @@ extension InboxItem {
         ]
         if let from_name { o["from_name"] = .string(from_name) }
         if let followed { o["followed"] = .bool(followed) }
+        if let channel { o["channel"] = .string(channel) }
         return .object(o)
     }
 }

@@ -16,7 +16,8 @@ struct Estafette: AsyncParsableCommand {
         version: version,
         subcommands: [
             Status.self, ID.self, Contacts.self, Send.self, Alert.self, Follow.self, Inbox.self, Watch.self,
-            Peers.self, Relays.self, Export.self, Import.self,
+            Peers.self, Relays.self, Export.self, Import.self, Channel.self, Block.self, Unblock.self,
+            Requests.self,
         ]
     )
 
@@ -55,7 +56,7 @@ struct Estafette: AsyncParsableCommand {
         guard !hoisted.isEmpty, let sub = rest.first, !sub.hasPrefix("-") else { return args }
         var path = [sub]
         rest = rest.dropFirst()
-        if sub == "contacts" || sub == "relays", let leaf = rest.first, !leaf.hasPrefix("-") {
+        if ["contacts", "relays", "channel"].contains(sub), let leaf = rest.first, !leaf.hasPrefix("-") {
             path.append(leaf)
             rest = rest.dropFirst()
         }

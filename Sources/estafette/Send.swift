@@ -24,11 +24,14 @@ extension Estafette {
         @Argument(help: "The message. Read from standard input when left out.")
         var text: String?
 
+        @Option(name: .long, help: ExpiryOption.help)
+        var expires: ExpiryOption?
+
         func run() async throws {
             try await reportingErrors {
                 let body = try text ?? readStandardInputText()
                 let reply = try await options.client.fetch(
-                    RPC.Method.messagesSend, MessagesSendParams(to: contact, text: body), as: MessageSent.self)
+                    RPC.Method.messagesSend, MessagesSendParams(to: contact, text: body, expires_in: expires?.seconds), as: MessageSent.self)
                 try options.output(reply) { $0.message_id }
             }
         }

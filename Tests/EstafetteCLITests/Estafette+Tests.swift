@@ -38,6 +38,11 @@ import Testing
         let add = try #require(try Estafette.parseAsRoot(nested) as? Estafette.Contacts.Add)
         #expect(add.options.socket == "/s")
         #expect(add.name == "bob")
+        let join = try #require(
+            try Estafette.parseAsRoot(Estafette.hoistGlobalOptions(["--socket", "/s", "channel", "join", "assemblee"]))
+                as? Estafette.Channel.Join)
+        #expect(join.options.socket == "/s")
+        #expect(join.name == "assemblee")
         // Nothing to move: unchanged.
         #expect(Estafette.hoistGlobalOptions(["send", "bob", "--", "--json"]) == ["send", "bob", "--", "--json"])
     }
@@ -78,6 +83,24 @@ import Testing
         #expect(alert.text == "road closed")
         let follow = try #require(try Estafette.parseAsRoot(["follow", "es1abc"]) as? Estafette.Follow)
         #expect(follow.id == "es1abc")
+        let post = try #require(
+            try Estafette.parseAsRoot(["channel", "post", "assemblee", "AG à 18 h"]) as? Estafette.Channel.Post)
+        #expect(post.channel == "assemblee")
+        #expect(post.text == "AG à 18 h")
+        #expect(try Estafette.parseAsRoot(["channel"]) is Estafette.Channel.List)
+        let expiring = try #require(
+            try Estafette.parseAsRoot(["channel", "post", "assemblee", "x", "--expires", "2h"]) as? Estafette.Channel.Post)
+        #expect(expiring.expires?.seconds == 7_200)
+        let send = try #require(try Estafette.parseAsRoot(["send", "bob", "hi", "--expires", "90"]) as? Estafette.Send)
+        #expect(send.expires?.seconds == 90)
+        #expect(ExpiryOption(argument: "1d")?.seconds == 86_400)
+        #expect(ExpiryOption(argument: "30m")?.seconds == 1_800)
+        for bad in ["", "h", "-5m", "2w", "1.5h", "٣h", "99999999999999999999d"] {
+            #expect(ExpiryOption(argument: bad) == nil, "\(bad)")
+        }
+        #expect(throws: (any Error).self) { try Estafette.parseAsRoot(["send", "bob", "hi", "--expires", "soon"]) }
+        let block = try #require(try Estafette.parseAsRoot(["block", "es1abc"]) as? Estafette.Block)
+        #expect(block.id == "es1abc")
     }
 
     @Test func missingArgumentIsAnArgumentError() {
@@ -89,7 +112,7 @@ import Testing
         let help = Estafette.helpMessage(columns: 100)
         for name in [
             "status", "id", "contacts", "send", "alert", "follow", "inbox", "watch", "peers", "relays", "export",
-            "import",
+            "import", "channel", "block", "unblock", "requests",
         ] {
             #expect(help.contains("\n  \(name) "), "help lists \(name)")
         }
@@ -124,6 +147,10 @@ import Testing
           relays                  List the relays this node links to; add or remove them.
           export                  Write the stored envelopes to a bundle file, to carry to another island.
           import                  Read a bundle file through the same checks as envelopes from the network.
+          channel                 Passphrase channels: join, leave, list, post.
+          block                   Hide everything from an ID: messages, channel posts and alerts.
+          unblock                 Show messages from a blocked ID again.
+          requests                List message requests: direct messages from strangers, kept apart.
 
           See 'estafette help <subcommand>' for detailed help.
         """

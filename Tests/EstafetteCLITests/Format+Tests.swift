@@ -42,6 +42,14 @@ import Testing
         #expect(render(named, time: { _ in "T" }) == "T  alert  alice  (NOT FOLLOWED)\n    hello\n    world")
         named.followed = true
         #expect(render(named, time: { _ in "T" }) == "T  alert  alice  (followed)\n    hello\n    world")
+        var post = item
+        post.kind = "channel"
+        post.channel = "assemblee\u{1B}[31m"
+        post.from_name = "alice"
+        post.read = true
+        #expect(render(post, time: { _ in "T" }).hasPrefix("T  channel  #assemblee"))
+        #expect(!render(post, time: { _ in "T" }).contains("\u{1B}"), "a channel name is sanitized")
+        #expect(render(post, time: { _ in "T" }).hasSuffix("alice\n    hello\n    world"))
     }
 
     @Test func localTimeShape() {

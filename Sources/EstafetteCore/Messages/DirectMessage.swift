@@ -3,7 +3,7 @@
 /// ```
 /// body  = crypto_box_seal(recipient_x25519, pad(inner, bucket))
 /// inner = sender_pk[32] | nonce[24] | crypto_box_easy(plain, nonce, recipient_x25519, sender_x25519_sk)
-/// plain = created_at u64 BE | expires_at u64 BE | content_type u8 (1 = UTF-8 text) | text
+/// plain = created_at u64 BE | expires_at u64 BE | content_type u8 (1 = UTF-8 text, 2 = ephemeral text) | text
 /// ```
 /// The inner box authenticates the sender to the recipient deniably: only the holders of either secret key can
 /// make it, so the recipient knows it is genuine but cannot prove it to anyone else. `expires_at` inside must equal
@@ -14,6 +14,18 @@
 /// node (`drop.direct_tag`, see `headerCheck`): a carrier cannot give one message a second ID.
 public enum DirectMessage {
     static let contentTypeText: UInt8 = 1
+    /// UTF-8 text that its author asked to vanish from the recipient's inbox once it expires.
+    static let contentTypeEphemeralText: UInt8 = 2
+
+    /// The content type of text, ephemeral or not; nil for an unknown one.
+    static func contentType(ephemeral: Bool) -> UInt8 { ephemeral ? contentTypeEphemeralText : contentTypeText }
+    static func isEphemeral(contentType: UInt8) -> Bool? {
+        switch contentType {
+        case contentTypeText: return false
+        case contentTypeEphemeralText: return true
+        default: return nil
+        }
+    }
     static let nonceBytes = 24
     static let minBucket = 256
     static let maxBucket = 32 * 1024
@@ -30,18 +42,19 @@ public enum DirectMessage {
     /// Builds a sealed direct-message envelope.
     public static func seal(
         text: String, from sender: SigningKeyPair, to recipient: SigningPublicKey, createdAt: UInt64,
-        expiresAt: UInt64
+        expiresAt: UInt64, ephemeral: Bool = false
     ) throws(MessageError) -> Envelope {
         var cache = KeyCache(capacity: 1, sharedKeyCapacity: 0)
         return try seal(
-            text: text, from: sender, to: recipient, createdAt: createdAt, expiresAt: expiresAt, keys: &cache)
+            text: text, from: sender, to: recipient, createdAt: createdAt, expiresAt: expiresAt, ephemeral: ephemeral,
+            keys: &cache)
     }
 
     /// As `seal(text:from:to:createdAt:expiresAt:)`, converting the recipient's key through `keys` and boxing with
     /// the pair's precomputed key from `keys.shared`.
     public static func seal(
         text: String, from sender: SigningKeyPair, to recipient: SigningPublicKey, createdAt: UInt64,
-        expiresAt: UInt64, keys: inout KeyCache
+        expiresAt: UInt64, ephemeral: Bool = false, keys: inout KeyCache
     ) throws(MessageError) -> Envelope {
         let textBytes = Array(text.utf8)
         guard textBytes.count <= MessageLimits.maxTextBytes else { throw .textTooLong(textBytes.count) }
@@ -49,7 +62,7 @@ public enum DirectMessage {
         plain.reserveCapacity(17 + textBytes.count)
         plain.appendBE(createdAt)
         plain.appendBE(expiresAt)
-        plain.append(contentTypeText)
+        plain.append(contentType(ephemeral: ephemeral))
         plain += textBytes
         let recipientX: BoxPublicKey
         do {
@@ -132,12 +145,14 @@ public enum DirectMessage {
             throw .malformed("plain too short")
         }
         guard innerExpiry == envelope.expiresAt else { throw .expiryMismatch }
-        guard contentType == contentTypeText else { throw .malformed("content type \(contentType)") }
+        guard let ephemeral = isEphemeral(contentType: contentType) else {
+            throw .malformed("content type \(contentType)")
+        }
         let textBytes = p.rest()
         guard textBytes.count <= MessageLimits.maxTextBytes else { throw .textTooLong(textBytes.count) }
         guard let text = String(validating: textBytes, as: UTF8.self) else { throw .notUTF8 }
         return ReceivedMessage(
             id: id, kind: .direct, sender: sender, createdAt: createdAt, expiresAt: innerExpiry, text: text,
-            sequence: nil, authorNonce: nonce)
+            sequence: nil, authorNonce: nonce, ephemeral: ephemeral)
     }
 }

@@ -3,6 +3,7 @@ public struct ReceivedMessage: Hashable, Sendable {
     public enum Kind: String, Sendable {
         case direct
         case alert
+        case channel
     }
 
     public let id: EnvelopeID
@@ -19,13 +20,18 @@ public struct ReceivedMessage: Hashable, Sendable {
     /// message's inner nonce (24 bytes), an alert's sequence number (8 bytes, big-endian). The inbox keeps one
     /// message per sender and nonce (docs/protocol.md, "One authored message, delivered once").
     public let authorNonce: [UInt8]
+    /// The name of the joined channel a post came from; nil for other kinds.
+    public var channel: String? = nil
+    /// Whether its author asked for it to vanish at `expiresAt` from the inbox too (content type 2), not only from
+    /// the mesh (`expires_in` on messages.send and channels.post).
+    public var ephemeral: Bool = false
 }
 
 /// Why a message could not be built or opened. Opening failures are counted by `reason`, never shown.
 public struct MessageError: Error, Hashable, CustomStringConvertible, Sendable {
     private enum Base: Hashable, Sendable {
         case textTooLong, notForUs, malformed, badPadding, forgedSender, expiryMismatch, badSignature,
-            invalidKey, notUTF8, wrongKind, directTag
+            invalidKey, notUTF8, wrongKind, directTag, channelSeal
     }
 
     private let base: Base
@@ -48,6 +54,9 @@ public struct MessageError: Error, Hashable, CustomStringConvertible, Sendable {
     public static let wrongKind = MessageError(.wrongKind)
     /// A direct message with a tag: its author never sets one, so a carrier re-wrapped it.
     public static let directTag = MessageError(.directTag)
+    /// A post with a joined channel's tag whose sealed body does not open under the channel key (tampered header or
+    /// body, or a tag collision).
+    public static let channelSeal = MessageError(.channelSeal)
 
     public var reason: String {
         switch base {
@@ -62,6 +71,7 @@ public struct MessageError: Error, Hashable, CustomStringConvertible, Sendable {
         case .notUTF8: return "not_utf8"
         case .wrongKind: return "wrong_kind"
         case .directTag: return "direct_tag"
+        case .channelSeal: return "channel_seal"
         }
     }
 

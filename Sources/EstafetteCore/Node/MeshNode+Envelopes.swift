@@ -116,7 +116,9 @@ extension MeshNode {
                 counters.add("drop.\(hidden)")
                 message = nil  // carried like any envelope, not shown: see `AlertAuthors`
             }
-        case .channel, .receipt:
+        case .channel:
+            message = openChannelPost(envelope, id: id)
+        case .receipt:
             message = nil  // carried, not yet read by this version
         }
         noteClock(skew: nil, source: source)

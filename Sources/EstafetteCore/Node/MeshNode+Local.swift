@@ -72,7 +72,7 @@ extension MeshNode {
     /// `now`, and submits it. It is opened (and delivered to us) only when we are its recipient: a message to
     /// anyone else cannot be for us, so it costs no trial decryption.
     public mutating func sendDirect(
-        text: String, to recipientKey: [UInt8], lifetimeSeconds: UInt64, now: Millis
+        text: String, to recipientKey: [UInt8], lifetimeSeconds: UInt64, now: Millis, ephemeral: Bool = false
     ) throws(LocalMessageError) -> Submission {
         let recipient: SigningPublicKey
         do {
@@ -85,7 +85,7 @@ extension MeshNode {
         do {
             envelope = try DirectMessage.seal(
                 text: text, from: identity, to: recipient, createdAt: stamp.createdAt, expiresAt: stamp.expiresAt,
-                keys: &keys)
+                ephemeral: ephemeral, keys: &keys)
         } catch {
             throw .message(error)
         }

@@ -43,6 +43,8 @@ public struct MeshNode: Sendable {
     var reassembler: Reassembler
     /// Senders' and recipients' keys, validated and converted once.
     var keys = KeyCache()
+    /// The passphrase channels this node's user joined (`MeshNode+Channels.swift`).
+    var channels: [ChannelKey] = []
     /// Whether new envelopes from the network are passed on to the node's other interfaces: a node with more than
     /// one bridges them (see `interfacesChanged(count:)`).
     public private(set) var bridgesInterfaces = false

@@ -73,7 +73,10 @@ struct Dispatcher: Sendable {
             let recipient = try resolveRecipient(p.to)
             try checkText(p.text)
             // The node validates and converts the key once per identity.
-            let prepared = try await operation { try await shell.prepareDirect(to: recipient, text: p.text) }
+            let expiresIn = try Self.lifetime(p.expires_in)
+            let prepared = try await operation {
+                try await shell.prepareDirect(to: recipient, text: p.text, expiresIn: expiresIn)
+            }
             return .afterCommit(prepared)
         case RPC.Method.alertsPost:
             let p = try decode(AlertsPostParams.self, params)
@@ -104,7 +107,8 @@ struct Dispatcher: Sendable {
                 throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "limit must be between 1 and 1000")
             }
             let rows = try storage {
-                try shell.store.inbox(limit: limit, since: p.since, unreadOnly: p.unread ?? false)
+                try shell.store.inbox(
+                    limit: limit, since: p.since, unreadOnly: p.unread ?? false, requests: p.requests ?? false)
             }
             return try .from(InboxList(messages: rows.map(InboxItem.init)))
         case RPC.Method.inboxMarkRead:
@@ -133,10 +137,11 @@ struct Dispatcher: Sendable {
             return try .from(PeersList(peers: peers))
         default:
             if let answer = try await relayAnswer(method: method, params: params) { return answer }
+            if let answer = try await channelAnswer(method: method, params: params) { return answer }
             throw RPCErrorObject(
                 code: RPC.ErrorCode.methodNotFound,
                 message:
-                    "unknown method '\(method.prefix(80))'; known methods: \((Self.methods + Self.relayMethods).joined(separator: ", "))"
+                    "unknown method '\(method.prefix(80))'; known methods: \((Self.methods + Self.relayMethods + Self.channelMethods).joined(separator: ", "))"
             )
         }
     }
@@ -146,7 +151,9 @@ struct Dispatcher: Sendable {
     /// `messages.send` params read straight from the JSON value when they are well formed (the common case);
     /// nil otherwise, and `decode` then says what is wrong, as for every other method.
     static func sendParams(_ params: JSONValue?) -> MessagesSendParams? {
-        guard case .object(let o) = params, case .string(let to) = o["to"], case .string(let text) = o["text"] else {
+        guard case .object(let o) = params, case .string(let to) = o["to"], case .string(let text) = o["text"],
+            o["expires_in"] == nil
+        else {
             return nil
         }
         return MessagesSendParams(to: to, text: text)

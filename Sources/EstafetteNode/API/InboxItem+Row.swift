@@ -10,6 +10,7 @@ extension InboxItem {
             message_id: EnvelopeID(bytes: row.messageID).hex, kind: row.kind, from: from, from_name: row.senderName,
             text: row.text, created_at: row.createdAt, received_at: row.receivedAt, read: row.read,
             followed: row.kind == "alert" ? row.followed : nil)
+        self.channel = row.channel
     }
 
     init(_ row: Store.InboxRow) {

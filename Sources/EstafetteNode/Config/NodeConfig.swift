@@ -22,6 +22,9 @@ public struct NodeConfig: Sendable, Equatable {
     public var maxPeers: Int = MeshNode.Settings.defaultMaxPeers
     /// Lifetime given to messages this node sends, in seconds (at most 7 days).
     public var messageLifetimeSeconds: UInt64 = 7 * 24 * 3600
+    /// `messages.accept_from = "contacts"`: direct messages from senders who are not contacts wait among the
+    /// requests (`inbox.list {"requests": true}`) instead of the inbox, and are not notified.
+    public var requestsFromStrangers = false
     public var logLevel: String = "info"
     /// API connections served at once; more are answered with an error and closed.
     public var apiMaxConnections: Int = 64
@@ -96,7 +99,7 @@ extension NodeConfig {
             "group", "port", "interfaces", "mesh_name", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms",
             "max_peers",
         ],
-        "messages": ["lifetime_hours"],
+        "messages": ["lifetime_hours", "accept_from"],
         "store": ["max_bytes"],
         "inbox": ["max_messages", "retention_days"],
         "relay": relaySectionKeys,
@@ -215,6 +218,13 @@ extension NodeConfig {
         if let r = try int("lan", "repair_interval_ms", 500...60_000) { config.repairIntervalMillis = Int64(r) }
         if let m = try int("lan", "max_peers", 16...4_096) { config.maxPeers = m }
         if let h = try int("messages", "lifetime_hours", 1...168) { config.messageLifetimeSeconds = UInt64(h) * 3600 }
+        if let a = try string("messages", "accept_from") {
+            switch a {
+            case "anyone": config.requestsFromStrangers = false
+            case "contacts": config.requestsFromStrangers = true
+            default: throw fail("messages", "accept_from", "must be \"anyone\" or \"contacts\"")
+            }
+        }
         // Bounded storage (issue 9).
         if let b = try int("store", "max_bytes", (1 << 20)...(1 << 40)) { config.storeMaxBytes = Int64(b) }
         if let n = try int("inbox", "max_messages", 100...10_000_000) { config.inboxMaxMessages = n }

@@ -45,7 +45,8 @@ extension NodeShell {
                     ? []
                     : try store.commit(
                         batch.map { ($0.envelope, $0.message, $0.receivedAt) },
-                        local: Set(batch.filter { $0.ticket != nil }.map(\.envelope.id))))
+                        local: Set(batch.filter { $0.ticket != nil }.map(\.envelope.id)),
+                        requestsFromStrangers: config.requestsFromStrangers))
         } catch {
             result = .failure(error)
         }

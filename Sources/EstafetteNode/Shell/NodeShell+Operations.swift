@@ -18,12 +18,16 @@ extension NodeShell {
     }
 
     /// Seals a direct message and queues it for the next group commit.
-    public func prepareDirect(to recipientKey: [UInt8], text: String) throws(OperationError) -> Prepared {
+    /// With `expiresIn`, the message lives that long and is ephemeral: it vanishes from the recipient's inbox too.
+    public func prepareDirect(to recipientKey: [UInt8], text: String, expiresIn: UInt64? = nil) throws(OperationError)
+        -> Prepared
+    {
         let now = wallClockMillis()
         do {
             return queue(
                 try node.sendDirect(
-                    text: text, to: recipientKey, lifetimeSeconds: config.messageLifetimeSeconds, now: now),
+                    text: text, to: recipientKey, lifetimeSeconds: expiresIn ?? config.messageLifetimeSeconds,
+                    now: now, ephemeral: expiresIn != nil),
                 now: now)
         } catch {
             throw Self.operationError(error, making: "seal message")
@@ -77,6 +81,9 @@ extension NodeShell {
     func peers() -> [MeshNode.PeerInfo] { node.peerList }
 
     // MARK: - Queueing
+
+    /// `queue`, for the other parts of the shell (NodeShell+Channels.swift).
+    func queuePrepared(_ submission: MeshNode.Submission, now: Millis) -> Prepared { queue(submission, now: now) }
 
     private func queue(_ submission: MeshNode.Submission, now: Millis) -> Prepared {
         let ticket = CommitTicket()

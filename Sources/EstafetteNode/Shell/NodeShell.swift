@@ -38,6 +38,7 @@ public actor NodeShell {
         let me = identity.publicKey.bytes
         node.resumeAlerts(
             after: try store.lastAlertSequence(author: me), createdAt: try store.lastAlertCreatedAt(author: me))
+        try Self.loadChannels(from: store, into: &node)
         self.node = node
         self.store = store
         self.config = config

@@ -87,6 +87,7 @@ public final class Store: Sendable {
         }
         registerV2(&m)
         registerRelayMigrations(&m)
+        registerChannelMigrations(&m)
         return m
     }
 
@@ -110,9 +111,12 @@ public final class Store: Sendable {
     /// and nonce (`ReceivedMessage.authorNonce`) are there already is not, whatever envelope carried it.
     /// `local` names the envelopes made here; with messages for us and followed authors' alerts, they are the last
     /// the quota evicts (`Store+Quota.swift`).
-    public func commit(_ items: [(StoredEnvelope, ReceivedMessage?, Int64)], local: Set<EnvelopeID> = []) throws
-        -> [Bool]
-    {
+    /// With `requestsFromStrangers`, a direct message from a sender who is not a contact is a request: kept apart
+    /// (`inbox(requests: true)`) and not reported as new.
+    public func commit(
+        _ items: [(StoredEnvelope, ReceivedMessage?, Int64)], local: Set<EnvelopeID> = [],
+        requestsFromStrangers: Bool = false
+    ) throws -> [Bool] {
         try pool.write { db in
             let insertEnvelope = try db.cachedStatement(
                 sql: """
@@ -126,11 +130,13 @@ public final class Store: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             let isFollowed = try db.cachedStatement(sql: "SELECT 1 FROM follow WHERE pk = ?")
+            let isBlocked = try db.cachedStatement(sql: Self.isBlockedSQL)
+            let isContact = try db.cachedStatement(sql: "SELECT 1 FROM contact WHERE pk = ?")
             var fresh: [Bool] = []
             fresh.reserveCapacity(items.count)
             for (e, message, receivedAt) in items {
                 let own = local.contains(e.id)
-                var keep = own || message?.kind == .direct ? Keep.mine : Keep.carried
+                var keep = own || message?.kind == .direct || message?.kind == .channel ? Keep.mine : Keep.carried
                 if keep == Keep.carried, let m = message, m.kind == .alert,
                     try Row.fetchOne(isFollowed, arguments: [Data(m.sender.bytes)]) != nil
                 {
@@ -140,7 +146,8 @@ public final class Store: Sendable {
                     Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), receivedAt, Data(e.bytes), keep,
                     linkAttribution.take(e.id).map { Data($0) },
                 ])
-                guard let m = message else {
+                // A blocked sender's message is carried like anyone's, never shown (Store+Channels.swift).
+                guard let m = message, try Row.fetchOne(isBlocked, arguments: [Data(m.sender.bytes)]) == nil else {
                     fresh.append(false)
                     continue
                 }
@@ -150,7 +157,21 @@ public final class Store: Sendable {
                     Int64(clamping: m.createdAt), receivedAt, m.sequence.map { Int64(bitPattern: $0) },
                     Data(m.authorNonce),
                 ])
-                fresh.append(db.changesCount > 0)
+                let inserted = db.changesCount > 0
+                var isNew = inserted
+                if inserted, requestsFromStrangers, m.kind == .direct, !own,
+                    try Row.fetchOne(isContact, arguments: [Data(m.sender.bytes)]) == nil
+                {
+                    try db.execute(
+                        sql: "UPDATE inbox SET request = 1 WHERE message_id = ?", arguments: [Data(m.id.bytes)])
+                    isNew = false
+                }
+                fresh.append(isNew)
+                if m.channel != nil || m.ephemeral, inserted {
+                    try db.execute(
+                        sql: "UPDATE inbox SET channel = ?, expires_at = ? WHERE message_id = ?",
+                        arguments: [m.channel, m.ephemeral ? Int64(clamping: m.expiresAt) : nil, Data(m.id.bytes)])
+                }
                 if own, m.kind == .alert, let seq = m.sequence {
                     try Self.recordOwnAlert(db, author: m.sender.bytes, sequence: seq, createdAt: m.createdAt)
                 }
@@ -180,7 +201,10 @@ public final class Store: Sendable {
     public func deleteExpired(upTo: UInt64) throws -> Int {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM envelope WHERE expires_at <= ?", arguments: [Int64(clamping: upTo)])
-            return db.changesCount
+            let n = db.changesCount
+            // Ephemeral messages (`expires_in`) vanish from the inbox with their envelopes.
+            try db.execute(sql: "DELETE FROM inbox WHERE expires_at <= ?", arguments: [Int64(clamping: upTo)])
+            return n
         }
     }
 
@@ -276,11 +300,13 @@ public final class Store: Sendable {
         public let receivedAt: Int64
         public let read: Bool
         public let followed: Bool
+        /// The channel of a channel post.
+        public var channel: String? = nil
     }
 
     static let inboxSelect = """
         SELECT i.message_id, i.kind, i.sender, i.text, i.created_at, i.received_at, i.read,
-               c.name AS sender_name, (f.pk IS NOT NULL) AS followed
+               c.name AS sender_name, (f.pk IS NOT NULL) AS followed, i.channel
         FROM inbox i
         LEFT JOIN contact c ON c.pk = i.sender
         LEFT JOIN follow f ON f.pk = i.sender
@@ -294,13 +320,14 @@ public final class Store: Sendable {
             messageID: Array(mid), kind: row["kind"], sender: Array(sender), senderName: row["sender_name"],
             text: String(decoding: text, as: UTF8.self), createdAt: row["created_at"], receivedAt: row["received_at"],
             read: row["read"],
-            followed: row["followed"])
+            followed: row["followed"], channel: row["channel"])
     }
 
     /// Newest first.
-    public func inbox(limit: Int, since: Int64?, unreadOnly: Bool) throws -> [InboxRow] {
+    public func inbox(limit: Int, since: Int64?, unreadOnly: Bool, requests: Bool = false) throws -> [InboxRow] {
         try pool.read { db in
-            var sql = Self.inboxSelect + " WHERE 1"
+            var sql = Self.inboxSelect + " WHERE " + Self.notBlockedSQL + " AND "
+            sql += requests ? Self.isRequestSQL : "NOT " + Self.isRequestSQL
             var args: [any DatabaseValueConvertible] = []
             if let since {
                 sql += " AND i.received_at >= ?"
