@@ -16,7 +16,7 @@ struct Estafette: AsyncParsableCommand {
         version: version,
         subcommands: [
             Status.self, ID.self, Contacts.self, Send.self, Alert.self, Follow.self, Inbox.self, Watch.self,
-            Peers.self, Relays.self, Export.self, Import.self,
+            Peers.self, Relays.self, Export.self, Import.self, Wipe.self,
         ]
     )
 

@@ -40,7 +40,8 @@ struct Estafetted: AsyncParsableCommand {
             /etc/estafette/estafette.toml (when that file exists), and tells systemd READY, STOPPING and \
             WATCHDOG through NOTIFY_SOCKET.
 
-            Exit status: 0 stopped cleanly; 1 runtime failure; 64 bad command line; 78 configuration error.
+            Exit status: 0 stopped cleanly; 1 runtime failure; 10 stopped after a panic wipe (node.wipe); \
+            64 bad command line; 78 configuration error (also: a data directory or key file open to other users).
             """,
         version: EstafetteVersion.string
     )
@@ -201,11 +202,22 @@ struct Estafetted: AsyncParsableCommand {
         } catch {
             throw DaemonFailure(message: "cannot create data directory \(cfg.dataDir): \(error.localizedDescription)")
         }
+        do {
+            try SecretFile.checkDirectory(cfg.dataDir)
+        } catch {
+            throw DaemonFailure(message: error.description, exitCode: 78)
+        }
         let lock = try DataDirLock(dir: cfg.dataDir)
         defer { lock.release() }
 
         let identityPath = cfg.dataDir + "/identity.key"
-        let (keys, created) = try IdentityFile.loadOrCreate(path: identityPath)
+        let keys: SigningKeyPair
+        let created: Bool
+        do {
+            (keys, created) = try IdentityFile.loadOrCreate(path: identityPath)
+        } catch let e as IdentityFile.Failure {
+            throw DaemonFailure(message: e.description, exitCode: 78)
+        }
         let id = PublicID(key: keys.publicKey)
         if created {
             logger.notice(
@@ -230,6 +242,8 @@ struct Estafetted: AsyncParsableCommand {
         let store: Store
         do {
             store = try Store(path: cfg.dataDir + "/estafette.sqlite")
+        } catch let e as SecretFile.Failure {
+            throw DaemonFailure(message: e.description, exitCode: 78)
         } catch {
             throw DaemonFailure(message: "cannot open the database in \(cfg.dataDir): \(error)")
         }
@@ -303,13 +317,44 @@ struct DaemonFailure: Error {
 /// No core dumps: they would hold secret keys. And room for file descriptors: the soft limit (often 1,024) is
 /// raised to the hard one, up to 4,096, so the sockets the daemon holds (API connections are capped at
 /// `api.max_connections`, relay links at their own caps) never exhaust it.
+///
+/// Not dumpable either (`PR_SET_DUMPABLE` 0): no core file whatever the limit, and other processes of the same user
+/// cannot ptrace the daemon or read its memory through /proc. Both are checked; a failure stops the start.
 func hardenProcess() throws {
     var lim = rlimit(rlim_cur: 0, rlim_max: 0)
-    _ = setrlimit(Int32(RLIMIT_CORE.rawValue), &lim)
+    guard setrlimit(Int32(RLIMIT_CORE.rawValue), &lim) == 0 else {
+        throw DaemonFailure(message: "cannot turn core dumps off (setrlimit RLIMIT_CORE): \(String(cString: strerror(errno)))")
+    }
+    guard Prctl.setDumpable(false), Prctl.isDumpable() == false else {
+        throw DaemonFailure(message: "cannot make the process non-dumpable (prctl PR_SET_DUMPABLE)")
+    }
     var files = rlimit()
     if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &files) == 0, files.rlim_cur < min(files.rlim_max, 4096) {
         files.rlim_cur = min(files.rlim_max, 4096)
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &files)
+    }
+}
+
+/// `prctl(2)` is variadic in C, which Swift does not import: call it through a non-variadic pointer (integer
+/// arguments are passed the same way on the Linux ABIs the daemon runs on: x86-64 and AArch64).
+enum Prctl {
+    typealias Fn = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
+    static let fn: Fn? = {
+        guard let sym = dlsym(nil, "prctl") else { return nil }  // RTLD_DEFAULT
+        return unsafeBitCast(sym, to: Fn.self)
+    }()
+    static let PR_GET_DUMPABLE: Int32 = 3
+    static let PR_SET_DUMPABLE: Int32 = 4
+
+    static func setDumpable(_ on: Bool) -> Bool {
+        guard let fn else { return false }
+        return fn(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0) == 0
+    }
+
+    static func isDumpable() -> Bool? {
+        guard let fn else { return nil }
+        let r = fn(PR_GET_DUMPABLE, 0, 0, 0, 0)
+        return r < 0 ? nil : r != 0
     }
 }
 

@@ -89,7 +89,7 @@ import Testing
         let help = Estafette.helpMessage(columns: 100)
         for name in [
             "status", "id", "contacts", "send", "alert", "follow", "inbox", "watch", "peers", "relays", "export",
-            "import",
+            "import", "wipe",
         ] {
             #expect(help.contains("\n  \(name) "), "help lists \(name)")
         }
@@ -124,6 +124,8 @@ import Testing
           relays                  List the relays this node links to; add or remove them.
           export                  Write the stored envelopes to a bundle file, to carry to another island.
           import                  Read a bundle file through the same checks as envelopes from the network.
+          wipe                    Panic wipe: destroy the keys, messages and contacts for good, and stop
+                                  the daemon.
 
           See 'estafette help <subcommand>' for detailed help.
         """

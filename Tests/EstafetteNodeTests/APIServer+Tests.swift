@@ -99,7 +99,7 @@ struct APIRequestLineTests {
                     == "unknown method 'messages.sned'; known methods: node.status, identity.show, contacts.add, "
                     + "contacts.list, contacts.remove, messages.send, alerts.post, alerts.follow, alerts.unfollow, "
                     + "alerts.following, inbox.list, inbox.mark_read, subscribe, peers.list, relays.add, "
-                    + "relays.remove, relays.list, store.export, store.import")
+                    + "relays.remove, relays.list, store.export, store.import, node.wipe")
             #expect(r.error?.code == -32601)
             let long = String(repeating: "x", count: 100_000)
             let big = try await Self.answer(node, #"{"jsonrpc":"2.0","id":1,"method":"\#(long)"}"#)

@@ -133,10 +133,11 @@ struct Dispatcher: Sendable {
             return try .from(PeersList(peers: peers))
         default:
             if let answer = try await relayAnswer(method: method, params: params) { return answer }
+            if let answer = try await wipeAnswer(method: method, params: params) { return answer }
             throw RPCErrorObject(
                 code: RPC.ErrorCode.methodNotFound,
                 message:
-                    "unknown method '\(method.prefix(80))'; known methods: \((Self.methods + Self.relayMethods).joined(separator: ", "))"
+                    "unknown method '\(method.prefix(80))'; known methods: \((Self.methods + Self.relayMethods + Self.wipeMethods).joined(separator: ", "))"
             )
         }
     }
