@@ -112,6 +112,29 @@ struct SeizedDeviceTests {
         #expect(key.output.contains("chmod 600"), "\(key.output)")
     }
 
+    @Test(
+        "the daemon is not dumpable: its /proc files belong to root though it runs as another user",
+        .enabled(if: getuid() == 0 && Loopback.multicastReady, "needs root (to run the daemon as nobody) and multicast on lo"))
+    func notDumpable() async throws {
+        let root = try makeScratchDir("seized-dump")
+        defer { removeScratchDir(root) }
+        #expect(chmod(root, 0o755) == 0)
+        let (group, port) = randomGroupAndPort()
+        let d = try Daemon(
+            name: "n", root: root, group: group, port: port, logLevel: "debug",
+            prefix: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        #expect(chown(d.dir, 65534, 65534) == 0)
+        try await withDaemons([d]) {
+            try await d.start()
+            let status = try String(contentsOfFile: "/proc/\(d.pid)/status", encoding: .utf8)
+            #expect(status.contains("Uid:\t65534\t65534"), "the daemon runs as nobody: \(status.prefix(400))")
+            var st = stat()
+            #expect(stat("/proc/\(d.pid)/environ", &st) == 0)
+            #expect(st.st_uid == 0, "a dumpable process's /proc files belong to its own user (65534)")
+            await d.stopCleanly()
+        }
+    }
+
     // MARK: - Helpers
 
     static func cli() throws -> String {
