@@ -18,7 +18,8 @@ extension Estafette {
 
         func run() async throws {
             guard yes else {
-                writeErr("estafette: wipe destroys the keys, the messages and the contacts for good; add --yes to do it")
+                writeErr(
+                    "estafette: wipe destroys the keys, the messages and the contacts for good; add --yes to do it")
                 throw ExitCode(64)
             }
             try await reportingErrors {

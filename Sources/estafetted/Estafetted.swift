@@ -323,7 +323,8 @@ struct DaemonFailure: Error {
 func hardenProcess() throws {
     var lim = rlimit(rlim_cur: 0, rlim_max: 0)
     guard setrlimit(Int32(RLIMIT_CORE.rawValue), &lim) == 0 else {
-        throw DaemonFailure(message: "cannot turn core dumps off (setrlimit RLIMIT_CORE): \(String(cString: strerror(errno)))")
+        throw DaemonFailure(
+            message: "cannot turn core dumps off (setrlimit RLIMIT_CORE): \(String(cString: strerror(errno)))")
     }
     guard Prctl.setDumpable(false), Prctl.isDumpable() == false else {
         throw DaemonFailure(message: "cannot make the process non-dumpable (prctl PR_SET_DUMPABLE)")

@@ -28,7 +28,8 @@ struct SeizedDeviceTests {
             try await a.start()
             try await b.start()
             let (idA, idB) = (try await a.id(), try await b.id())
-            _ = try await a.call(RPC.Method.contactsAdd, ContactsAddParams(name: "Bérénice Okafor", id: idB), as: OK.self)
+            _ = try await a.call(
+                RPC.Method.contactsAdd, ContactsAddParams(name: "Bérénice Okafor", id: idB), as: OK.self)
             _ = try await b.call(RPC.Method.contactsAdd, ContactsAddParams(name: "Anselm Quist", id: idA), as: OK.self)
             _ = try await b.call(RPC.Method.alertsFollow, AlertsFollowParams(id: idA), as: OK.self)
             try await waitUntil("A and B see each other") {
@@ -47,7 +48,9 @@ struct SeizedDeviceTests {
             for d in [a, b] {
                 let limits = try String(contentsOfFile: "/proc/\(d.pid)/limits", encoding: .utf8)
                 let core = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") } ?? ""
-                #expect(core.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"], "\(core)")
+                #expect(
+                    core.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"],
+                    "\(core)")
             }
 
             let needles = try Self.needles(
@@ -114,7 +117,9 @@ struct SeizedDeviceTests {
 
     @Test(
         "the daemon is not dumpable: its /proc files belong to root though it runs as another user",
-        .enabled(if: getuid() == 0 && Loopback.multicastReady, "needs root (to run the daemon as nobody) and multicast on lo"))
+        .enabled(
+            if: getuid() == 0 && Loopback.multicastReady, "needs root (to run the daemon as nobody) and multicast on lo"
+        ))
     func notDumpable() async throws {
         let root = try makeScratchDir("seized-dump")
         defer { removeScratchDir(root) }

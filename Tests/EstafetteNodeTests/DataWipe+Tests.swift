@@ -1,8 +1,9 @@
 import EstafetteCore
-@testable import EstafetteNode
 import EstafetteTestKit
 import Foundation
 import Testing
+
+@testable import EstafetteNode
 
 /// The panic wipe of a data directory (issue 10), timed on a store of 100,000 envelopes.
 @Suite("Data wipe")
@@ -77,7 +78,8 @@ struct DataWipeTests {
         try await withScratchDir("wipe-ext4") { dir in
             let img = dir + "/fs.img"
             let mnt = dir + "/mnt"
-            try runChecked("/usr/bin/dd", ["if=/dev/zero", "of=\(img)", "bs=1M", "count=16", "status=none"], timeout: 20)
+            try runChecked(
+                "/usr/bin/dd", ["if=/dev/zero", "of=\(img)", "bs=1M", "count=16", "status=none"], timeout: 20)
             try runChecked("/usr/sbin/mkfs.ext4", ["-q", "-F", img], timeout: 20)
             #expect(mkdir(mnt, 0o700) == 0)
             try runChecked("/usr/bin/mount", ["-o", "loop", img, mnt], timeout: 20)

@@ -1,9 +1,10 @@
 import EstafetteCore
-@testable import EstafetteNode
 import EstafetteTestKit
 import Foundation
 import GRDB
 import Testing
+
+@testable import EstafetteNode
 
 /// Sealed at rest (issue 10): what the files of a data directory hold, byte for byte, and the migration of a
 /// plain data directory.
@@ -94,8 +95,11 @@ struct SealedStoreTests {
                     for i in 0..<50 {
                         let (e, m) = try Fixture.direct("\(Self.text) #\(i)", from: Fixture.alice, to: Fixture.bob)
                         try db.execute(
-                            sql: "INSERT INTO envelope (id, kind, expires_at, received_at, data, keep) VALUES (?,?,?,?,?,2)",
-                            arguments: [Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), 100 + i, Data(e.bytes)])
+                            sql:
+                                "INSERT INTO envelope (id, kind, expires_at, received_at, data, keep) VALUES (?,?,?,?,?,2)",
+                            arguments: [
+                                Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), 100 + i, Data(e.bytes),
+                            ])
                         try db.execute(
                             sql: """
                                 INSERT INTO inbox (message_id, kind, sender, text, created_at, received_at, author_nonce)

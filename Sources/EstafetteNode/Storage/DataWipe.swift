@@ -22,7 +22,8 @@ public enum DataWipe {
     public static func run(dataDir dir: String) -> Report {
         var report = Report(files: 0, failures: [])
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        let keys = keyFiles + entries.filter { name in keyFiles.contains { name.hasPrefix($0) } && !keyFiles.contains(name) }
+        let keys =
+            keyFiles + entries.filter { name in keyFiles.contains { name.hasPrefix($0) } && !keyFiles.contains(name) }
         for name in keys {
             let path = dir + "/" + name
             var st = stat()

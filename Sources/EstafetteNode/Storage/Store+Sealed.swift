@@ -36,7 +36,10 @@ extension Store {
         do {
             return try vault.open(sealed, label: label)
         } catch {
-            throw Failure(description: "\(path): a sealed value (\(label)) does not open: the data key is wrong or the database is damaged")
+            throw Failure(
+                description:
+                    "\(path): a sealed value (\(label)) does not open: the data key is wrong or the database is damaged"
+            )
         }
     }
 
@@ -132,7 +135,8 @@ extension Store {
         }
         for key in try Data.fetchAll(db, sql: "SELECT author FROM own_alert") {
             try db.execute(
-                sql: "UPDATE own_alert SET author = ? WHERE author = ?", arguments: [Data(personIndex(Array(key))), key])
+                sql: "UPDATE own_alert SET author = ? WHERE author = ?",
+                arguments: [Data(personIndex(Array(key))), key])
         }
     }
 }

@@ -218,11 +218,13 @@ public final class Store: Sendable {
         let nameIndex = Data(vault.index(Array(name.utf8), label: Sealed.contactName))
         let keyIndex = Data(personIndex(key))
         try pool.write { db in
-            if let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name = ?", arguments: [nameIndex])
+            if let sealed = try Data.fetchOne(
+                db, sql: "SELECT sealed FROM contact WHERE name = ?", arguments: [nameIndex])
             {
                 throw ContactConflict.nameTaken(existingID: try openContact(sealed).key)
             }
-            if let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE pk = ?", arguments: [keyIndex]) {
+            if let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE pk = ?", arguments: [keyIndex])
+            {
                 throw ContactConflict.keyTaken(existingName: try openContact(sealed).name)
             }
             try db.execute(
@@ -319,7 +321,8 @@ public final class Store: Sendable {
         let text = try unseal(Array(row["text"] as Data), label: Sealed.inboxText)
         let contact: Data? = row["contact_sealed"]
         return InboxRow(
-            messageID: Array(mid), kind: row["kind"], sender: sender, senderName: try contact.map { try openContact($0).name },
+            messageID: Array(mid), kind: row["kind"], sender: sender,
+            senderName: try contact.map { try openContact($0).name },
             text: String(decoding: text, as: UTF8.self), createdAt: row["created_at"], receivedAt: row["received_at"],
             read: row["read"],
             followed: row["followed"])
