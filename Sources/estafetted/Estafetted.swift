@@ -81,6 +81,24 @@ struct Estafetted: AsyncParsableCommand {
                 + "78 with file:line: key: reason when not."))
     var checkConfig = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Read the passphrase of the key files from this file descriptor, to its end (else "
+                + "$CREDENTIALS_DIRECTORY/passphrase when it exists).", valueName: "N"))
+    var passphraseFd: Int32?
+
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Re-seal identity.key and data.key with the passphrase read from --new-passphrase-fd (without it: "
+                + "store them without a passphrase), reading them with the current one; then exit. The daemon "
+                + "must be stopped."))
+    var resealKeys = false
+
+    @Option(name: .long, help: ArgumentHelp("With --reseal-keys: the new passphrase's descriptor.", valueName: "N"))
+    var newPassphraseFd: Int32?
+
     @Argument(help: ArgumentHelp("The file --check-config checks.", valueName: "FILE"))
     var checkFile: String?
 
@@ -95,12 +113,17 @@ struct Estafetted: AsyncParsableCommand {
         do {
             if checkConfig {
                 try checkConfigFile()
+            } else if resealKeys {
+                try resealKeyFiles()
             } else {
                 try await runDaemon()
             }
         } catch let e as DaemonFailure {
             FileHandle.standardError.write(Data("estafetted: \(e.message)\n".utf8))
             throw ExitCode(e.exitCode)
+        } catch let e as SecretFile.Failure {
+            FileHandle.standardError.write(Data("estafetted: \(e.description)\n".utf8))
+            throw ExitCode(78)
         } catch let e as LinkKeyFile.Failure {
             FileHandle.standardError.write(Data("estafetted: relay link key: \(e)\n".utf8))
             throw ExitCode(78)
@@ -183,6 +206,44 @@ struct Estafetted: AsyncParsableCommand {
         return cfg
     }
 
+    /// The key files' passphrase: `--passphrase-fd`, else `$CREDENTIALS_DIRECTORY/passphrase` (systemd's
+    /// `LoadCredentialEncrypted=`), else none.
+    func passphrase() throws -> SecretBytes? {
+        if let fd = passphraseFd {
+            return try KeySeal.readPassphrase(fd: fd, source: "--passphrase-fd \(fd)")
+        }
+        if let dir = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"], !dir.isEmpty,
+            access(dir + "/passphrase", F_OK) == 0
+        {
+            return try KeySeal.readPassphrase(path: dir + "/passphrase")
+        }
+        return nil
+    }
+
+    /// `--reseal-keys`: both key files are read first (a wrong passphrase changes nothing), then each is
+    /// re-sealed atomically (SecretFile.reseal).
+    func resealKeyFiles() throws {
+        let cfg = try loadConfig()
+        try SecretFile.checkDirectory(cfg.dataDir)
+        let lock = try DataDirLock(dir: cfg.dataDir)
+        defer { lock.release() }
+        let old = try passphrase()
+        let new = try newPassphraseFd.map { fd throws in
+            try KeySeal.readPassphrase(fd: fd, source: "--new-passphrase-fd \(fd)")
+        }
+        let files = [
+            (cfg.dataDir + "/identity.key", IdentityFile.header, "identity key"),
+            (cfg.dataDir + "/" + DataKeyFile.fileName, DataKeyFile.header, "data key"),
+        ].filter { access($0.0, F_OK) == 0 }
+        for (path, header, what) in files {
+            _ = try SecretFile.read(path: path, header: header, what: what, passphrase: old)
+        }
+        for (path, header, what) in files {
+            try SecretFile.reseal(path: path, header: header, what: what, old: old, new: new)
+            print("\(path): \(new == nil ? "stored without a passphrase" : "sealed with the new passphrase")")
+        }
+    }
+
     func runDaemon() async throws {
         let cfg = try loadConfig()
         let level = Logger.Level(rawValue: cfg.logLevel) ?? .info
@@ -211,10 +272,11 @@ struct Estafetted: AsyncParsableCommand {
         defer { lock.release() }
 
         let identityPath = cfg.dataDir + "/identity.key"
+        let passphrase = try self.passphrase()
         let keys: SigningKeyPair
         let created: Bool
         do {
-            (keys, created) = try IdentityFile.loadOrCreate(path: identityPath)
+            (keys, created) = try IdentityFile.loadOrCreate(path: identityPath, passphrase: passphrase)
         } catch let e as IdentityFile.Failure {
             throw DaemonFailure(message: e.description, exitCode: 78)
         }
@@ -241,7 +303,9 @@ struct Estafetted: AsyncParsableCommand {
         }
         let store: Store
         do {
-            store = try Store(path: cfg.dataDir + "/estafette.sqlite")
+            let (dataKey, _) = try DataKeyFile.loadOrCreate(
+                path: cfg.dataDir + "/" + DataKeyFile.fileName, passphrase: passphrase)
+            store = try Store(path: cfg.dataDir + "/estafette.sqlite", dataKey: dataKey)
         } catch let e as SecretFile.Failure {
             throw DaemonFailure(message: e.description, exitCode: 78)
         } catch {

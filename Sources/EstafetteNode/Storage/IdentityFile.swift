@@ -11,26 +11,28 @@ import Foundation
 /// (`SecretFile`). A file that group or others may read or write is refused, with the reason; the seed is read
 /// into guarded memory only.
 public enum IdentityFile {
-    static let header = "estafette-identity-v1"
+    public static let header = "estafette-identity-v1"
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }
 
     /// Loads the identity at `path`, creating it when the file does not exist. `created` tells which.
-    public static func loadOrCreate(path: String) throws -> (keys: SigningKeyPair, created: Bool) {
+    public static func loadOrCreate(path: String, passphrase: SecretBytes? = nil) throws -> (
+        keys: SigningKeyPair, created: Bool
+    ) {
         if FileManager.default.fileExists(atPath: path) {
-            return (try load(path: path), false)
+            return (try load(path: path, passphrase: passphrase), false)
         }
         let keys = SigningKeyPair.generate()
-        try write(keys, to: path)
+        try write(keys, to: path, passphrase: passphrase)
         return (keys, true)
     }
 
-    static func load(path: String) throws -> SigningKeyPair {
+    static func load(path: String, passphrase: SecretBytes? = nil) throws -> SigningKeyPair {
         let secret: SecretBytes
         do {
-            secret = try SecretFile.read(path: path, header: header, what: "identity key")
+            secret = try SecretFile.read(path: path, header: header, what: "identity key", passphrase: passphrase)
         } catch {
             throw Failure(description: error.description)
         }
@@ -41,9 +43,9 @@ public enum IdentityFile {
         }
     }
 
-    static func write(_ keys: SigningKeyPair, to path: String) throws {
+    static func write(_ keys: SigningKeyPair, to path: String, passphrase: SecretBytes? = nil) throws {
         do {
-            try SecretFile.create(path: path, header: header, secret: keys.guardedSeed)
+            try SecretFile.create(path: path, header: header, secret: keys.guardedSeed, passphrase: passphrase)
         } catch {
             throw Failure(description: error.description)
         }

@@ -40,7 +40,10 @@ public enum SecretFile {
 
     /// Reads the 32-byte secret of the file at `path` whose first line is `header`. `what` names the key in
     /// messages ("identity key", "data key").
-    public static func read(path: String, header: String, what: String) throws(Failure) -> SecretBytes {
+    /// A file sealed with a passphrase (`KeySeal`) needs `passphrase`.
+    public static func read(path: String, header: String, what: String, passphrase: SecretBytes? = nil)
+        throws(Failure) -> SecretBytes
+    {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw Failure(description: "\(path): cannot open the \(what): \(errnoString())") }
         defer { close(fd) }
@@ -56,6 +59,14 @@ public enum SecretFile {
         let raw = SecretBytes(count: maxBytes)
         let n = raw.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
         guard n >= 0 else { throw Failure(description: "\(path): cannot read: \(errnoString())") }
+        let sealedHead = Array((header + KeySeal.suffix).utf8) + [0x0A]
+        if raw.withUnsafeBytes({ n >= sealedHead.count && $0.prefix(sealedHead.count).elementsEqual(sealedHead) }) {
+            return try raw.withUnsafeBytes { r throws(Failure) in
+                try KeySeal.unseal(
+                    UnsafeRawBufferPointer(rebasing: r[0..<n]), header: header, path: path, what: what,
+                    passphrase: passphrase)
+            }
+        }
         let head = Array(header.utf8) + [0x0A]
         let secret = SecretBytes(count: 32)
         let ok = raw.withUnsafeBytes { r -> Bool in
@@ -89,7 +100,51 @@ public enum SecretFile {
 
     /// Writes `secret` as `header` and hex to a new file at `path` (never over an existing one): a temporary file,
     /// fsynced, renamed, and the directory fsynced. The hex text is built in guarded memory.
-    public static func create(path: String, header: String, secret: SecretBytes) throws(Failure) {
+    public static func create(path: String, header: String, secret: SecretBytes, passphrase: SecretBytes? = nil)
+        throws(Failure)
+    {
+        let content = try content(header: header, secret: secret, passphrase: passphrase)
+        let tmp = path + ".tmp"
+        try writeTemporary(tmp, content)
+        // link(2) fails when `path` exists: a key is never replaced by a new one.
+        guard link(tmp, path) == 0 else {
+            let reason = errnoString()
+            unlink(tmp)
+            throw Failure(description: "\(path): cannot create: \(reason)")
+        }
+        unlink(tmp)
+        fsyncDirectory(of: path)
+    }
+
+    /// Where a re-seal may be cut short, for the tests of an interrupted re-seal.
+    public enum Interruption: Sendable { case none, beforeRename, beforeDirectorySync }
+
+    /// Re-seals the key file at `path` under `new` (nil: plain), reading it with `old` (nil: plain). Atomic: the
+    /// new content goes to `<path>.tmp`, is fsynced, renamed over `path`, and the directory fsynced; a power cut
+    /// at any point leaves the old file or the new one, never neither (a stale `.tmp` is ignored and replaced).
+    public static func reseal(
+        path: String, header: String, what: String, old: SecretBytes?, new: SecretBytes?,
+        interruption: Interruption = .none
+    ) throws(Failure) {
+        let secret = try read(path: path, header: header, what: what, passphrase: old)
+        let content = try content(header: header, secret: secret, passphrase: new)
+        let tmp = path + ".tmp"
+        try writeTemporary(tmp, content)
+        if interruption == .beforeRename { return }
+        guard rename(tmp, path) == 0 else {
+            let reason = errnoString()
+            unlink(tmp)
+            throw Failure(description: "\(path): cannot replace: \(reason)")
+        }
+        if interruption == .beforeDirectorySync { return }
+        fsyncDirectory(of: path)
+    }
+
+    /// The file's bytes: plain hex built in guarded memory, or sealed (`KeySeal`: only ciphertext).
+    static func content(header: String, secret: SecretBytes, passphrase: SecretBytes?) throws(Failure) -> SecretBytes {
+        if let passphrase {
+            return SecretBytes(copying: try KeySeal.seal(secret, header: header, passphrase: passphrase))
+        }
         let head = Array(header.utf8) + [0x0A]
         let content = SecretBytes(count: head.count + 2 * secret.count + 1)
         let digits = Array("0123456789abcdef".utf8)
@@ -103,7 +158,11 @@ public enum SecretFile {
                 c[c.count - 1] = 0x0A
             }
         }
-        let tmp = path + ".tmp"
+        return content
+    }
+
+    /// Writes `content` to a fresh `tmp` (a stale one is removed first), mode 0600, fsynced.
+    static func writeTemporary(_ tmp: String, _ content: SecretBytes) throws(Failure) {
         unlink(tmp)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Failure(description: "\(tmp): cannot create: \(errnoString())") }
@@ -114,14 +173,6 @@ public enum SecretFile {
             unlink(tmp)
             throw Failure(description: "\(tmp): cannot write: \(errnoString())")
         }
-        // link(2) fails when `path` exists: a key is never replaced by a new one.
-        guard link(tmp, path) == 0 else {
-            let reason = errnoString()
-            unlink(tmp)
-            throw Failure(description: "\(path): cannot create: \(reason)")
-        }
-        unlink(tmp)
-        fsyncDirectory(of: path)
     }
 }
 
@@ -137,16 +188,18 @@ public enum DataKeyFile {
     public static let fileName = "data.key"
 
     /// Loads the data key at `path`, creating it when the file does not exist. `created` tells which.
-    public static func loadOrCreate(path: String) throws(SecretFile.Failure) -> (key: SecretBytes, created: Bool) {
+    public static func loadOrCreate(path: String, passphrase: SecretBytes? = nil) throws(SecretFile.Failure) -> (
+        key: SecretBytes, created: Bool
+    ) {
         var st = stat()
         if lstat(path, &st) == 0 {
-            return (try SecretFile.read(path: path, header: header, what: "data key"), false)
+            return (try SecretFile.read(path: path, header: header, what: "data key", passphrase: passphrase), false)
         }
         guard errno == ENOENT else {
             throw SecretFile.Failure(description: "\(path): cannot stat: \(errnoString())")
         }
         let key = AtRestKey.randomDataKey()
-        try SecretFile.create(path: path, header: header, secret: key)
+        try SecretFile.create(path: path, header: header, secret: key, passphrase: passphrase)
         return (key, true)
     }
 }
