@@ -140,6 +140,80 @@ struct SeizedDeviceTests {
         }
     }
 
+    @Test(
+        "sealed key files open with --passphrase-fd or a credential; a missing or wrong passphrase touches nothing",
+        .enabled(if: Loopback.multicastReady, "multicast is off on lo and this test is not root"),
+        .timeLimit(.minutes(2)))
+    func passphrase() async throws {
+        let root = try makeScratchDir("seized-pass")
+        defer { removeScratchDir(root) }
+        let (group, port) = randomGroupAndPort()
+        let daemon = try Binaries.daemon()
+        try "first passphrase\n".write(toFile: root + "/pass", atomically: false, encoding: .utf8)
+        #expect(mkdir(root + "/creds", 0o700) == 0)
+        try "first passphrase".write(toFile: root + "/creds/passphrase", atomically: false, encoding: .utf8)
+        #expect(mkdir(root + "/wrong", 0o700) == 0)
+        try "second passphrase".write(toFile: root + "/wrong/passphrase", atomically: false, encoding: .utf8)
+
+        let plain = try Daemon.forTest("n", root: root, group: group, port: port)
+        let idN: String = try await {
+            var id = ""
+            try await withDaemons([plain]) {
+                try await plain.start()
+                id = try await plain.id()
+                _ = try await plain.call(
+                    RPC.Method.contactsAdd, ContactsAddParams(name: "Odile", id: id), as: OK.self)
+                await plain.stopCleanly()
+            }
+            return id
+        }()
+
+        // Seal both key files with a passphrase read from descriptor 3.
+        let sealed = try runCommand(
+            "/bin/sh",
+            [
+                "-c", "exec \"$@\" 3<\(root)/pass", "sh", daemon, "--config", plain.configPath,
+                "--reseal-keys", "--new-passphrase-fd", "3",
+            ], timeout: 30)
+        #expect(sealed.exitCode == 0, "\(sealed.output)")
+        for f in ["identity.key", "data.key"] {
+            let first = try String(contentsOfFile: plain.dataDir + "/" + f, encoding: .utf8).split(separator: "\n")[0]
+            #expect(first.hasSuffix(" argon2id"), "\(f): \(first)")
+        }
+        let before = try ["identity.key", "data.key"].map {
+            try Data(contentsOf: URL(fileURLWithPath: plain.dataDir + "/" + $0))
+        }
+
+        // No passphrase, a wrong one: exit 78, the reason, nothing touched.
+        let none = try await runDaemonToExit(["--config", plain.configPath])
+        #expect(none.status == 78 && none.output.contains("sealed with a passphrase"), "\(none.output)")
+        let wrong = try runCommand(
+            "/usr/bin/env", ["CREDENTIALS_DIRECTORY=\(root)/wrong", daemon, "--config", plain.configPath], timeout: 30)
+        #expect(wrong.exitCode == 78 && wrong.output.contains("wrong passphrase"), "\(wrong.output)")
+        let after = try ["identity.key", "data.key"].map {
+            try Data(contentsOf: URL(fileURLWithPath: plain.dataDir + "/" + $0))
+        }
+        #expect(after == before)
+
+        // The right one, from a descriptor, then from a systemd credential: same identity, same contacts.
+        let byFD = try Daemon(
+            name: "n", root: root, group: group, port: port, logLevel: "debug",
+            prefix: ["/bin/sh", "-c", "exec \"$@\" 3<\(root)/pass", "sh"])
+        byFD.extraArguments = ["--passphrase-fd", "3"]
+        let byCredential = try Daemon(
+            name: "n", root: root, group: group, port: port, logLevel: "debug",
+            prefix: ["/usr/bin/env", "CREDENTIALS_DIRECTORY=\(root)/creds"])
+        for d in [byFD, byCredential] {
+            try await withDaemons([d]) {
+                try await d.start()
+                #expect(try await d.id() == idN)
+                let contacts = try await d.call(RPC.Method.contactsList, Empty(), as: ContactsList.self).contacts
+                #expect(contacts.map(\.name) == ["Odile"])
+                await d.stopCleanly()
+            }
+        }
+    }
+
     // MARK: - Helpers
 
     static func cli() throws -> String {
