@@ -166,6 +166,8 @@ let package = Package(
             // estafetted and estafette are not imported: they are the binaries the tests run.
             dependencies: [
                 "EstafetteAPI", "EstafetteTestKit", "estafetted", "estafette",
+                // For the raw bytes of an ID (the seized-device tests search the data directory for them).
+                "EstafetteCore",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

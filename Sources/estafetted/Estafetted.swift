@@ -40,7 +40,8 @@ struct Estafetted: AsyncParsableCommand {
             /etc/estafette/estafette.toml (when that file exists), and tells systemd READY, STOPPING and \
             WATCHDOG through NOTIFY_SOCKET.
 
-            Exit status: 0 stopped cleanly; 1 runtime failure; 64 bad command line; 78 configuration error.
+            Exit status: 0 stopped cleanly; 1 runtime failure; 10 stopped after a panic wipe (node.wipe); \
+            64 bad command line; 78 configuration error (also: a data directory or key file open to other users).
             """,
         version: EstafetteVersion.string
     )
@@ -80,6 +81,24 @@ struct Estafetted: AsyncParsableCommand {
                 + "78 with file:line: key: reason when not."))
     var checkConfig = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Read the passphrase of the key files from this file descriptor, to its end (else "
+                + "$CREDENTIALS_DIRECTORY/passphrase when it exists).", valueName: "N"))
+    var passphraseFd: Int32?
+
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Re-seal identity.key and data.key with the passphrase read from --new-passphrase-fd (without it: "
+                + "store them without a passphrase), reading them with the current one; then exit. The daemon "
+                + "must be stopped."))
+    var resealKeys = false
+
+    @Option(name: .long, help: ArgumentHelp("With --reseal-keys: the new passphrase's descriptor.", valueName: "N"))
+    var newPassphraseFd: Int32?
+
     @Argument(help: ArgumentHelp("The file --check-config checks.", valueName: "FILE"))
     var checkFile: String?
 
@@ -94,12 +113,17 @@ struct Estafetted: AsyncParsableCommand {
         do {
             if checkConfig {
                 try checkConfigFile()
+            } else if resealKeys {
+                try resealKeyFiles()
             } else {
                 try await runDaemon()
             }
         } catch let e as DaemonFailure {
             FileHandle.standardError.write(Data("estafetted: \(e.message)\n".utf8))
             throw ExitCode(e.exitCode)
+        } catch let e as SecretFile.Failure {
+            FileHandle.standardError.write(Data("estafetted: \(e.description)\n".utf8))
+            throw ExitCode(78)
         } catch let e as LinkKeyFile.Failure {
             FileHandle.standardError.write(Data("estafetted: relay link key: \(e)\n".utf8))
             throw ExitCode(78)
@@ -182,6 +206,44 @@ struct Estafetted: AsyncParsableCommand {
         return cfg
     }
 
+    /// The key files' passphrase: `--passphrase-fd`, else `$CREDENTIALS_DIRECTORY/passphrase` (systemd's
+    /// `LoadCredentialEncrypted=`), else none.
+    func passphrase() throws -> SecretBytes? {
+        if let fd = passphraseFd {
+            return try KeySeal.readPassphrase(fd: fd, source: "--passphrase-fd \(fd)")
+        }
+        if let dir = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"], !dir.isEmpty,
+            access(dir + "/passphrase", F_OK) == 0
+        {
+            return try KeySeal.readPassphrase(path: dir + "/passphrase")
+        }
+        return nil
+    }
+
+    /// `--reseal-keys`: both key files are read first (a wrong passphrase changes nothing), then each is
+    /// re-sealed atomically (SecretFile.reseal).
+    func resealKeyFiles() throws {
+        let cfg = try loadConfig()
+        try SecretFile.checkDirectory(cfg.dataDir)
+        let lock = try DataDirLock(dir: cfg.dataDir)
+        defer { lock.release() }
+        let old = try passphrase()
+        let new = try newPassphraseFd.map { fd throws in
+            try KeySeal.readPassphrase(fd: fd, source: "--new-passphrase-fd \(fd)")
+        }
+        let files = [
+            (cfg.dataDir + "/identity.key", IdentityFile.header, "identity key"),
+            (cfg.dataDir + "/" + DataKeyFile.fileName, DataKeyFile.header, "data key"),
+        ].filter { access($0.0, F_OK) == 0 }
+        for (path, header, what) in files {
+            _ = try SecretFile.read(path: path, header: header, what: what, passphrase: old)
+        }
+        for (path, header, what) in files {
+            try SecretFile.reseal(path: path, header: header, what: what, old: old, new: new)
+            print("\(path): \(new == nil ? "stored without a passphrase" : "sealed with the new passphrase")")
+        }
+    }
+
     func runDaemon() async throws {
         let cfg = try loadConfig()
         let level = Logger.Level(rawValue: cfg.logLevel) ?? .info
@@ -201,11 +263,23 @@ struct Estafetted: AsyncParsableCommand {
         } catch {
             throw DaemonFailure(message: "cannot create data directory \(cfg.dataDir): \(error.localizedDescription)")
         }
+        do {
+            try SecretFile.checkDirectory(cfg.dataDir)
+        } catch {
+            throw DaemonFailure(message: error.description, exitCode: 78)
+        }
         let lock = try DataDirLock(dir: cfg.dataDir)
         defer { lock.release() }
 
         let identityPath = cfg.dataDir + "/identity.key"
-        let (keys, created) = try IdentityFile.loadOrCreate(path: identityPath)
+        let passphrase = try self.passphrase()
+        let keys: SigningKeyPair
+        let created: Bool
+        do {
+            (keys, created) = try IdentityFile.loadOrCreate(path: identityPath, passphrase: passphrase)
+        } catch let e as IdentityFile.Failure {
+            throw DaemonFailure(message: e.description, exitCode: 78)
+        }
         let id = PublicID(key: keys.publicKey)
         if created {
             logger.notice(
@@ -229,7 +303,11 @@ struct Estafetted: AsyncParsableCommand {
         }
         let store: Store
         do {
-            store = try Store(path: cfg.dataDir + "/estafette.sqlite")
+            let (dataKey, _) = try DataKeyFile.loadOrCreate(
+                path: cfg.dataDir + "/" + DataKeyFile.fileName, passphrase: passphrase)
+            store = try Store(path: cfg.dataDir + "/estafette.sqlite", dataKey: dataKey)
+        } catch let e as SecretFile.Failure {
+            throw DaemonFailure(message: e.description, exitCode: 78)
         } catch {
             throw DaemonFailure(message: "cannot open the database in \(cfg.dataDir): \(error)")
         }
@@ -303,13 +381,45 @@ struct DaemonFailure: Error {
 /// No core dumps: they would hold secret keys. And room for file descriptors: the soft limit (often 1,024) is
 /// raised to the hard one, up to 4,096, so the sockets the daemon holds (API connections are capped at
 /// `api.max_connections`, relay links at their own caps) never exhaust it.
+///
+/// Not dumpable either (`PR_SET_DUMPABLE` 0): no core file whatever the limit, and other processes of the same user
+/// cannot ptrace the daemon or read its memory through /proc. Both are checked; a failure stops the start.
 func hardenProcess() throws {
     var lim = rlimit(rlim_cur: 0, rlim_max: 0)
-    _ = setrlimit(Int32(RLIMIT_CORE.rawValue), &lim)
+    guard setrlimit(Int32(RLIMIT_CORE.rawValue), &lim) == 0 else {
+        throw DaemonFailure(
+            message: "cannot turn core dumps off (setrlimit RLIMIT_CORE): \(String(cString: strerror(errno)))")
+    }
+    guard Prctl.setDumpable(false), Prctl.isDumpable() == false else {
+        throw DaemonFailure(message: "cannot make the process non-dumpable (prctl PR_SET_DUMPABLE)")
+    }
     var files = rlimit()
     if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &files) == 0, files.rlim_cur < min(files.rlim_max, 4096) {
         files.rlim_cur = min(files.rlim_max, 4096)
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &files)
+    }
+}
+
+/// `prctl(2)` is variadic in C, which Swift does not import: call it through a non-variadic pointer (integer
+/// arguments are passed the same way on the Linux ABIs the daemon runs on: x86-64 and AArch64).
+enum Prctl {
+    typealias Fn = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
+    static let fn: Fn? = {
+        guard let sym = dlsym(nil, "prctl") else { return nil }  // RTLD_DEFAULT
+        return unsafeBitCast(sym, to: Fn.self)
+    }()
+    static let PR_GET_DUMPABLE: Int32 = 3
+    static let PR_SET_DUMPABLE: Int32 = 4
+
+    static func setDumpable(_ on: Bool) -> Bool {
+        guard let fn else { return false }
+        return fn(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0) == 0
+    }
+
+    static func isDumpable() -> Bool? {
+        guard let fn else { return nil }
+        let r = fn(PR_GET_DUMPABLE, 0, 0, 0, 0)
+        return r < 0 ? nil : r != 0
     }
 }
 

@@ -112,7 +112,7 @@ import Testing
         let help = Estafette.helpMessage(columns: 100)
         for name in [
             "status", "id", "contacts", "send", "alert", "follow", "inbox", "watch", "peers", "relays", "export",
-            "import", "channel", "block", "unblock", "requests",
+            "import", "channel", "block", "unblock", "requests", "wipe",
         ] {
             #expect(help.contains("\n  \(name) "), "help lists \(name)")
         }
@@ -151,6 +151,8 @@ import Testing
           block                   Hide everything from an ID: messages, channel posts and alerts.
           unblock                 Show messages from a blocked ID again.
           requests                List message requests: direct messages from strangers, kept apart.
+          wipe                    Panic wipe: destroy the keys, messages and contacts for good, and stop
+                                  the daemon.
 
           See 'estafette help <subcommand>' for detailed help.
         """

@@ -118,6 +118,9 @@ public struct SigningKeyPair: Sendable {
     /// The seed, for writing the key file.
     public func exportSeed() -> [UInt8] { seed.exposedCopy() }
 
+    /// The seed in its guarded region, for writing the key file without a copy in ordinary memory.
+    public var guardedSeed: SecretBytes { seed }
+
     /// Detached Ed25519 signature.
     public func sign(_ message: [UInt8]) -> [UInt8] {
         var sig = [UInt8](repeating: 0, count: crypto_sign_bytes())

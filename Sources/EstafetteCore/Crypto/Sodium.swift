@@ -2,6 +2,11 @@ import CSodium
 
 /// Safe wrappers over libsodium. Every call's result is checked; failures are typed errors.
 public enum Sodium {
+    /// Zeroes an array in place (`sodium_memzero`: not optimised away), for secrets that had to pass through one.
+    public static func wipe(_ bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBytes { if let base = $0.baseAddress { sodium_memzero(base, $0.count) } }
+    }
+
     /// Initialises libsodium. Idempotent and thread-safe; called by every wrapper that needs it.
     public static let ready: Bool = {
         sodium_init() >= 0

@@ -138,10 +138,11 @@ struct Dispatcher: Sendable {
         default:
             if let answer = try await relayAnswer(method: method, params: params) { return answer }
             if let answer = try await channelAnswer(method: method, params: params) { return answer }
+            if let answer = try await wipeAnswer(method: method, params: params) { return answer }
             throw RPCErrorObject(
                 code: RPC.ErrorCode.methodNotFound,
                 message:
-                    "unknown method '\(method.prefix(80))'; known methods: \((Self.methods + Self.relayMethods + Self.channelMethods).joined(separator: ", "))"
+                    "unknown method '\(method.prefix(80))'; known methods: \((Self.methods + Self.relayMethods + Self.channelMethods + Self.wipeMethods).joined(separator: ", "))"
             )
         }
     }

@@ -7,44 +7,35 @@ import Foundation
 /// estafette-identity-v1
 /// <64 hex digits>
 /// ```
-/// Created on first start with O_EXCL (never overwritten), written to a temporary file, fsynced and renamed.
+/// Created on first start (never overwritten): written to a temporary file, fsynced and linked into place
+/// (`SecretFile`). A file that group or others may read or write is refused, with the reason; the seed is read
+/// into guarded memory only.
 public enum IdentityFile {
-    static let header = "estafette-identity-v1"
+    public static let header = "estafette-identity-v1"
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }
 
     /// Loads the identity at `path`, creating it when the file does not exist. `created` tells which.
-    public static func loadOrCreate(path: String) throws -> (keys: SigningKeyPair, created: Bool) {
+    public static func loadOrCreate(path: String, passphrase: SecretBytes? = nil) throws -> (
+        keys: SigningKeyPair, created: Bool
+    ) {
         if FileManager.default.fileExists(atPath: path) {
-            return (try load(path: path), false)
+            return (try load(path: path, passphrase: passphrase), false)
         }
         let keys = SigningKeyPair.generate()
-        try write(keys, to: path)
+        try write(keys, to: path, passphrase: passphrase)
         return (keys, true)
     }
 
-    static func load(path: String) throws -> SigningKeyPair {
-        var st = stat()
-        guard stat(path, &st) == 0 else { throw Failure(description: "\(path): cannot stat: \(errnoString())") }
-        if st.st_mode & 0o077 != 0 {
-            // Tighten rather than refuse: the key may already have leaked, but keep it from leaking further.
-            guard chmod(path, 0o600) == 0 else {
-                throw Failure(description: "\(path): identity file is readable by others and chmod failed")
-            }
+    static func load(path: String, passphrase: SecretBytes? = nil) throws -> SigningKeyPair {
+        let secret: SecretBytes
+        do {
+            secret = try SecretFile.read(path: path, header: header, what: "identity key", passphrase: passphrase)
+        } catch {
+            throw Failure(description: error.description)
         }
-        guard let data = FileManager.default.contents(atPath: path),
-            let text = String(data: data, encoding: .utf8)
-        else { throw Failure(description: "\(path): cannot read identity file") }
-        let lines = text.split(whereSeparator: \.isNewline).map(String.init)
-        guard lines.count >= 2, lines[0] == header else {
-            throw Failure(description: "\(path): not an Estafette identity file (first line must be '\(header)')")
-        }
-        guard let seed = hexBytes(lines[1]), seed.count == 32 else {
-            throw Failure(description: "\(path): line 2 must hold 64 hex digits")
-        }
-        let secret = SecretBytes(copying: seed)
         do {
             return try SigningKeyPair(seed: secret)
         } catch {
@@ -52,23 +43,12 @@ public enum IdentityFile {
         }
     }
 
-    static func write(_ keys: SigningKeyPair, to path: String) throws {
-        let tmp = path + ".tmp"
-        unlink(tmp)
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw Failure(description: "\(tmp): cannot create: \(errnoString())") }
-        let seed = keys.exportSeed()
-        let hex = seed.map { String(format: "%02x", $0) }.joined()
-        let content = Array("\(header)\n\(hex)\n".utf8)
-        let n = content.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd) == 0
-        close(fd)
-        guard n == content.count, synced else {
-            unlink(tmp)
-            throw Failure(description: "\(tmp): cannot write identity: \(errnoString())")
+    static func write(_ keys: SigningKeyPair, to path: String, passphrase: SecretBytes? = nil) throws {
+        do {
+            try SecretFile.create(path: path, header: header, secret: keys.guardedSeed, passphrase: passphrase)
+        } catch {
+            throw Failure(description: error.description)
         }
-        guard rename(tmp, path) == 0 else { throw Failure(description: "\(path): cannot rename: \(errnoString())") }
-        fsyncDirectory(of: path)
     }
 
     static func hexBytes(_ s: String) -> [UInt8]? {

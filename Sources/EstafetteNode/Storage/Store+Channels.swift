@@ -4,20 +4,22 @@ import GRDB
 
 /// Joined channels and blocked senders.
 ///
-/// A channel's 32-byte key (the Argon2id output) is kept in the database, which is created owner-only (0600), so
-/// the daemon reads its channels again at start-up without the passphrase. A seized device with this file reads
-/// the channel: docs/security.md, "Channels".
+/// A channel's name and 32-byte key (the Argon2id output) are kept in the database sealed under the data key
+/// (Store+Sealed.swift), looked up by a keyed hash of the name, so the daemon reads its channels again at start-up
+/// without the passphrase, and a seized database without the data key shows neither. Blocked IDs are kept only as
+/// keyed hashes (the inbox's sender column is one too). A seized device with the data key reads the channel:
+/// docs/security.md, "Channels".
 extension Store {
     static func registerChannelMigrations(_ m: inout DatabaseMigrator) {
         m.registerMigration("channels-v1") { db in
             try db.execute(
                 sql: """
                     CREATE TABLE channel (
-                        name TEXT PRIMARY KEY NOT NULL,
-                        key BLOB NOT NULL,
+                        name_index BLOB PRIMARY KEY NOT NULL,
+                        sealed BLOB NOT NULL,
                         joined_at INTEGER NOT NULL
                     );
-                    ALTER TABLE inbox ADD COLUMN channel TEXT;
+                    ALTER TABLE inbox ADD COLUMN channel BLOB;
                     ALTER TABLE inbox ADD COLUMN expires_at INTEGER;
                     CREATE INDEX inbox_expires ON inbox(expires_at) WHERE expires_at IS NOT NULL;
                     ALTER TABLE inbox ADD COLUMN request INTEGER NOT NULL DEFAULT 0;
@@ -41,38 +43,60 @@ extension Store {
     /// Joins (or re-keys) a channel. Returns the time it was first joined.
     @discardableResult
     public func joinChannel(name: String, key: SecretBytes, at: Int64) throws -> Int64 {
-        let bytes = Data(key.exposedCopy())
+        let index = Data(vault.index(Array(name.utf8), label: Sealed.channelName))
+        let sealed = Data(sealChannel(name: name, key: key))
         return try pool.write { db in
             if let joined = try Int64.fetchOne(
-                db, sql: "SELECT joined_at FROM channel WHERE name = ?", arguments: [name])
+                db, sql: "SELECT joined_at FROM channel WHERE name_index = ?", arguments: [index])
             {
-                try db.execute(sql: "UPDATE channel SET key = ? WHERE name = ?", arguments: [bytes, name])
+                try db.execute(sql: "UPDATE channel SET sealed = ? WHERE name_index = ?", arguments: [sealed, index])
                 return joined
             }
             try db.execute(
-                sql: "INSERT INTO channel (name, key, joined_at) VALUES (?, ?, ?)", arguments: [name, bytes, at])
+                sql: "INSERT INTO channel (name_index, sealed, joined_at) VALUES (?, ?, ?)",
+                arguments: [index, sealed, at])
             return at
         }
     }
 
     /// Returns false when no channel had this name.
     public func leaveChannel(name: String) throws -> Bool {
-        try pool.write { db in
-            try db.execute(sql: "DELETE FROM channel WHERE name = ?", arguments: [name])
+        let index = Data(vault.index(Array(name.utf8), label: Sealed.channelName))
+        return try pool.write { db in
+            try db.execute(sql: "DELETE FROM channel WHERE name_index = ?", arguments: [index])
             return db.changesCount > 0
         }
     }
 
     /// The joined channels with their keys, oldest first.
     public func channels() throws -> [(name: String, key: SecretBytes, joinedAt: Int64)] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, key, joined_at FROM channel ORDER BY joined_at, name").map { row in
-                let key: Data = row["key"]
-                let name: String = row["name"]
-                let joinedAt: Int64 = row["joined_at"]
-                return (name: name, key: SecretBytes(copying: Array(key)), joinedAt: joinedAt)
-            }
+        let rows = try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT sealed, joined_at FROM channel ORDER BY joined_at")
         }
+        return try rows.map { row in
+            let (name, key) = try openChannel(Array(row["sealed"] as Data))
+            return (name: name, key: key, joinedAt: row["joined_at"])
+        }.sorted { ($0.joinedAt, $0.name) < ($1.joinedAt, $1.name) }
+    }
+
+    /// A channel row's sealed value: the name's length (u16), the name, then the key.
+    func sealChannel(name: String, key: SecretBytes) -> [UInt8] {
+        let n = Array(name.utf8)
+        var plain = [UInt8(n.count >> 8), UInt8(n.count & 0xFF)] + n
+        plain += key.exposedCopy()
+        defer { Sodium.wipe(&plain) }
+        return vault.seal(plain, label: Sealed.channel)
+    }
+
+    func openChannel(_ sealed: [UInt8]) throws -> (String, SecretBytes) {
+        var plain = try unseal(sealed, label: Sealed.channel)
+        defer { Sodium.wipe(&plain) }
+        guard plain.count >= 2 else { throw SecretFile.Failure(description: "\(path): a channel row is damaged") }
+        let n = Int(plain[0]) << 8 | Int(plain[1])
+        guard plain.count == 2 + n + 32 else {
+            throw SecretFile.Failure(description: "\(path): a channel row is damaged")
+        }
+        return (String(decoding: plain[2..<(2 + n)], as: UTF8.self), SecretBytes(copying: Array(plain[(2 + n)...])))
     }
 
     // MARK: - Blocking
@@ -80,21 +104,17 @@ extension Store {
     public func block(key: [UInt8], at: Int64) throws {
         try pool.write { db in
             try db.execute(
-                sql: "INSERT OR IGNORE INTO blocked (pk, blocked_at) VALUES (?, ?)", arguments: [Data(key), at])
+                sql: "INSERT OR IGNORE INTO blocked (pk, blocked_at) VALUES (?, ?)",
+                arguments: [Data(personIndex(key)), at])
         }
     }
 
     /// Returns false when the key was not blocked.
     public func unblock(key: [UInt8]) throws -> Bool {
         try pool.write { db in
-            try db.execute(sql: "DELETE FROM blocked WHERE pk = ?", arguments: [Data(key)])
+            try db.execute(sql: "DELETE FROM blocked WHERE pk = ?", arguments: [Data(personIndex(key))])
             return db.changesCount > 0
         }
     }
 
-    public func blocked() throws -> [[UInt8]] {
-        try pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT pk FROM blocked ORDER BY blocked_at").map { Array($0) }
-        }
-    }
 }

@@ -50,14 +50,15 @@ extension Store {
     /// The latest `created_at` among this author's alerts (0 when none): the node's next alert is created after
     /// it (an author's `created_at` strictly increases with `seq`).
     public func lastAlertCreatedAt(author: [UInt8]) throws -> UInt64 {
-        try pool.read { db in
+        let authorIndex = Data(personIndex(author))
+        return try pool.read { db in
             let inInbox =
                 try Int64.fetchOne(
                     db, sql: "SELECT MAX(created_at) FROM inbox WHERE kind = 'alert' AND sender = ?",
-                    arguments: [Data(author)]) ?? 0
+                    arguments: [authorIndex]) ?? 0
             let kept =
                 try Int64.fetchOne(
-                    db, sql: "SELECT created_at FROM own_alert WHERE author = ?", arguments: [Data(author)]) ?? 0
+                    db, sql: "SELECT created_at FROM own_alert WHERE author = ?", arguments: [authorIndex]) ?? 0
             return UInt64(max(0, inInbox, kept))
         }
     }

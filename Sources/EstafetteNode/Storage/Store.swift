@@ -17,6 +17,8 @@ public final class Store: Sendable {
     static let contactCacheLimit = 1_024
     /// The link key of each envelope admitted from a relay link and not yet committed (Store+Relay.swift).
     let linkAttribution = LinkAttribution()
+    /// Seals and indexes every column that names a person or holds a message's text (Store+Sealed.swift).
+    let vault: AtRestKey
 
     private func contactsChanged() {
         contactKeys.withLockedValue { c in
@@ -29,8 +31,18 @@ public final class Store: Sendable {
         public let description: String
     }
 
-    public init(path: String) throws {
+    /// Opens the store at `path`, sealed with the data key in `data.key` next to it (created when missing).
+    public convenience init(path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        let (key, _) = try DataKeyFile.loadOrCreate(path: (dir.isEmpty ? "." : dir) + "/" + DataKeyFile.fileName)
+        try self.init(path: path, dataKey: key)
+    }
+
+    /// Opens the store at `path`, sealed with `dataKey` (32 bytes). A plain store of an earlier version is
+    /// sealed in place on the way (migration "v3-sealed-at-rest").
+    public init(path: String, dataKey: SecretBytes) throws {
         self.path = path
+        self.vault = try AtRestKey(dataKey: dataKey)
         var config = Configuration()
         config.prepareDatabase { db in
             // Small pages: envelope IDs are random, so each insert dirties a page of its own, and the page is what
@@ -40,17 +52,22 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             try db.execute(sql: "PRAGMA cache_size = -1024")  // 1 MiB per connection
+            // Deleted content is overwritten with zeros, and temporary tables (VACUUM's) stay in memory.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         config.busyMode = .timeout(5)
         config.maximumReaderCount = 2  // the API's reads are short; fewer connections, less page cache
-        // The inbox is kept in clear: create the file owner-only whatever the process's umask. SQLite gives the
-        // -wal and -shm files the mode of the database file.
+        // Create the file owner-only whatever the process's umask (its sealed columns are not all it holds).
+        // SQLite gives the -wal and -shm files the mode of the database file.
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         if fd >= 0 { close(fd) }
         pool = try DatabasePool(path: path, configuration: config)
-        try Self.migrator.migrate(pool)
+        try openSealed()
     }
 
+    /// The migrations of the plain layout (before the data key): what version 0.x wrote. `migrator(vault:)` adds
+    /// the sealing.
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in
@@ -126,8 +143,8 @@ public final class Store: Sendable {
             let insertInbox = try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO inbox
-                        (message_id, kind, sender, text, created_at, received_at, seq, author_nonce)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        (message_id, kind, sender, text, created_at, received_at, seq, author_nonce, sender_sealed)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             let isFollowed = try db.cachedStatement(sql: "SELECT 1 FROM follow WHERE pk = ?")
             let isBlocked = try db.cachedStatement(sql: Self.isBlockedSQL)
@@ -138,7 +155,7 @@ public final class Store: Sendable {
                 let own = local.contains(e.id)
                 var keep = own || message?.kind == .direct || message?.kind == .channel ? Keep.mine : Keep.carried
                 if keep == Keep.carried, let m = message, m.kind == .alert,
-                    try Row.fetchOne(isFollowed, arguments: [Data(m.sender.bytes)]) != nil
+                    try Row.fetchOne(isFollowed, arguments: [Data(personIndex(m.sender.bytes))]) != nil
                 {
                     keep = Keep.followed
                 }
@@ -147,20 +164,23 @@ public final class Store: Sendable {
                     linkAttribution.take(e.id).map { Data($0) },
                 ])
                 // A blocked sender's message is carried like anyone's, never shown (Store+Channels.swift).
-                guard let m = message, try Row.fetchOne(isBlocked, arguments: [Data(m.sender.bytes)]) == nil else {
+                guard let m = message,
+                    try Row.fetchOne(isBlocked, arguments: [Data(personIndex(m.sender.bytes))]) == nil
+                else {
                     fresh.append(false)
                     continue
                 }
                 // Text is stored as UTF-8 bytes: SQLite's TEXT accessors stop at a NUL, and a message may hold one.
                 try insertInbox.execute(arguments: [
-                    Data(m.id.bytes), m.kind.rawValue, Data(m.sender.bytes), Data(m.text.utf8),
-                    Int64(clamping: m.createdAt), receivedAt, m.sequence.map { Int64(bitPattern: $0) },
-                    Data(m.authorNonce),
+                    Data(m.id.bytes), m.kind.rawValue, Data(personIndex(m.sender.bytes)),
+                    Data(vault.seal(Array(m.text.utf8), label: Sealed.inboxText)), Int64(clamping: m.createdAt),
+                    receivedAt, m.sequence.map { Int64(bitPattern: $0) }, Data(m.authorNonce),
+                    Data(vault.seal(m.sender.bytes, label: Sealed.inboxSender)),
                 ])
                 let inserted = db.changesCount > 0
                 var isNew = inserted
                 if inserted, requestsFromStrangers, m.kind == .direct, !own,
-                    try Row.fetchOne(isContact, arguments: [Data(m.sender.bytes)]) == nil
+                    try Row.fetchOne(isContact, arguments: [Data(personIndex(m.sender.bytes))]) == nil
                 {
                     try db.execute(
                         sql: "UPDATE inbox SET request = 1 WHERE message_id = ?", arguments: [Data(m.id.bytes)])
@@ -170,10 +190,14 @@ public final class Store: Sendable {
                 if m.channel != nil || m.ephemeral, inserted {
                     try db.execute(
                         sql: "UPDATE inbox SET channel = ?, expires_at = ? WHERE message_id = ?",
-                        arguments: [m.channel, m.ephemeral ? Int64(clamping: m.expiresAt) : nil, Data(m.id.bytes)])
+                        arguments: [
+                            m.channel.map { Data(vault.seal(Array($0.utf8), label: Sealed.inboxChannel)) },
+                            m.ephemeral ? Int64(clamping: m.expiresAt) : nil, Data(m.id.bytes),
+                        ])
                 }
                 if own, m.kind == .alert, let seq = m.sequence {
-                    try Self.recordOwnAlert(db, author: m.sender.bytes, sequence: seq, createdAt: m.createdAt)
+                    try Self.recordOwnAlert(
+                        db, author: personIndex(m.sender.bytes), sequence: seq, createdAt: m.createdAt)
                 }
             }
             return fresh
@@ -220,34 +244,40 @@ public final class Store: Sendable {
     }
 
     public func addContact(name: String, key: [UInt8]) throws {
+        let nameIndex = Data(vault.index(Array(name.utf8), label: Sealed.contactName))
+        let keyIndex = Data(personIndex(key))
         try pool.write { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT pk FROM contact WHERE name = ?", arguments: [name]) {
-                let pk: Data = row["pk"]
-                throw ContactConflict.nameTaken(existingID: Array(pk))
-            }
-            if let other = try String.fetchOne(db, sql: "SELECT name FROM contact WHERE pk = ?", arguments: [Data(key)])
+            if let sealed = try Data.fetchOne(
+                db, sql: "SELECT sealed FROM contact WHERE name = ?", arguments: [nameIndex])
             {
-                throw ContactConflict.keyTaken(existingName: other)
+                throw ContactConflict.nameTaken(existingID: try openContact(sealed).key)
             }
-            try db.execute(sql: "INSERT INTO contact (name, pk) VALUES (?, ?)", arguments: [name, Data(key)])
+            if let sealed = try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE pk = ?", arguments: [keyIndex])
+            {
+                throw ContactConflict.keyTaken(existingName: try openContact(sealed).name)
+            }
+            try db.execute(
+                sql: "INSERT INTO contact (name, pk, sealed) VALUES (?, ?, ?)",
+                arguments: [nameIndex, keyIndex, Data(sealContact(name: name, key: key))])
         }
         contactsChanged()
     }
 
+    /// Sorted by name.
     public func contacts() throws -> [(name: String, key: [UInt8])] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, pk FROM contact ORDER BY name").map { row in
-                let pk: Data = row["pk"]
-                return (row["name"], Array(pk))
-            }
+        let all = try pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT sealed FROM contact").map { try openContact($0) }
         }
+        return all.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
     }
 
     public func contactKey(name: String) throws -> [UInt8]? {
         let (generation, cached) = contactKeys.withLockedValue { ($0.generation, $0.keys[name]) }
         if let cached { return cached }
+        let nameIndex = Data(vault.index(Array(name.utf8), label: Sealed.contactName))
         let key = try pool.read { db in
-            try Data.fetchOne(db, sql: "SELECT pk FROM contact WHERE name = ?", arguments: [name]).map { Array($0) }
+            try Data.fetchOne(db, sql: "SELECT sealed FROM contact WHERE name = ?", arguments: [nameIndex])
+                .map { try openContact($0).key }
         }
         contactKeys.withLockedValue { c in
             guard c.generation == generation else { return }
@@ -260,8 +290,9 @@ public final class Store: Sendable {
     /// Returns false when there was no such contact.
     public func removeContact(name: String) throws -> Bool {
         defer { contactsChanged() }
+        let nameIndex = Data(vault.index(Array(name.utf8), label: Sealed.contactName))
         return try pool.write { db in
-            try db.execute(sql: "DELETE FROM contact WHERE name = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM contact WHERE name = ?", arguments: [nameIndex])
             return db.changesCount > 0
         }
     }
@@ -271,20 +302,23 @@ public final class Store: Sendable {
     public func follow(key: [UInt8], at: Int64) throws {
         try pool.write { db in
             try db.execute(
-                sql: "INSERT OR IGNORE INTO follow (pk, followed_at) VALUES (?, ?)", arguments: [Data(key), at])
+                sql: "INSERT OR IGNORE INTO follow (pk, pk_sealed, followed_at) VALUES (?, ?, ?)",
+                arguments: [Data(personIndex(key)), Data(vault.seal(key, label: Sealed.followKey)), at])
         }
     }
 
     public func unfollow(key: [UInt8]) throws -> Bool {
         try pool.write { db in
-            try db.execute(sql: "DELETE FROM follow WHERE pk = ?", arguments: [Data(key)])
+            try db.execute(sql: "DELETE FROM follow WHERE pk = ?", arguments: [Data(personIndex(key))])
             return db.changesCount > 0
         }
     }
 
     public func followed() throws -> [[UInt8]] {
         try pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT pk FROM follow ORDER BY followed_at").map { Array($0) }
+            try Data.fetchAll(db, sql: "SELECT pk_sealed FROM follow ORDER BY followed_at").map {
+                try unseal(Array($0), label: Sealed.followKey)
+            }
         }
     }
 
@@ -305,22 +339,27 @@ public final class Store: Sendable {
     }
 
     static let inboxSelect = """
-        SELECT i.message_id, i.kind, i.sender, i.text, i.created_at, i.received_at, i.read,
-               c.name AS sender_name, (f.pk IS NOT NULL) AS followed, i.channel
+        SELECT i.message_id, i.kind, i.sender_sealed, i.text, i.created_at, i.received_at, i.read,
+               c.sealed AS contact_sealed, (f.pk IS NOT NULL) AS followed, i.channel
         FROM inbox i
         LEFT JOIN contact c ON c.pk = i.sender
         LEFT JOIN follow f ON f.pk = i.sender
         """
 
-    static func inboxRow(_ row: Row) -> InboxRow {
+    func inboxRow(_ row: Row) throws -> InboxRow {
         let mid: Data = row["message_id"]
-        let sender: Data = row["sender"]
-        let text: Data = row["text"]
+        let sender = try unseal(Array(row["sender_sealed"] as Data), label: Sealed.inboxSender)
+        let text = try unseal(Array(row["text"] as Data), label: Sealed.inboxText)
+        let contact: Data? = row["contact_sealed"]
         return InboxRow(
-            messageID: Array(mid), kind: row["kind"], sender: Array(sender), senderName: row["sender_name"],
+            messageID: Array(mid), kind: row["kind"], sender: sender,
+            senderName: try contact.map { try openContact($0).name },
             text: String(decoding: text, as: UTF8.self), createdAt: row["created_at"], receivedAt: row["received_at"],
             read: row["read"],
-            followed: row["followed"], channel: row["channel"])
+            followed: row["followed"],
+            channel: try (row["channel"] as Data?).map {
+                String(decoding: try unseal(Array($0), label: Sealed.inboxChannel), as: UTF8.self)
+            })
     }
 
     /// Newest first.
@@ -336,7 +375,7 @@ public final class Store: Sendable {
             if unreadOnly { sql += " AND i.read = 0" }
             sql += " ORDER BY i.received_at DESC, i.created_at DESC LIMIT ?"
             args.append(limit)
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.inboxRow)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(inboxRow)
         }
     }
 
@@ -345,7 +384,7 @@ public final class Store: Sendable {
         try pool.read { db in
             let stmt = try db.cachedStatement(sql: Self.inboxSelect + " WHERE i.message_id = ?")
             return try ids.compactMap { id in
-                try Row.fetchOne(stmt, arguments: [Data(id.bytes)]).map(Self.inboxRow)
+                try Row.fetchOne(stmt, arguments: [Data(id.bytes)]).map(inboxRow)
             }
         }
     }
@@ -368,14 +407,15 @@ public final class Store: Sendable {
     /// inbox, committed in the same transaction as their envelopes, so the number is durable with the alert.
     /// The inbox may have been pruned since (`inbox.max_messages`), so the last number is also kept on its own.
     public func lastAlertSequence(author: [UInt8]) throws -> UInt64 {
-        try pool.read { db in
+        let authorIndex = Data(personIndex(author))
+        return try pool.read { db in
             let inInbox =
                 try Int64.fetchOne(
-                    db, sql: "SELECT MAX(seq) FROM inbox WHERE kind = 'alert' AND sender = ?", arguments: [Data(author)]
+                    db, sql: "SELECT MAX(seq) FROM inbox WHERE kind = 'alert' AND sender = ?", arguments: [authorIndex]
                 )
                 ?? 0
             let kept =
-                try Int64.fetchOne(db, sql: "SELECT seq FROM own_alert WHERE author = ?", arguments: [Data(author)])
+                try Int64.fetchOne(db, sql: "SELECT seq FROM own_alert WHERE author = ?", arguments: [authorIndex])
                 ?? 0
             return UInt64(max(0, inInbox, kept))
         }
