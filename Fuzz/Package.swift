@@ -33,5 +33,7 @@ let package = Package(
         fuzzTarget("mesh-node", ["EstafetteCore"]),
         fuzzTarget("rpc-line", ["EstafetteNode", "EstafetteAPI", "EstafetteCore"]),
         fuzzTarget("config", ["EstafetteNode"]),
+        fuzzTarget("bundle", ["EstafetteCore"]),
+        fuzzTarget("relay-record", ["EstafetteCore"]),
     ]
 )

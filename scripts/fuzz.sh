@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets_all=(datagram envelope reassembler coded mesh-node rpc-line config)
+targets_all=(datagram envelope reassembler coded mesh-node rpc-line config bundle relay-record)
 work="${FUZZ_WORK:-$PWD/Fuzz/.work}"
 mode=run
 case "${1:-}" in

@@ -13,6 +13,8 @@ import Testing
 @Suite("Seized device", .serialized)
 struct SeizedDeviceTests {
     static let text = "the printing press is in the cellar of number 12"
+    static let channel = "assemblee-quartier-nord"
+    static let channelText = "tractors meet behind the bakery at dawn"
 
     @Test(
         "nothing in the clear while running and after stop; wipe refuses without confirm, then empties and exits 10",
@@ -43,6 +45,18 @@ struct SeizedDeviceTests {
             try await waitUntil("B has the message") {
                 try await b.inbox().contains { $0.message_id == sent.message_id && $0.text == Self.text }
             }
+            // A channel both joined: its name, its post and the blocked ID are sealed too.
+            for d in [a, b] {
+                _ = try await d.call(
+                    RPC.Method.channelsJoin, ChannelsJoinParams(name: Self.channel, passphrase: "okapi lantern cellar"),
+                    as: ChannelJoined.self)
+            }
+            let post = try await a.call(
+                RPC.Method.channelsPost, ChannelsPostParams(channel: Self.channel, text: Self.channelText),
+                as: MessageSent.self)
+            try await waitUntil("B has the channel post") {
+                try await b.inbox().contains { $0.message_id == post.message_id && $0.channel == Self.channel }
+            }
 
             // Hardening: no core dumps.
             for d in [a, b] {
@@ -54,7 +68,8 @@ struct SeizedDeviceTests {
             }
 
             let needles = try Self.needles(
-                ids: [idA, idB], names: ["Bérénice Okafor", "Anselm Quist"], texts: [Self.text])
+                ids: [idA, idB], names: ["Bérénice Okafor", "Anselm Quist", Self.channel],
+                texts: [Self.text, Self.channelText])
             for d in [a, b] { try Self.expectNothingInTheClear(d.dataDir, needles) }
             await a.stopCleanly()
             await b.stopCleanly()
