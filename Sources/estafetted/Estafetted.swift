@@ -85,7 +85,8 @@ struct Estafetted: AsyncParsableCommand {
         name: .long,
         help: ArgumentHelp(
             "Read the passphrase of the key files from this file descriptor, to its end (else "
-                + "$CREDENTIALS_DIRECTORY/passphrase when it exists).", valueName: "N"))
+                + "$CREDENTIALS_DIRECTORY/passphrase when it exists, else a prompt on the terminal when a key "
+                + "file is sealed and standard input is a terminal).", valueName: "N"))
     var passphraseFd: Int32?
 
     @Flag(
@@ -207,8 +208,9 @@ struct Estafetted: AsyncParsableCommand {
     }
 
     /// The key files' passphrase: `--passphrase-fd`, else `$CREDENTIALS_DIRECTORY/passphrase` (systemd's
-    /// `LoadCredentialEncrypted=`), else none.
-    func passphrase() throws -> SecretBytes? {
+    /// `LoadCredentialEncrypted=`), else a prompt on the terminal when standard input is one and a key file in
+    /// `dataDir` is sealed, else none.
+    func passphrase(dataDir: String) throws -> SecretBytes? {
         if let fd = passphraseFd {
             return try KeySeal.readPassphrase(fd: fd, source: "--passphrase-fd \(fd)")
         }
@@ -216,6 +218,12 @@ struct Estafetted: AsyncParsableCommand {
             access(dir + "/passphrase", F_OK) == 0
         {
             return try KeySeal.readPassphrase(path: dir + "/passphrase")
+        }
+        let sealed =
+            KeySeal.isSealed(path: dataDir + "/identity.key", header: IdentityFile.header)
+            || KeySeal.isSealed(path: dataDir + "/" + DataKeyFile.fileName, header: DataKeyFile.header)
+        if sealed, isatty(0) == 1 {
+            return try KeySeal.promptOnTerminal("Passphrase of the keys in \(dataDir): ")
         }
         return nil
     }
@@ -227,7 +235,7 @@ struct Estafetted: AsyncParsableCommand {
         try SecretFile.checkDirectory(cfg.dataDir)
         let lock = try DataDirLock(dir: cfg.dataDir)
         defer { lock.release() }
-        let old = try passphrase()
+        let old = try passphrase(dataDir: cfg.dataDir)
         let new = try newPassphraseFd.map { fd throws in
             try KeySeal.readPassphrase(fd: fd, source: "--new-passphrase-fd \(fd)")
         }
@@ -272,7 +280,7 @@ struct Estafetted: AsyncParsableCommand {
         defer { lock.release() }
 
         let identityPath = cfg.dataDir + "/identity.key"
-        let passphrase = try self.passphrase()
+        let passphrase = try self.passphrase(dataDir: cfg.dataDir)
         let keys: SigningKeyPair
         let created: Bool
         do {

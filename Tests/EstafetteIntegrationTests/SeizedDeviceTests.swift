@@ -218,7 +218,12 @@ struct SeizedDeviceTests {
         let byCredential = try Daemon(
             name: "n", root: root, group: group, port: port, logLevel: "debug",
             prefix: ["/usr/bin/env", "CREDENTIALS_DIRECTORY=\(root)/creds"])
-        for d in [byFD, byCredential] {
+        // Typed on a terminal: the daemon runs on a pseudo-terminal whose other side types when asked.
+        let transcript = root + "/tty.log"
+        let byTerminal = try Daemon(
+            name: "n", root: root, group: group, port: port, logLevel: "debug",
+            prefix: ["/usr/bin/python3", "-c", Self.typist, transcript, "first passphrase"])
+        for d in [byFD, byCredential, byTerminal] {
             try await withDaemons([d]) {
                 try await d.start()
                 #expect(try await d.id() == idN)
@@ -227,7 +232,39 @@ struct SeizedDeviceTests {
                 await d.stopCleanly()
             }
         }
+        let typed = try String(contentsOfFile: transcript, encoding: .utf8)
+        #expect(typed.contains("Passphrase of the keys in \(plain.dataDir): "), "\(typed.prefix(500))")
+        #expect(!typed.contains("first passphrase"), "the passphrase was echoed: \(typed.prefix(500))")
     }
+
+    /// Runs argv[3:] on a pseudo-terminal, copies what it shows to the file argv[1], and types argv[2] and a
+    /// newline once it asks for a passphrase; passes SIGTERM and SIGINT on, and exits with its status.
+    static let typist = """
+        import os, pty, signal, sys
+        log, secret, argv = sys.argv[1], sys.argv[2].encode(), sys.argv[3:]
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(argv[0], argv)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda s, f: os.kill(pid, s))
+        seen, typed = b"", False
+        with open(log, "wb") as out:
+            while True:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out.write(chunk)
+                out.flush()
+                seen += chunk
+                if not typed and b"Passphrase of the keys" in seen:
+                    os.write(fd, secret + b"\\n")
+                    typed = True
+        _, status = os.waitpid(pid, 0)
+        sys.exit(os.waitstatus_to_exitcode(status))
+        """
 
     // MARK: - Helpers
 

@@ -54,6 +54,66 @@ public enum KeySeal {
         return out
     }
 
+    /// Whether the key file at `path` (first line `header`) is sealed with a passphrase. False when it is missing
+    /// or unreadable: reading it later says why.
+    public static func isSealed(path: String, header: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let head = Array((header + suffix).utf8) + [0x0A]
+        var got = [UInt8](repeating: 0, count: head.count)
+        let n = got.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+        return n == head.count && got == head
+    }
+
+    /// Asks for the passphrase on the controlling terminal (`/dev/tty`) with echo off, and reads one line into
+    /// guarded memory. Nil when the process has no terminal.
+    public static func promptOnTerminal(_ prompt: String) throws(SecretFile.Failure) -> SecretBytes? {
+        let fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var saved = termios()
+        guard tcgetattr(fd, &saved) == 0 else { return nil }
+        var quiet = saved
+        quiet.c_lflag &= ~tcflag_t(ECHO | ECHONL)
+        quiet.c_lflag |= tcflag_t(ICANON)
+        guard tcsetattr(fd, TCSAFLUSH, &quiet) == 0 else {
+            throw SecretFile.Failure(description: "/dev/tty: cannot turn echo off: \(errnoString())")
+        }
+        defer {
+            _ = tcsetattr(fd, TCSAFLUSH, &saved)
+            _ = Foundation.write(fd, "\n", 1)
+        }
+        _ = prompt.utf8CString.withUnsafeBufferPointer { Foundation.write(fd, $0.baseAddress, $0.count - 1) }
+        // One line, byte by byte: nothing of it passes through ordinary memory.
+        let buf = SecretBytes(count: maxPassphraseBytes + 1)
+        var n = 0
+        var ended = false
+        while n < buf.count {
+            let r = buf.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + n, 1) }
+            if r < 0 && errno == EINTR { continue }
+            guard r >= 0 else {
+                throw SecretFile.Failure(description: "/dev/tty: cannot read the passphrase: \(errnoString())")
+            }
+            if r == 0 { break }
+            if buf.withUnsafeBytes({ $0[n] }) == 0x0A {
+                ended = true
+                break
+            }
+            n += 1
+        }
+        guard ended || n <= maxPassphraseBytes else {
+            throw SecretFile.Failure(description: "/dev/tty: the passphrase is longer than \(maxPassphraseBytes) bytes")
+        }
+        if n > 0, buf.withUnsafeBytes({ $0[n - 1] }) == 0x0D { n -= 1 }
+        guard n > 0 else { throw SecretFile.Failure(description: "/dev/tty: the passphrase is empty") }
+        let out = SecretBytes(count: n)
+        out.withUnsafeMutableBytes { o in
+            buf.withUnsafeBytes { b in o.copyMemory(from: UnsafeRawBufferPointer(rebasing: b[0..<n])) }
+        }
+        return out
+    }
+
     /// Reads the passphrase in the file at `path` (a systemd credential).
     public static func readPassphrase(path: String) throws(SecretFile.Failure) -> SecretBytes {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
