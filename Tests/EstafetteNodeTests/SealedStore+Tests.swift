@@ -81,59 +81,65 @@ struct SealedStoreTests {
         }
     }
 
+    /// Writes a database in the previous version's plain layout, with its rows as it wrote them: 50 direct
+    /// messages from Alice to Bob (their envelopes too), an alert by Carol, Alice as contact "Zoé Marchetti",
+    /// Carol followed, her own-alert counter at 9. Returns the direct messages' IDs.
+    static func writePlainLayout(path: String) async throws -> [[UInt8]] {
+        let old = try DatabasePool(path: path)
+        // The last release's migrations end with relay-v1 (channels-v1 and the sealing came after it).
+        try Store.migrator.migrate(old, upTo: "relay-v1")
+        let ids = try await old.write { db in
+            var ids: [[UInt8]] = []
+            for i in 0..<50 {
+                let (e, m) = try Fixture.direct("\(Self.text) #\(i)", from: Fixture.alice, to: Fixture.bob)
+                try db.execute(
+                    sql:
+                        "INSERT INTO envelope (id, kind, expires_at, received_at, data, keep) VALUES (?,?,?,?,?,2)",
+                    arguments: [
+                        Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), 100 + i, Data(e.bytes),
+                    ])
+                try db.execute(
+                    sql: """
+                        INSERT INTO inbox (message_id, kind, sender, text, created_at, received_at, author_nonce)
+                        VALUES (?, 'direct', ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        Data(m.id.bytes), Data(m.sender.bytes), Data(m.text.utf8), Int64(m.createdAt),
+                        100 + i, Data(m.authorNonce),
+                    ])
+                ids.append(m.id.bytes)
+            }
+            let (_, am) = try Fixture.alert(Self.alert, by: Fixture.carol, sequence: 3)
+            try db.execute(
+                sql: """
+                    INSERT INTO inbox (message_id, kind, sender, text, created_at, received_at, seq, author_nonce)
+                    VALUES (?, 'alert', ?, ?, ?, 200, 3, ?)
+                    """,
+                arguments: [
+                    Data(am.id.bytes), Data(am.sender.bytes), Data(am.text.utf8), Int64(am.createdAt),
+                    Data(am.authorNonce),
+                ])
+            try db.execute(
+                sql: "INSERT INTO contact (name, pk) VALUES (?, ?)",
+                arguments: ["Zoé Marchetti", Data(Fixture.alice.publicKey.bytes)])
+            try db.execute(
+                sql: "INSERT INTO follow (pk, followed_at) VALUES (?, 5)",
+                arguments: [Data(Fixture.carol.publicKey.bytes)])
+            try db.execute(
+                sql: "INSERT INTO own_alert (author, seq, created_at) VALUES (?, 9, 10)",
+                arguments: [Data(Fixture.carol.publicKey.bytes)])
+            return ids
+        }
+        try old.close()
+        return ids
+    }
+
     @Test("a plain data directory of the previous version is sealed in place on first open; nothing is lost")
     func migratesPlainLayout() async throws {
         try await withScratchDir("sealed") { dir in
             let path = dir + "/estafette.sqlite"
             // The previous version's layout and rows, written as it wrote them.
-            var ids: [[UInt8]] = []
-            do {
-                let old = try DatabasePool(path: path)
-                try Store.migrator.migrate(old)
-                ids = try await old.write { db in
-                    var ids: [[UInt8]] = []
-                    for i in 0..<50 {
-                        let (e, m) = try Fixture.direct("\(Self.text) #\(i)", from: Fixture.alice, to: Fixture.bob)
-                        try db.execute(
-                            sql:
-                                "INSERT INTO envelope (id, kind, expires_at, received_at, data, keep) VALUES (?,?,?,?,?,2)",
-                            arguments: [
-                                Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), 100 + i, Data(e.bytes),
-                            ])
-                        try db.execute(
-                            sql: """
-                                INSERT INTO inbox (message_id, kind, sender, text, created_at, received_at, author_nonce)
-                                VALUES (?, 'direct', ?, ?, ?, ?, ?)
-                                """,
-                            arguments: [
-                                Data(m.id.bytes), Data(m.sender.bytes), Data(m.text.utf8), Int64(m.createdAt),
-                                100 + i, Data(m.authorNonce),
-                            ])
-                        ids.append(m.id.bytes)
-                    }
-                    let (_, am) = try Fixture.alert(Self.alert, by: Fixture.carol, sequence: 3)
-                    try db.execute(
-                        sql: """
-                            INSERT INTO inbox (message_id, kind, sender, text, created_at, received_at, seq, author_nonce)
-                            VALUES (?, 'alert', ?, ?, ?, 200, 3, ?)
-                            """,
-                        arguments: [
-                            Data(am.id.bytes), Data(am.sender.bytes), Data(am.text.utf8), Int64(am.createdAt),
-                            Data(am.authorNonce),
-                        ])
-                    try db.execute(
-                        sql: "INSERT INTO contact (name, pk) VALUES (?, ?)",
-                        arguments: ["Zoé Marchetti", Data(Fixture.alice.publicKey.bytes)])
-                    try db.execute(
-                        sql: "INSERT INTO follow (pk, followed_at) VALUES (?, 5)",
-                        arguments: [Data(Fixture.carol.publicKey.bytes)])
-                    try db.execute(
-                        sql: "INSERT INTO own_alert (author, seq, created_at) VALUES (?, 9, 10)",
-                        arguments: [Data(Fixture.carol.publicKey.bytes)])
-                    return ids
-                }
-                try old.close()
-            }
+            let ids = try await Self.writePlainLayout(path: path)
             let plain = try rawBytes(path)
             #expect(holds(plain, Array(Self.text.utf8)), "the plain layout holds the text: the test can fail")
 
@@ -153,6 +159,45 @@ struct SealedStoreTests {
                 dir, Self.needles(names: ["Zoé Marchetti"], keys: [Fixture.alice, Fixture.carol], texts: [Self.text]))
         }
     }
+
+    @Test(
+        "a daemon started on the previous version's data directory seals it in place and shows every message",
+        .enabled(if: Loopback.multicastReady, "multicast is off on lo and this test is not root"),
+        .timeLimit(.minutes(2)))
+    func daemonMigratesPlainDirectory() async throws {
+        try await withScratchDir("sealed-daemon") { root in
+            let (group, port) = randomGroupAndPort()
+            let bob = try Daemon(name: "bob", root: root, group: group, port: port)
+            #expect(mkdir(bob.dataDir, 0o700) == 0)
+            // The previous version's data directory: Bob's identity file (the plain format, unchanged) and a
+            // database in the plain layout; no data.key.
+            try IdentityFile.write(Fixture.bob, to: bob.dataDir + "/identity.key")
+            let ids = try await Self.writePlainLayout(path: bob.dataDir + "/estafette.sqlite")
+            #expect(holds(try rawBytes(bob.dataDir + "/estafette.sqlite"), Array(Self.text.utf8)))
+
+            try await bob.start()
+            defer { _ = bob.stop() }
+            let shown = try bob.call("inbox.list", ["limit": 1000])["messages"] as? [[String: Any]] ?? []
+            #expect(shown.count == 51)
+            let direct = shown.filter { $0["kind"] as? String == "direct" }
+            #expect(Set(direct.compactMap { $0["message_id"] as? String }) == Set(ids.map(Self.hex)))
+            #expect(
+                Set(shown.compactMap { $0["text"] as? String })
+                    == Set((0..<50).map { "\(Self.text) #\($0)" } + [Self.alert]))
+            #expect(direct.allSatisfy { $0["from_name"] as? String == "Zoé Marchetti" }, "\(direct.first ?? [:])")
+            let contacts = try bob.call("contacts.list")["contacts"] as? [[String: Any]] ?? []
+            #expect(contacts.compactMap { $0["name"] as? String } == ["Zoé Marchetti"])
+            let id = try bob.call("identity.show")["id"] as? String
+            #expect(id == PublicID(key: Fixture.bob.publicKey).description)
+            #expect(await bob.stop() == 0, "\(bob.logTail())")
+
+            try expectNothingInTheClear(
+                bob.dataDir,
+                Self.needles(names: ["Zoé Marchetti"], keys: [Fixture.alice, Fixture.carol], texts: [Self.text]))
+        }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
     @Test("a key file or data directory that others may read or write is refused, naming the file and why")
     func refusesOpenModes() async throws {
