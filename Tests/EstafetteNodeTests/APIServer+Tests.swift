@@ -45,6 +45,66 @@ struct APIRequestLineTests {
         }
     }
 
+    /// The examples of JSON-RPC 2.0 section 7 on batches, with this API's methods in place of theirs ("sum" →
+    /// node.status, "notify_hello" → a notification, "subtract" → peers.list, "get_data" → identity.show).
+    @Test("batches answer as JSON-RPC 2.0's own examples say (section 7)")
+    func specificationBatches() async throws {
+        try await Self.withNode { node in
+            func array(_ line: String) async throws -> [RPCResponse] {
+                let text = try #require(await node.answer(line), "no answer to \(line)")
+                return try JSONDecoder().decode([RPCResponse].self, from: Data(text.utf8))
+            }
+            // rpc call Batch: results, an invalid request (null id), a method not found, in order; the
+            // notification gets no answer.
+            let mixed = try await array(
+                #"[{"jsonrpc":"2.0","method":"node.status","id":"1"},"#
+                    + #"{"jsonrpc":"2.0","method":"identity.show"},"#
+                    + #"{"jsonrpc":"2.0","method":"peers.list","id":"2"},"#
+                    + #"{"foo":"boo"},"#
+                    + #"{"jsonrpc":"2.0","method":"foo.get","params":{"name":"myself"},"id":"5"},"#
+                    + #"{"jsonrpc":"2.0","method":"identity.show","id":"9"}]"#)
+            #expect(mixed.map(\.id) == [.string("1"), .string("2"), .null, .string("5"), .string("9")])
+            #expect(mixed[0].result != nil && mixed[1].result != nil && mixed[4].result != nil)
+            #expect(mixed[2].error?.code == -32600)
+            #expect(mixed[3].error?.code == -32601)
+            // rpc call Batch, invalid JSON: one parse error, not an array.
+            let broken = try Self.answerObject(
+                await node.answer(#"[{"jsonrpc":"2.0","method":"node.status","id":"1"},{"jsonrpc":"2.0","method"]"#))
+            #expect(broken.id == .null && broken.error?.code == -32700)
+            // rpc call with an empty Array: one invalid request, not an array.
+            let empty = try Self.answerObject(await node.answer("[]"))
+            #expect(empty.id == .null && empty.error?.code == -32600)
+            // rpc call with an invalid Batch (but not empty), and with invalid Batches: one error per element.
+            let one = try await array("[1]")
+            #expect(one.map(\.id) == [.null] && one.allSatisfy { $0.error?.code == -32600 })
+            let three = try await array("[1,2,3]")
+            #expect(three.count == 3 && three.allSatisfy { $0.id == .null && $0.error?.code == -32600 })
+            // rpc call Batch (all notifications): nothing at all.
+            #expect(
+                await node.answer(
+                    #"[{"jsonrpc":"2.0","method":"node.status"},{"jsonrpc":"2.0","method":"identity.show"}]"#)
+                    == nil)
+            // Beyond the spec: a send in a batch is answered after its commit, in its place; subscribe is refused
+            // in a batch; a batch over the limit is refused whole.
+            let id = PublicID(key: Fixture.bob.publicKey).description
+            let sends = try await array(
+                #"[{"jsonrpc":"2.0","method":"contacts.add","params":{"name":"Bob","id":"\#(id)"},"id":1},"#
+                    + #"{"jsonrpc":"2.0","method":"messages.send","params":{"to":"Bob","text":"hi"},"id":2},"#
+                    + #"{"jsonrpc":"2.0","method":"subscribe","id":3}]"#)
+            #expect(sends.map(\.id) == [.int(1), .int(2), .int(3)])
+            #expect(sends[0].error == nil && sends[1].error == nil, "\(sends)")
+            #expect(sends[2].error?.message == "subscribe cannot be part of a batch: send it on its own line")
+            let many = "[" + Array(repeating: #"{"jsonrpc":"2.0","method":"node.status","id":1}"#, count: 65)
+                .joined(separator: ",") + "]"
+            let tooMany = try Self.answerObject(await node.answer(many))
+            #expect(tooMany.error?.message == "a batch holds at most 64 requests; this one holds 65")
+        }
+    }
+
+    static func answerObject(_ text: String?) throws -> RPCResponse {
+        try JSONDecoder().decode(RPCResponse.self, from: Data(try #require(text).utf8))
+    }
+
     @Test("subscribe answers subscribed and turns the connection into a subscription; nothing else does")
     func subscribeFlag() async throws {
         try await Self.withNode { node in
@@ -68,10 +128,7 @@ struct APIRequestLineTests {
     @Test(
         "a request that is not a valid JSON-RPC 2.0 request is refused with -32600 and says why",
         arguments: [
-            (
-                #"[{"jsonrpc":"2.0","id":1,"method":"node.status"}]"#, JSONValue.null,
-                "batch requests are not supported: send one JSON object per line"
-            ),
+            (#"[]"#, JSONValue.null, "an empty batch is not a request"),
             (#""node.status""#, .null, "a request must be a JSON object"),
             ("42", .null, "a request must be a JSON object"),
             (#"{"jsonrpc":"1.0","id":44,"method":"node.status"}"#, .int(44), #""jsonrpc" must be "2.0""#),

@@ -46,10 +46,10 @@ struct RequestLineTests {
         #expect(error.code == RPC.ErrorCode.parseError)
     }
 
-    @Test("batches, non-objects, bad ids, versions and methods are invalid requests")
+    @Test("empty batches, non-objects, bad ids, versions and methods are invalid requests")
     func invalid() {
         let lines = [
-            #"[{"jsonrpc":"2.0","id":1,"method":"node.status"}]"#,
+            #"[]"#,
             #""node.status""#,
             #"{"jsonrpc":"2.0","id":{"a":1},"method":"node.status"}"#,
             #"{"jsonrpc":"2.0","id":[1],"method":"node.status"}"#,

@@ -28,6 +28,8 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
         ("inbox", #"{"jsonrpc":"2.0","id":6,"method":"inbox.list","params":{"limit":10,"since":0,"unread":true}}"#),
         ("mark-read", #"{"jsonrpc":"2.0","id":7,"method":"inbox.mark_read","params":{"message_ids":["\#(String(repeating: "ab", count: 32))"]}}"#),
         ("batch", #"[{"jsonrpc":"2.0","id":1,"method":"node.status"}]"#),
+        ("batch-mixed", #"[{"jsonrpc":"2.0","id":1,"method":"node.status"},{"jsonrpc":"2.0","method":"x"},1,{"foo":"boo"}]"#),
+        ("batch-empty", "[]"),
         ("bad-version", #"{"jsonrpc":"1.0","id":1,"method":"node.status"}"#),
         ("bad-id", #"{"jsonrpc":"2.0","id":{"a":1},"method":"node.status"}"#),
         ("big-numbers", #"{"jsonrpc":"2.0","id":1e400,"method":"x","params":{"a":-9223372036854775809,"b":1.5e-400}}"#),

@@ -9,9 +9,9 @@ import FuzzSupport
 /// known method through the contract's types, as the dispatcher decodes them, and the IDs in them through
 /// their parsers.
 ///
-/// Checks: a blank line is exactly one of spaces, tabs and carriage returns; an error is a parse error or an
-/// invalid request, under an id the client can match (null, a string or a number), and its response encodes;
-/// a call re-encoded as a request parses back to the same call.
+/// Checks: a blank line is exactly one of spaces, tabs and carriage returns; a batch holds 1…`maxBatch` calls and
+/// errors; an error is a parse error or an invalid request, under an id the client can match (null, a string or
+/// a number), and its response encodes; a call re-encoded as a request parses back to the same call.
 enum RPCLineFuzz {
     static func run(_ bytes: [UInt8]) {
         var line = bytes.prefix { $0 != 0x0A }
@@ -20,10 +20,28 @@ enum RPCLineFuzz {
         let parsed = RequestLine(parsing: data)
         let blank = line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
         fuzzCheck((parsed == .blank) == blank, "blank line misjudged: \(parsed)")
+        switch parsed {
+        case .blank:
+            break
+        case .batch(let items):
+            fuzzCheck((1...RequestLine.maxBatch).contains(items.count), "batch of \(items.count)")
+            for item in items {
+                switch item {
+                case .blank, .batch: fuzzCheck(false, "a batch holds \(item)")
+                default: check(item)
+                }
+            }
+        default:
+            check(parsed)
+        }
+    }
+
+    /// A request alone on its line, or one of a batch.
+    static func check(_ parsed: RequestLine) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         switch parsed {
-        case .blank:
+        case .blank, .batch:
             break
         case .invalid(let id, let error):
             fuzzCheck(isReplyID(id), "error under id \(id)")

@@ -273,14 +273,77 @@ enum Reply: Sendable {
 
 /// Handles one request line.
 func respond(to line: ByteBuffer, dispatcher: Dispatcher, counters: LockedCounters? = nil) async -> Reply {
+    let parsed = RequestLine(parsing: line.readableBytesView)
+    guard case .batch(let items) = parsed else {
+        return await respond(to: parsed, dispatcher: dispatcher, counters: counters)
+    }
+    // A batch: each request in turn, the answers in one array (JSON-RPC 2.0 section 6).
+    var replies: [Reply] = []
+    for item in items {
+        if case .call(let id, RPC.Method.subscribe, _) = item {
+            counters?.add("api.drop.invalid_request")
+            replies.append(
+                .now(
+                    encodeLine(
+                        RPCResponse(
+                            id: id ?? .null,
+                            error: RPCErrorObject(
+                                code: RPC.ErrorCode.invalidRequest,
+                                message: "subscribe cannot be part of a batch: send it on its own line"))),
+                    subscribe: false))
+            continue
+        }
+        replies.append(await respond(to: item, dispatcher: dispatcher, counters: counters))
+    }
+    var now: [ByteBuffer] = []
+    var waiting = false
+    for reply in replies {
+        switch reply {
+        case .none: break
+        case .now(let b, _): now.append(b)
+        case .later: waiting = true
+        }
+    }
+    if !waiting { return now.isEmpty ? .none : .now(batchLine(now), subscribe: false) }
+    let answered = replies
+    return .later {
+        var parts: [ByteBuffer] = []
+        for reply in answered {
+            switch reply {
+            case .none: break
+            case .now(let b, _): parts.append(b)
+            case .later(let finish): if let b = await finish() { parts.append(b) }
+            }
+        }
+        return parts.isEmpty ? nil : batchLine(parts)
+    }
+}
+
+/// Answer lines (each ending in a newline) as one line holding their array.
+func batchLine(_ lines: [ByteBuffer]) -> ByteBuffer {
+    var out = ByteBuffer()
+    out.writeInteger(UInt8(ascii: "["))
+    for (i, var line) in lines.enumerated() {
+        if i > 0 { out.writeInteger(UInt8(ascii: ",")) }
+        if line.readableBytes > 0, line.getInteger(at: line.writerIndex - 1, as: UInt8.self) == 0x0A {
+            line.moveWriterIndex(to: line.writerIndex - 1)
+        }
+        out.writeBuffer(&line)
+    }
+    out.writeString("]\n")
+    return out
+}
+
+/// Handles one request (a line's, or one of a batch).
+private func respond(to request: RequestLine, dispatcher: Dispatcher, counters: LockedCounters?) async -> Reply {
     func fail(_ id: JSONValue, _ error: RPCErrorObject) -> Reply {
         .now(encodeLine(RPCResponse(id: id, error: error)), subscribe: false)
     }
     let id: JSONValue?
     let method: String
     let params: JSONValue?
-    switch RequestLine(parsing: line.readableBytesView) {
-    case .blank:
+    switch request {
+    case .blank, .batch:
         return .none
     case .invalid(let replyID, let error):
         counters?.add(error.code == RPC.ErrorCode.parseError ? "api.drop.parse_error" : "api.drop.invalid_request")
