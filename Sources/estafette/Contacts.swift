@@ -41,10 +41,10 @@ extension Estafette.Contacts {
         static func describe(_ name: String, _ added: ContactAdded) -> String {
             var lines = ["Added contact \(sanitized(name))."]
             if let suggested = added.invite_name, suggested != name {
-                lines.append("(They call themselves \(sanitized(suggested)).)")
+                lines.append("Name in their invite: \(sanitized(suggested))")
             }
             for r in added.relays ?? [] {
-                lines.append("Relay hint: \(sanitized(r)) (add it with `estafette relays add`)")
+                lines.append("Relay hint: \(sanitized(r)) (to use it: estafette relays add \(sanitized(r)) RELAY-ID)")
             }
             lines.append("Compare safety numbers: estafette contacts safety-number \(shellQuoted(sanitized(name)))")
             return lines.joined(separator: "\n")

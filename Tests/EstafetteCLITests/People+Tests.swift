@@ -58,4 +58,24 @@ import Testing
         #expect(shellQuoted("Bob Martin") == "'Bob Martin'")
         #expect(shellQuoted("it's") == "'it'\\''s'")
     }
+
+
+    @Test func contactAddedFromAnInvite() {
+        #expect(
+            Estafette.Contacts.Add.describe("zoe", ContactAdded(invite_name: "Zoé M.", relays: ["192.0.2.1:7300"]))
+                == """
+                Added contact zoe.
+                Name in their invite: Zoé M.
+                Relay hint: 192.0.2.1:7300 (to use it: estafette relays add 192.0.2.1:7300 RELAY-ID)
+                Compare safety numbers: estafette contacts safety-number zoe
+                """)
+        #expect(
+            Estafette.Contacts.Add.describe("bob", ContactAdded())
+                == "Added contact bob.\nCompare safety numbers: estafette contacts safety-number bob")
+        let add = try? Estafette.Contacts.Add.parse(["bob", "estafette:invite?v=1&c=00"])
+        #expect(add?.params.invite == "estafette:invite?v=1&c=00")
+        #expect(add?.params.id == nil)
+        let byID = try? Estafette.Contacts.Add.parse(["bob", "es1xyz"])
+        #expect(byID?.params.id == "es1xyz")
+    }
 }
