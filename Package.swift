@@ -33,6 +33,12 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // Debian's libqrencode, for the CLI's invite QR code (`estafette invite`).
+        .systemLibrary(
+            name: "CQRencode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
         // Pure protocol core: no sockets, no clock, no disk.
         .target(
             name: "EstafetteCore",
@@ -85,6 +91,7 @@ let package = Package(
             name: "estafette",
             dependencies: [
                 "EstafetteAPI",
+                "CQRencode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -144,7 +151,8 @@ let package = Package(
         .testTarget(
             name: "EstafetteCLITests",
             dependencies: [
-                "estafette", "EstafetteAPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "estafette", "EstafetteAPI", "EstafetteTestKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),

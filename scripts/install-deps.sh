@@ -6,9 +6,10 @@ set -euo pipefail
 tests=0
 [ "${1:-}" = --tests ] && tests=1
 
-packages=(libsodium-dev libsqlite3-dev pkg-config iproute2 socat)
+packages=(libsodium-dev libsqlite3-dev libqrencode-dev pkg-config iproute2 socat)
 if [ "$tests" = 1 ]; then
     packages+=(faketime)  # Tests/attack: the clock test
+    packages+=(zbar-tools)  # zbarimg: the invite QR code test decodes what the terminal shows
     # Packaging and its tests (scripts/package.sh, Tests/ops): dpkg-deb is always there; these are not.
     packages+=(lintian debootstrap systemd-container)
 fi

@@ -183,19 +183,29 @@ public struct IdentityInfo: Codable, Sendable, Equatable {
 public struct Contact: Codable, Sendable, Equatable {
     public var name: String
     public var id: String
+    /// Marked verified with `contacts.verify`, after comparing safety numbers.
+    public var verified: Bool
 
-    public init(name: String, id: String) {
+    public init(name: String, id: String, verified: Bool = false) {
         self.name = name
         self.id = id
+        self.verified = verified
     }
 }
 
 public struct ContactsAddParams: Codable, Sendable {
     public var name: String
-    public var id: String
+    /// The contact's ID; or else `invite`.
+    public var id: String?
+    /// A one-line invite (`estafette:invite?…`, from `identity.invite`), instead of `id`.
+    public var invite: String? = nil
     public init(name: String, id: String) {
         self.name = name
         self.id = id
+    }
+    public init(name: String, invite: String) {
+        self.name = name
+        self.invite = invite
     }
 }
 
@@ -280,6 +290,8 @@ public struct InboxItem: Codable, Sendable, Equatable {
     public var followed: Bool?
     /// For channel posts: the name of the joined channel.
     public var channel: String? = nil
+    /// Who the sender is to this node: "verified" (a verified contact), "contact" or "unknown" (`SenderTrust`).
+    public var sender: String? = nil
 
     public init(
         message_id: String, kind: String, from: String, from_name: String?, text: String,

@@ -325,6 +325,7 @@ extension InboxItem {
         if let from_name { o["from_name"] = .string(from_name) }
         if let followed { o["followed"] = .bool(followed) }
         if let channel { o["channel"] = .string(channel) }
+        if let sender { o["sender"] = .string(sender) }
         return .object(o)
     }
 }

@@ -80,6 +80,7 @@ func senderID(_ id: String) -> String {
 func render(_ item: InboxItem, time: (Int64) -> String = localTime) -> String {
     let sender = item.from_name.map(sanitized) ?? senderID(sanitized(item.from))
     var header = [time(item.created_at), sanitized(item.kind), sender]
+    if item.sender == "verified" { header.append("(verified)") }
     if let channel = item.channel { header.insert("#" + sanitized(channel), at: 2) }
     if item.kind == "alert" { header.append(item.followed == true ? "(followed)" : "(NOT FOLLOWED)") }
     if !item.read { header.append("[unread]") }

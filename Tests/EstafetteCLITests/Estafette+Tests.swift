@@ -112,7 +112,7 @@ import Testing
         let help = Estafette.helpMessage(columns: 100)
         for name in [
             "status", "id", "contacts", "send", "alert", "follow", "inbox", "watch", "peers", "relays", "export",
-            "import", "channel", "block", "unblock", "requests", "wipe",
+            "import", "channel", "block", "unblock", "requests", "wipe", "invite",
         ] {
             #expect(help.contains("\n  \(name) "), "help lists \(name)")
         }
@@ -153,6 +153,7 @@ import Testing
           requests                List message requests: direct messages from strangers, kept apart.
           wipe                    Panic wipe: destroy the keys, messages and contacts for good, and stop
                                   the daemon.
+          invite                  Print an invite to add you as a contact: one line and a QR code.
 
           See 'estafette help <subcommand>' for detailed help.
         """

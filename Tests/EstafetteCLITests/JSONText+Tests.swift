@@ -76,9 +76,11 @@ struct JSONTextTests {
             #expect(ours == theirs)
         }
         for followed: Bool? in [nil, true] {
-            let item = InboxItem(
+            var item = InboxItem(
                 message_id: "00ff", kind: "direct", from: "es1abc", from_name: followed == nil ? nil : "bob",
                 text: "hi\n\"there\"", created_at: 5, received_at: 6, read: false, followed: followed)
+            item.sender = followed == nil ? nil : "verified"
+            item.channel = followed == nil ? nil : "assemblee"
             let n = RPCNotification(method: "message.received", params: item)
             let ours = try JSONDecoder().decode(RPCNotification<InboxItem>.self, from: Data(n.jsonLine))
             #expect(ours.params == item)

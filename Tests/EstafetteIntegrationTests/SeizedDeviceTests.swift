@@ -33,6 +33,8 @@ struct SeizedDeviceTests {
             _ = try await a.call(
                 RPC.Method.contactsAdd, ContactsAddParams(name: "Bérénice Okafor", id: idB), as: OK.self)
             _ = try await b.call(RPC.Method.contactsAdd, ContactsAddParams(name: "Anselm Quist", id: idA), as: OK.self)
+            // A verified contact too: the mark must not name anyone.
+            _ = try await b.call(RPC.Method.contactsVerify, ContactNameParams(name: "Anselm Quist"), as: OK.self)
             _ = try await b.call(RPC.Method.alertsFollow, AlertsFollowParams(id: idA), as: OK.self)
             try await waitUntil("A and B see each other") {
                 let pa = try await a.status().peers

@@ -157,7 +157,8 @@ struct APIRequestLineTests {
                     + "contacts.list, contacts.remove, messages.send, alerts.post, alerts.follow, alerts.unfollow, "
                     + "alerts.following, inbox.list, inbox.mark_read, subscribe, peers.list, relays.add, "
                     + "relays.remove, relays.list, store.export, store.import, channels.join, channels.leave, "
-                    + "channels.list, channels.post, contacts.block, contacts.unblock, node.wipe")
+                    + "channels.list, channels.post, contacts.block, contacts.unblock, node.wipe, "
+                    + "contacts.safety_number, contacts.verify, identity.invite")
             #expect(r.error?.code == -32601)
             let long = String(repeating: "x", count: 100_000)
             let big = try await Self.answer(node, #"{"jsonrpc":"2.0","id":1,"method":"\#(long)"}"#)

@@ -75,7 +75,13 @@ struct DispatcherTests {
         try await Self.withNode { node in
             _ = try await node.call(RPC.Method.contactsAdd, ContactsAddParams(name: "bob", id: Self.bob), as: OK.self)
             let taken = try await node.error(RPC.Method.contactsAdd, ContactsAddParams(name: "bob", id: Self.carol))
-            #expect(taken == RPCErrorObject(code: -32005, message: "a contact named 'bob' already exists"))
+            #expect(
+                taken
+                    == RPCErrorObject(
+                        code: -32005,
+                        message: "a contact named 'bob' already exists with another ID; remove it first if the ID changed"))
+            // The same name and ID again is no conflict.
+            _ = try await node.call(RPC.Method.contactsAdd, ContactsAddParams(name: "bob", id: Self.bob), as: OK.self)
             let again = try await node.error(RPC.Method.contactsAdd, ContactsAddParams(name: "robert", id: Self.bob))
             #expect(again == RPCErrorObject(code: -32005, message: "this ID is already saved as contact 'bob'"))
             let typo = String(Self.bob.dropLast()) + (Self.bob.hasSuffix("a") ? "b" : "a")
@@ -249,7 +255,7 @@ struct DispatcherTests {
             (RPC.Method.inboxList, #"{"limit":0}"#, "limit must be between 1 and 1000"),
             (RPC.Method.inboxList, #"{"limit":1001}"#, "limit must be between 1 and 1000"),
             (RPC.Method.inboxMarkRead, #"{"message_ids":"abc"}"#, "params: 'message_ids' must be an array"),
-            (RPC.Method.contactsAdd, #"{"name":"bob"}"#, "params: missing 'id'"),
+            (RPC.Method.contactsAdd, #"{"name":"bob"}"#, "params: missing 'id' (or 'invite')"),
             (RPC.Method.messagesSend, #"["bob","hi"]"#, "params must be a JSON object"),
             (RPC.Method.subscribe, #""x""#, "params must be a JSON object"),
         ])

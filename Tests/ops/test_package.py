@@ -24,16 +24,16 @@ def newest_deb():
 
 
 def pristine_root():
-    root = CACHE / "bookworm"
+    root = CACHE / "bookworm-qrencode"  # a new name when the included packages change
     if root.exists():
         return root
     if shutil.which("debootstrap") is None:
         pytest.skip("debootstrap is not installed (apt-get install debootstrap): cannot make a Debian 12 root")
     CACHE.mkdir(parents=True, exist_ok=True)
-    tmp = CACHE / "bookworm-new"
+    tmp = CACHE / "bookworm-qrencode-new"
     shutil.rmtree(tmp, ignore_errors=True)
     out = subprocess.run(
-        ["debootstrap", "--variant=minbase", "--include=systemd,systemd-sysv,libsodium23,libsqlite3-0,iproute2",
+        ["debootstrap", "--variant=minbase", "--include=systemd,systemd-sysv,libsodium23,libsqlite3-0,libqrencode4,iproute2",
          "bookworm", str(tmp), "http://deb.debian.org/debian"], capture_output=True, text=True, timeout=1200)
     if out.returncode != 0:
         pytest.skip("debootstrap failed (no Debian mirror reachable?): " + out.stderr[-500:])

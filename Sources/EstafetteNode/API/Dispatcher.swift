@@ -59,7 +59,7 @@ struct Dispatcher: Sendable {
                 ContactsList(
                     contacts: list.compactMap { c in
                         (try? SigningPublicKey(validating: c.key)).map {
-                            Contact(name: c.name, id: PublicID(key: $0).description)
+                            Contact(name: c.name, id: PublicID(key: $0).description, verified: c.verified)
                         }
                     }))
         case RPC.Method.contactsRemove:
@@ -139,10 +139,11 @@ struct Dispatcher: Sendable {
             if let answer = try await relayAnswer(method: method, params: params) { return answer }
             if let answer = try await channelAnswer(method: method, params: params) { return answer }
             if let answer = try await wipeAnswer(method: method, params: params) { return answer }
+            if let answer = try peopleAnswer(method: method, params: params) { return answer }
             throw RPCErrorObject(
                 code: RPC.ErrorCode.methodNotFound,
                 message:
-                    "unknown method '\(method.prefix(80))'; known methods: \((Self.methods + Self.relayMethods + Self.channelMethods + Self.wipeMethods).joined(separator: ", "))"
+                    "unknown method '\(method.prefix(80))'; known methods: \((Self.methods + Self.relayMethods + Self.channelMethods + Self.wipeMethods + Self.peopleMethods).joined(separator: ", "))"
             )
         }
     }
@@ -261,7 +262,7 @@ struct Dispatcher: Sendable {
             message: "no contact named '\(to.prefix(80))'; add one with contacts.add or give a full ID")
     }
 
-    func addContact(_ p: ContactsAddParams) throws(RPCErrorObject) -> OK {
+    func addContact(_ p: ContactsAddParams) throws(RPCErrorObject) -> ContactAdded {
         let name = p.name
         guard !name.isEmpty, name.count <= 64 else {
             throw RPCErrorObject(code: RPC.ErrorCode.badContactName, message: "a contact name has 1 to 64 characters")
@@ -279,18 +280,40 @@ struct Dispatcher: Sendable {
                 code: RPC.ErrorCode.badContactName,
                 message: "a contact name cannot start with '\(PublicID.prefix)' (that is how IDs start)")
         }
-        let key = try parseID(p.id)
+        let key: SigningPublicKey
+        var added = ContactAdded()
+        switch (p.id, p.invite) {
+        case (let id?, nil):
+            key = try parseID(id)
+        case (nil, let text?):
+            let invite: Invite
+            do {
+                invite = try Invite(parsing: text)
+            } catch {
+                throw RPCErrorObject(code: RPC.ErrorCode.badInvite, message: error.description)
+            }
+            key = invite.id.key
+            added = ContactAdded(invite_name: invite.name, relays: invite.relays)
+        case (nil, nil):
+            throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "params: missing 'id' (or 'invite')")
+        case (.some, .some):
+            throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "params: give 'id' or 'invite', not both")
+        }
         do {
             try shell.store.addContact(name: name, key: key.bytes)
-        } catch Store.ContactConflict.nameTaken {
-            throw RPCErrorObject(code: RPC.ErrorCode.contactExists, message: "a contact named '\(name)' already exists")
+        } catch Store.ContactConflict.nameTaken(let existing) {
+            // The same person again (an invite scanned twice): nothing to do.
+            if existing == key.bytes { return added }
+            throw RPCErrorObject(
+                code: RPC.ErrorCode.contactExists,
+                message: "a contact named '\(name)' already exists with another ID; remove it first if the ID changed")
         } catch Store.ContactConflict.keyTaken(let other) {
             throw RPCErrorObject(
                 code: RPC.ErrorCode.contactExists, message: "this ID is already saved as contact '\(other)'")
         } catch {
             throw RPCErrorObject(code: RPC.ErrorCode.storageFailure, message: "database error: \(error)")
         }
-        return OK()
+        return added
     }
 }
 

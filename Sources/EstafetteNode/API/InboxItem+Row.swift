@@ -11,6 +11,9 @@ extension InboxItem {
             text: row.text, created_at: row.createdAt, received_at: row.receivedAt, read: row.read,
             followed: row.kind == "alert" ? row.followed : nil)
         self.channel = row.channel
+        self.sender =
+            row.senderName == nil
+            ? SenderTrust.unknown : row.senderVerified ? SenderTrust.verified : SenderTrust.contact
     }
 
     init(_ row: Store.InboxRow) {

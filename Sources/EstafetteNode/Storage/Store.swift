@@ -105,6 +105,7 @@ public final class Store: Sendable {
         registerV2(&m)
         registerRelayMigrations(&m)
         registerChannelMigrations(&m)
+        registerPeopleMigrations(&m)
         return m
     }
 
@@ -264,9 +265,12 @@ public final class Store: Sendable {
     }
 
     /// Sorted by name.
-    public func contacts() throws -> [(name: String, key: [UInt8])] {
+    public func contacts() throws -> [(name: String, key: [UInt8], verified: Bool)] {
         let all = try pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT sealed FROM contact").map { try openContact($0) }
+            try Row.fetchAll(db, sql: "SELECT sealed, verified FROM contact").map { row in
+                let (name, key) = try openContact(row["sealed"] as Data)
+                return (name: name, key: key, verified: row["verified"] as Bool)
+            }
         }
         return all.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
     }
@@ -334,13 +338,16 @@ public final class Store: Sendable {
         public let receivedAt: Int64
         public let read: Bool
         public let followed: Bool
+        /// Whether the sender is a contact marked verified (`contacts.verify`).
+        public var senderVerified: Bool = false
         /// The channel of a channel post.
         public var channel: String? = nil
     }
 
     static let inboxSelect = """
         SELECT i.message_id, i.kind, i.sender_sealed, i.text, i.created_at, i.received_at, i.read,
-               c.sealed AS contact_sealed, (f.pk IS NOT NULL) AS followed, i.channel
+               c.sealed AS contact_sealed, (f.pk IS NOT NULL) AS followed, i.channel,
+               COALESCE(c.verified, 0) AS contact_verified
         FROM inbox i
         LEFT JOIN contact c ON c.pk = i.sender
         LEFT JOIN follow f ON f.pk = i.sender
@@ -357,6 +364,7 @@ public final class Store: Sendable {
             text: String(decoding: text, as: UTF8.self), createdAt: row["created_at"], receivedAt: row["received_at"],
             read: row["read"],
             followed: row["followed"],
+            senderVerified: row["contact_verified"],
             channel: try (row["channel"] as Data?).map {
                 String(decoding: try unseal(Array($0), label: Sealed.inboxChannel), as: UTF8.self)
             })
