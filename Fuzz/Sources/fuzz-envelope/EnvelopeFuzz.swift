@@ -9,7 +9,7 @@ import FuzzSupport
 /// - mode 1: expires_at u64 | padded inner bytes, sealed to Bob by the harness: reaches the padding and inner
 ///   layer checks;
 /// - mode 2: expires_at u64 | block u8 | plain bytes, boxed by Alice to Bob and sealed: reaches the plaintext
-///   checks (created_at, inner expiry, content type, UTF-8);
+///   checks (created_at, inner expiry, content type 1 or 2 (to delete at expiry), UTF-8);
 /// - mode 3: an alert from fields (text length field and text bytes as given), validly signed by Alice.
 ///
 /// Checks: a decoded envelope re-encodes to the same bytes; a message that opens or verifies says what the
@@ -78,7 +78,7 @@ enum EnvelopeFuzz {
         let textBytes = r.rest()
         let text = String(validating: textBytes, as: UTF8.self)
         let wellFormed =
-            plain.count >= 17 && innerExpiry == expiresAt && contentType == 1 && text != nil
+            plain.count >= 17 && innerExpiry == expiresAt && (contentType == 1 || contentType == 2) && text != nil
             && textBytes.count <= MessageLimits.maxTextBytes && padded.count >= 256 && padded.count <= 32_768
             && padded.count & (padded.count - 1) == 0
         switch result {
@@ -88,6 +88,7 @@ enum EnvelopeFuzz {
             fuzzCheck(m.createdAt == createdAt && m.expiresAt == expiresAt, "direct message times changed")
             fuzzCheck(m.text == text, "direct message text changed")
             fuzzCheck(m.kind == .direct && m.sequence == nil, "direct message kind")
+            fuzzCheck(m.ephemeral == (contentType == 2), "content type 2 (and only it) marks a message to delete")
         case .failure(let e):
             fuzzCheck(!wellFormed, "a well-formed direct message was refused: \(e)")
         }

@@ -78,7 +78,10 @@ enum RPCLineFuzz {
         guard case .object = value else { return }
         switch method {
         case RPC.Method.contactsAdd:
-            if let p = try? value.decode(ContactsAddParams.self) { _ = try? PublicID(parsing: p.id) }
+            if let p = try? value.decode(ContactsAddParams.self) {
+                if let id = p.id { _ = try? PublicID(parsing: id) }
+                if let invite = p.invite { _ = try? Invite(parsing: invite) }
+            }
         case RPC.Method.contactsRemove:
             _ = try? value.decode(ContactsRemoveParams.self)
         case RPC.Method.messagesSend:
