@@ -41,6 +41,12 @@ public enum KeySeal {
             throw SecretFile.Failure(
                 description: "\(source): the passphrase is longer than \(maxPassphraseBytes) bytes")
         }
+        return try line(buf, count: n, source: source)
+    }
+
+    /// The first `count` bytes of `buf` without a trailing newline (`\n`, `\r\n`), into guarded memory of their
+    /// own size. Empty is refused.
+    static func line(_ buf: SecretBytes, count n: Int, source: String) throws(SecretFile.Failure) -> SecretBytes {
         var len = n
         buf.withUnsafeBytes { b in
             if len > 0 && b[len - 1] == 0x0A { len -= 1 }
@@ -105,13 +111,7 @@ public enum KeySeal {
         guard ended || n <= maxPassphraseBytes else {
             throw SecretFile.Failure(description: "/dev/tty: the passphrase is longer than \(maxPassphraseBytes) bytes")
         }
-        if n > 0, buf.withUnsafeBytes({ $0[n - 1] }) == 0x0D { n -= 1 }
-        guard n > 0 else { throw SecretFile.Failure(description: "/dev/tty: the passphrase is empty") }
-        let out = SecretBytes(count: n)
-        out.withUnsafeMutableBytes { o in
-            buf.withUnsafeBytes { b in o.copyMemory(from: UnsafeRawBufferPointer(rebasing: b[0..<n])) }
-        }
-        return out
+        return try line(buf, count: n, source: "/dev/tty")
     }
 
     /// Reads the passphrase in the file at `path` (a systemd credential).
