@@ -2,9 +2,9 @@
 /// response line out, per message sent or received).
 ///
 /// Parsing follows RFC 8259 strictly: one value with optional white space around it; strings must be valid UTF-8
-/// with valid escapes (surrogate pairs joined, lone surrogates refused); numbers in JSON's grammar. A number whose
-/// value is an integer that fits `Int64` becomes `.int`, every other number `.double` (as `JSONValue`'s
-/// `Decodable` conformance over `JSONDecoder` does). Nesting deeper than `maxDepth` is refused, so hostile input cannot exhaust the
+/// with valid escapes (surrogate pairs joined, lone surrogates refused); numbers in JSON's grammar. An integer
+/// written without fraction or exponent that fits `Int64` becomes `.int`; every other finite number `.number`
+/// with its text, so that a JSON-RPC id comes back exactly as sent. Nesting deeper than `maxDepth` is refused, so hostile input cannot exhaust the
 /// stack. For a duplicate key in an object, the last value wins.
 ///
 /// Writing produces compact JSON with object keys sorted and `/` left unescaped, like `JSONEncoder` with
@@ -55,6 +55,7 @@ public enum JSONText {
             } else {
                 out += d.description.utf8
             }
+        case .number(let text): out += text.utf8  // JSON number text, checked when parsed
         case .string(let s): writeString(s, to: &out)
         case .array(let a):
             out.append(UInt8(ascii: "["))
@@ -284,11 +285,11 @@ private struct Parser {
             guard digits(&self) > 0 else { throw fail("bad exponent") }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
-        if integral, let v = Int64(text) { return .int(v) }
+        if integral, let v = Int64(text), v != 0 || b[start] != UInt8(ascii: "-") { return .int(v) }  // -0 as written
         guard let d = Double(text), d.isFinite else { throw fail("number out of range") }
-        // As JSONDecoder: a number with an integral value (1.0, 1e3) reads as an integer.
-        if let v = Int64(exactly: d) { return .int(v) }
-        return .double(d)
+        // Kept as written, so that an id is echoed exactly; a parameter reads it through `Double` (a typed
+        // integer parameter accepts 1.0 or 1e3, as JSONDecoder does).
+        return .number(text)
     }
 }
 

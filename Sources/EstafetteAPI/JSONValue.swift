@@ -10,6 +10,10 @@ public enum JSONValue: Sendable, Hashable, Codable {
     case bool(Bool)
     case int(Int64)
     case double(Double)
+    /// A number read from JSON text that is not an integer fitting `Int64` (a fraction, an exponent, a big
+    /// integer), kept as its text: JSON-RPC returns an `id` exactly as sent (`12345678901234567890` stays that,
+    /// not `1.2345678901234567e+19`). `JSONText.parse` checked the text is a finite JSON number.
+    case number(String)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
@@ -42,6 +46,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
         case .bool(let b): try c.encode(b)
         case .int(let i): try c.encode(i)
         case .double(let d): try c.encode(d)
+        case .number(let text): try c.encode(Double(text) ?? .nan)
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)

@@ -101,6 +101,7 @@ extension Estafette {
                 case .int(let i): return "\(sanitized(k))=\(i)"
                 case .bool(let b): return "\(sanitized(k))=\(b)"
                 case .double(let d): return "\(sanitized(k))=\(d)"
+                case .number(let text): return "\(sanitized(k))=\(text)"
                 default: return nil
                 }
             }.joined(separator: "  ")

@@ -167,17 +167,24 @@ struct APIRequestLineTests {
         }
     }
 
-    @Test("ids come back as sent: string, integer, null; an integral float comes back as an integer")
+    @Test("ids come back exactly as sent: strings, integers, null, fractions, exponents, integers beyond 64 bits")
     func idsAreEchoed() async throws {
         try await Self.withNode { node in
-            for (raw, expected) in [
-                (#""abc-1""#, JSONValue.string("abc-1")), ("7", .int(7)), ("null", .null), ("1.0", .int(1)),
-                ("2.5", .double(2.5)),
+            for raw in [
+                #""abc-1""#, "7", "null", "1.0", "2.5", "12345678901234567890", "-9223372036854775809", "1E3",
+                "-0.5e-3", "9007199254740993", "-0",
             ] {
-                let r = try await Self.answer(node, #"{"jsonrpc":"2.0","id":\#(raw),"method":"identity.show"}"#)
-                #expect(r.id == expected, "id \(raw)")
+                let line = #"{"jsonrpc":"2.0","id":\#(raw),"method":"identity.show"}"#
+                let text = try #require(await node.answer(line), "no answer to \(line)")
+                // The id's text itself, not a value equal to it: 12345678901234567890 must not come back as
+                // 1.2345678901234567e+19, nor 1.0 as 1.
+                #expect(text.contains(#""id":\#(raw),"#) || text.contains(#""id":\#(raw)}"#), "id \(raw): \(text)")
+                let r = try JSONDecoder().decode(RPCResponse.self, from: Data(text.utf8))
                 #expect(r.result?["id"]?.stringValue == node.id)
             }
+            // An error answer echoes it too.
+            let text = try #require(await node.answer(#"{"jsonrpc":"2.0","id":18446744073709551616,"method":"nope"}"#))
+            #expect(text.contains(#""id":18446744073709551616"#), "\(text)")
         }
     }
 

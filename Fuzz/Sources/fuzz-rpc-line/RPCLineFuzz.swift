@@ -54,11 +54,11 @@ enum RPCLineFuzz {
             fuzzCheck(
                 (try? encoder.encode(RPCResponse(id: id ?? .null, result: .null))) != nil,
                 "response to id \(String(describing: id)) does not encode")
-            guard let again = try? encoder.encode(RPCRequest(id: id, method: method, params: params)) else {
-                fuzzCheck(false, "a parsed request does not encode again")
-                return
-            }
-            let reparsed = RequestLine(parsing: again)
+            // Written as the API writes answers (JSONText keeps a number's text, as an id must come back).
+            var request: [String: JSONValue] = ["jsonrpc": .string("2.0"), "method": .string(method)]
+            if let id { request["id"] = id }
+            if let params { request["params"] = params }
+            let reparsed = RequestLine(parsing: Data(JSONText.serialize(.object(request))))
             fuzzCheck(
                 reparsed == parsed, "re-encoded request parses differently: \(parsed) → \(reparsed)")
             decodeParams(method: method, params: params)
@@ -67,7 +67,7 @@ enum RPCLineFuzz {
 
     static func isReplyID(_ id: JSONValue) -> Bool {
         switch id {
-        case .null, .string, .int, .double: return true
+        case .null, .string, .int, .double, .number: return true
         default: return false
         }
     }

@@ -66,7 +66,7 @@ public indirect enum RequestLine: Sendable, Equatable {
         let replyID: JSONValue
         switch id {
         case .none, .some(.null): replyID = .null
-        case .some(.string), .some(.int), .some(.double): replyID = id!
+        case .some(.string), .some(.int), .some(.double), .some(.number): replyID = id!
         default:
             self = fail(.null, RPC.ErrorCode.invalidRequest, "id must be a string, a number or null")
             return
