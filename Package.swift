@@ -113,6 +113,8 @@ let package = Package(
                 "EstafetteTestKit",
                 "CSodium",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // relay-scale writes a week of envelopes straight into a relay's database.
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Benchmarks/estafette-bench",
             swiftSettings: swiftSettings

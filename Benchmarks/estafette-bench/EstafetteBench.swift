@@ -11,7 +11,10 @@ struct EstafetteBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "estafette-bench",
         abstract: "Estafette benchmarks: crypto floor, core pipeline, end to end on loopback, daemon footprint.",
-        subcommands: [CryptoCommand.self, CoreCommand.self, E2ECommand.self, FootprintCommand.self, AllCommand.self, NegentropyCommand.self, RelayCommand.self])
+        subcommands: [
+            CryptoCommand.self, CoreCommand.self, E2ECommand.self, FootprintCommand.self, AllCommand.self,
+            NegentropyCommand.self, RelayCommand.self, RelayScaleCommand.self,
+        ])
 }
 
 struct CommonOptions: ParsableArguments {
