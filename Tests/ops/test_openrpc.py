@@ -473,13 +473,13 @@ def test_every_method_answers_as_described(nodes, tmp_path):
     call("peers.list")
     call("node.status")
 
-    call("contacts.add", {"name": "bob", "id": bob_id})
-    invite = call("identity.invite", {"name": "Zoé", "relays": ["192.0.2.1:7300"]})["invite"]
-    added = call("contacts.add", {"name": "me", "invite": invite})
-    assert added == {"ok": True, "invite_name": "Zoé", "relays": ["192.0.2.1:7300"]}
+    # bob by his invite; an ID from api.md's examples by ID.
+    invite = call("identity.invite", {"name": "Bob", "relays": ["192.0.2.1:7300"]}, client=b)["invite"]
+    added = call("contacts.add", {"name": "bob", "invite": invite})
+    assert added == {"ok": True, "invite_name": "Bob", "relays": ["192.0.2.1:7300"]}
+    alice_example = re.search(r"\| alice \| `(es1[a-z2-7]{58})` \|", API_MD).group(1)
+    call("contacts.add", {"name": "example", "id": alice_example})
     call("contacts.list")
-    call("contacts.safety_number", {"name": "bob"})
-    call("contacts.verify", {"name": "bob"})
 
     from_bob = b.call("messages.send", {"to": me, "text": "from bob"})["message_id"]
     call("messages.send", {"to": "bob", "text": "hello bob"})
@@ -495,10 +495,14 @@ def test_every_method_answers_as_described(nodes, tmp_path):
         return a.call("inbox.list", {"limit": 1000})["messages"]
 
     wait_for(lambda: any(m["message_id"] == from_bob for m in inbox()), timeout=30, what="bob's message")
+    # Every kind of item, and every kind of sender: bob a contact, then verified; this node unknown to itself.
     items = call("inbox.list", omit_params=True)["messages"]
-    # Every kind of item, and a sender that is a verified contact, a contact and the node itself.
     assert {m["kind"] for m in items} == {"direct", "alert", "channel"}, items
-    assert {m["sender"] for m in items} == {"verified", "contact"}, items
+    assert {m["sender"] for m in items} == {"contact", "unknown"}, items
+    call("contacts.safety_number", {"name": "bob"})
+    call("contacts.verify", {"name": "bob"})
+    items = call("inbox.list", {"limit": 1000})["messages"]
+    assert {m["sender"] for m in items} == {"verified", "unknown"}, items
     call("inbox.list", {"limit": 2, "since": 0, "unread": True})
     call("inbox.list", {"requests": True})
     marked = call("inbox.mark_read", {"message_ids": [m["message_id"] for m in items]})
@@ -522,12 +526,11 @@ def test_every_method_answers_as_described(nodes, tmp_path):
     assert imported["duplicates"] == exported["envelopes"]
     call("store.import", {"path": str(bundle)}, client=b)
 
-    alice_example = re.search(r"\| alice \| `(es1[a-z2-7]{58})` \|", API_MD).group(1)
     call("contacts.block", {"id": alice_example})
     call("contacts.unblock", {"id": alice_example})
     call("alerts.unfollow", {"id": me})
     call("channels.leave", {"name": "assemblee"})
-    call("contacts.remove", {"name": "me"})
+    call("contacts.remove", {"name": "example"})
     a.close()
     b.close()
     assert seen == set(METHODS) - {"node.wipe"}, sorted(set(METHODS) - seen)
