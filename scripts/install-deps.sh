@@ -59,6 +59,15 @@ if ! python3 -c 'import prometheus_client.parser' 2>/dev/null; then
         exit 1
     }
 fi
+# jsonschema, for the API description test (Tests/ops/test_openrpc.py: docs/openrpc.json against the daemon).
+if ! python3 -c 'import jsonschema' 2>/dev/null; then
+    echo "estafette: installing jsonschema for Tests/ops" >&2
+    python3 -m pip install -q jsonschema >&2 2>/dev/null || apt_install python3-jsonschema
+    python3 -c 'import jsonschema' 2>/dev/null || {
+        echo "estafette: cannot install jsonschema for $(command -v python3); Tests/ops needs it" >&2
+        exit 1
+    }
+fi
 fi
 
 if ! command -v swift >/dev/null; then

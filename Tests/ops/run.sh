@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The operator tests (issue 13): the systemd unit, sd_notify, system mode, --check-config, metrics, the .deb.
+# The operator tests (issue 13): the systemd unit, sd_notify, system mode, --check-config, metrics, the .deb,
+# the OpenRPC description of the API (docs/openrpc.json) against a live daemon.
 #   Tests/ops/run.sh            builds the package (scripts/package.sh, a static release build: a few minutes
 #                               the first time) and runs pytest on Tests/ops
 # ESTAFETTE_SKIP_PACKAGE=1 reuses dist/*.deb as it is (the package tests skip, saying so, when there is none).
