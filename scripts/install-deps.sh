@@ -10,6 +10,7 @@ packages=(libsodium-dev libsqlite3-dev libqrencode-dev pkg-config iproute2 socat
 if [ "$tests" = 1 ]; then
     packages+=(faketime)  # Tests/attack: the clock test
     packages+=(zbar-tools)  # zbarimg: the invite QR code test decodes what the terminal shows
+    packages+=(nftables)  # the LAN paths test filters multicast on its bridge, as an access point does
     # Packaging and its tests (scripts/package.sh, Tests/ops): dpkg-deb is always there; these are not.
     packages+=(lintian debootstrap systemd-container)
 fi

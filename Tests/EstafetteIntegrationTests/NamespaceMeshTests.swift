@@ -27,8 +27,9 @@ struct NamespaceLAN {
         let description: String
     }
 
-    static func create(hostCount: Int) throws -> NamespaceLAN {
-        let tag = "es\(getpid() % 100_000)"
+    /// `name` keeps the namespaces of suites that run at once apart (2 letters).
+    static func create(hostCount: Int, name: String = "es") throws -> NamespaceLAN {
+        let tag = "\(name)\(getpid() % 100_000)"
         let lan = NamespaceLAN(tag: tag, hosts: (1...hostCount).map { "\(tag)h\($0)" })
         lan.teardown()  // leftovers of an earlier crashed run with the same pid
         do {
@@ -42,7 +43,8 @@ struct NamespaceLAN {
                 try ip("link", "add", "eth0", "netns", h, "type", "veth", "peer", "name", port, "netns", lan.switchNS)
                 try ip("-n", lan.switchNS, "link", "set", port, "master", "br0")
                 try ip("-n", lan.switchNS, "link", "set", port, "up")
-                try ip("-n", h, "addr", "add", "10.213.0.\(i + 1)/24", "dev", "eth0")
+                // With its broadcast address, as DHCP gives one (`brd +`).
+                try ip("-n", h, "addr", "add", "10.213.0.\(i + 1)/24", "brd", "+", "dev", "eth0")
                 try ip("-n", h, "link", "set", "eth0", "up")
                 try ip("-n", h, "link", "set", "lo", "up")
             }

@@ -48,6 +48,15 @@ struct NodeConfigTests {
             ),
             ("[lan]\nmesh_name = \"squat\"\n", ":2: lan.mesh_name: names a private mesh, but lan.mesh_passphrase"),
             ("[lan]\nmesh_name = \"\"\n", ":2: lan.mesh_name: must be 1 to 64 bytes"),
+            ("[lan]\npeers = \"10.0.0.2:4545\"\n", ":2: lan.peers: must be an array of \"ip:port\" strings"),
+            (
+                "[lan]\npeers = [\"relay.example.org:4545\"]\n",
+                ":2: lan.peers: 'relay.example.org:4545' is not an IPv4 address and port"
+            ),
+            ("[lan]\npeers = [\"10.0.0.2\"]\n", ":2: lan.peers: '10.0.0.2' is not an IPv4 address and port"),
+            ("[lan]\npeers = [\"10.0.0.2:0\"]\n", ":2: lan.peers: '10.0.0.2:0' is not an IPv4 address and port"),
+            ("[lan]\npeers = [4545]\n", ":2: lan.peers: must be an array of \"ip:port\" strings"),
+            ("[lan]\nbroadcast = \"sometimes\"\n", ":2: lan.broadcast: must be \"auto\", \"on\" or \"off\""),
             ("[api]\nmax_connections = 0\n", ":2: api.max_connections: 0 is out of range 1…1024"),
             ("[lan\nport = 1\n", ":1: TOML syntax error"),
             ("[relays]\nx = 1\n", ":1: [relays]: unknown section [relays]"),
@@ -107,6 +116,19 @@ struct NodeConfigTests {
         #expect(c.messageLifetimeSeconds == 24 * 3600)
         let withSocket = try NodeConfig.load(file: Self.file, text: text + "\n[api]\nsocket = \"~/s.sock\"\n")
         #expect(withSocket.socketPath == DefaultPaths.home + "/s.sock")
+    }
+
+    @Test("static peers are read once each; broadcast defaults to auto")
+    func lanPaths() throws {
+        let c = try NodeConfig.load(
+            file: Self.file,
+            text: "[lan]\npeers = [\"10.0.0.2:4545\", \"192.168.1.7:5000\", \"10.0.0.2:4545\"]\nbroadcast = \"off\"\n")
+        #expect(c.lanPeers == ["10.0.0.2:4545", "192.168.1.7:5000"])
+        #expect(c.lanBroadcast == .off)
+        #expect(NodeConfig().lanBroadcast == .auto && NodeConfig().lanPeers.isEmpty)
+        let many = (1...33).map { "\"10.0.0.\($0):4545\"" }.joined(separator: ", ")
+        let error = try #require(Self.error("[lan]\npeers = [\(many)]\n"))
+        #expect("\(error)".contains("lan.peers: at most 32 static peers"), "\(error)")
     }
 
     @Test("an empty file gives the built-in defaults")

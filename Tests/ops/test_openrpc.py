@@ -536,9 +536,6 @@ def test_every_method_answers_as_described(nodes, tmp_path):
     assert seen == set(METHODS) - {"node.wipe"}, sorted(set(METHODS) - seen)
 
 
-NO_POSITIONAL = "docs/api.md: positional (array) params are refused; this method ignores its params"
-# Methods that take no params and do not look at them: params [1] gets a result, not -32602.
-IGNORES_PARAMS = {"node.status", "identity.show", "contacts.list", "alerts.following", "peers.list"}
 ID_A = "es1lxmv6776zawdcg2cxphqydhnmd3vxqpvv7vbijsa2y2md3nyfi6jqgsxoq"
 BAD = [
     ("node.status", [1], -32602), ("identity.show", [1], -32602), ("contacts.list", [1], -32602),
@@ -584,9 +581,7 @@ def test_bad_params_cover_every_method():
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root for a network namespace")
-@pytest.mark.parametrize("method,params,code", [
-    pytest.param(m, p, c, marks=pytest.mark.xfail(strict=True, reason=NO_POSITIONAL)) if m in IGNORES_PARAMS
-    else (m, p, c) for m, p, c in BAD], ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize("method,params,code", BAD, ids=lambda v: v if isinstance(v, str) else None)
 def test_bad_params_get_an_error_the_document_lists(nodes, tmp_path, method, params, code):
     alice, _ = nodes
     if params == {"path": "@GARBAGE@"}:

@@ -42,6 +42,10 @@ struct Dispatcher: Sendable {
     }
 
     private func answer(method: String, params: JSONValue?) async throws -> Answer {
+        // By-name params only, for every method, including those that take none (docs/api.md).
+        if let params, params != .null, case .object = params {} else if let params, params != .null {
+            throw RPCErrorObject(code: RPC.ErrorCode.invalidParams, message: "params must be a JSON object")
+        }
         switch method {
         case RPC.Method.nodeStatus:
             var status = await shell.status()

@@ -2,6 +2,10 @@ import EstafetteAPI
 import EstafetteCore
 import TOMLKit
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The daemon's settings. Every key is documented, with its default, in `Config/estafette.toml`.
 public struct NodeConfig: Sendable, Equatable {
     public var dataDir: String
@@ -20,6 +24,11 @@ public struct NodeConfig: Sendable, Equatable {
     public var repairIntervalMillis: Int64 = MeshNode.Settings.defaultRepairIntervalMillis
     /// Most LAN peers tracked (`lan.max_peers`).
     public var maxPeers: Int = MeshNode.Settings.defaultMaxPeers
+    /// Static peers (`lan.peers`): `ip:port` of nodes every datagram also goes to by unicast, for networks that
+    /// filter multicast or peers on another subnet. Their datagrams are taken from any interface.
+    public var lanPeers: [String] = []
+    /// Subnet broadcast beside multicast (`lan.broadcast`).
+    public var lanBroadcast: LANBroadcast = .auto
     /// Lifetime given to messages this node sends, in seconds (at most 7 days).
     public var messageLifetimeSeconds: UInt64 = 7 * 24 * 3600
     /// `messages.accept_from = "contacts"`: direct messages from senders who are not contacts wait among the
@@ -97,7 +106,7 @@ extension NodeConfig {
         "api": ["socket", "max_connections"],
         "lan": [
             "group", "port", "interfaces", "mesh_name", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms",
-            "max_peers",
+            "max_peers", "peers", "broadcast",
         ],
         "messages": ["lifetime_hours", "accept_from"],
         "store": ["max_bytes"],
@@ -217,6 +226,31 @@ extension NodeConfig {
         if let b = try int("lan", "beacon_interval_ms", 100...600_000) { config.beaconIntervalMillis = Int64(b) }
         if let r = try int("lan", "repair_interval_ms", 500...60_000) { config.repairIntervalMillis = Int64(r) }
         if let m = try int("lan", "max_peers", 16...4_096) { config.maxPeers = m }
+        if let v = table["lan"]?.table?["peers"] {
+            let what = "must be an array of \"ip:port\" strings, e.g. [\"192.168.1.20:4545\"]"
+            guard let arr = v.array else { throw fail("lan", "peers", what) }
+            guard arr.count <= LANBroadcast.maxStaticPeers else {
+                throw fail("lan", "peers", "at most \(LANBroadcast.maxStaticPeers) static peers")
+            }
+            var peers: [String] = []
+            for item in arr {
+                guard let text = item.string else { throw fail("lan", "peers", what) }
+                guard let peer = staticPeer(text) else {
+                    throw fail(
+                        "lan", "peers",
+                        "'\(text)' is not an IPv4 address and port, e.g. \"192.168.1.20:4545\" (host names are not "
+                            + "looked up: there may be no DNS during a shutdown)")
+                }
+                if !peers.contains(peer) { peers.append(peer) }
+            }
+            config.lanPeers = peers
+        }
+        if let b = try string("lan", "broadcast") {
+            guard let mode = LANBroadcast(rawValue: b) else {
+                throw fail("lan", "broadcast", "must be \"auto\", \"on\" or \"off\"")
+            }
+            config.lanBroadcast = mode
+        }
         if let h = try int("messages", "lifetime_hours", 1...168) { config.messageLifetimeSeconds = UInt64(h) * 3600 }
         if let a = try string("messages", "accept_from") {
             switch a {
@@ -281,5 +315,35 @@ extension StringProtocol {
         guard let first = firstIndex(where: { !$0.isWhitespace }) else { return "" }
         let last = lastIndex(where: { !$0.isWhitespace })!
         return String(self[first...last])
+    }
+}
+
+/// When a node also sends its datagrams to the subnet's broadcast address (`lan.broadcast`; docs/decisions.md):
+/// many access points filter multicast, and broadcast often passes where multicast does not.
+public enum LANBroadcast: String, Sendable, Equatable {
+    /// On an interface where no peer has been heard by multicast for a while (alone, or multicast is filtered),
+    /// or where some peer is heard only by broadcast.
+    case auto
+    /// Always, beside multicast.
+    case on
+    /// Never.
+    case off
+
+    /// Most entries in `lan.peers`.
+    public static let maxStaticPeers = 32
+}
+
+extension NodeConfig {
+    /// `a.b.c.d:port` in canonical form, or nil (host names are refused: no DNS is assumed).
+    static func staticPeer(_ text: String) -> String? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65535).contains(port)
+        else { return nil }
+        let host = String(text[..<colon])
+        var a = in_addr()
+        guard inet_pton(AF_INET, host, &a) == 1 else { return nil }
+        var buf = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        guard inet_ntop(AF_INET, &a, &buf, socklen_t(buf.count)) != nil else { return nil }
+        return "\(String(cString: buf)):\(port)"
     }
 }

@@ -89,7 +89,10 @@ public struct NodeService: Service, CustomStringConvertible {
             let transport: LANTransport
             do {
                 transport = try await LANTransport.start(
-                    groupHost: config.lanGroup, port: config.lanPort, interfaces: interfaces, logger: logger)
+                    groupHost: config.lanGroup, port: config.lanPort, interfaces: interfaces,
+                    staticPeers: config.lanPeers, broadcast: config.lanBroadcast,
+                    // Three of Trickle's longest beacon intervals without a multicast from anyone.
+                    pathWindowMillis: max(3_000, 48 * config.beaconIntervalMillis), logger: logger)
             } catch {
                 logger.error("cannot join the LAN group", metadata: ["error": "\(error)"])
                 try await Task.sleep(nanoseconds: Self.rescanSeconds * 1_000_000_000)

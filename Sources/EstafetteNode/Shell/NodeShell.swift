@@ -54,7 +54,7 @@ public actor NodeShell {
     /// has.
     func attach(_ transport: LANTransport?) {
         self.transport = transport
-        node.interfacesChanged(count: transport?.interfaces.count ?? 0)
+        node.interfacesChanged(count: transport?.pathCount ?? 0)
     }
 
     func start() {

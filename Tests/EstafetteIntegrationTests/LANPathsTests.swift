@@ -1,0 +1,143 @@
+import EstafetteAPI
+import EstafetteTestKit
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The paths beside multicast (issue 13, "Every LAN, every path"): subnet broadcast where the access point filters
+/// multicast, and static peers over unicast to a node on another subnet. Hosts are network namespaces made by the
+/// test; the "access point" is the bridge, filtered with nftables.
+@Suite("LAN paths: broadcast where multicast is filtered, static peers on another subnet", .serialized)
+struct LANPathsTests {
+    static var available: Bool { NamespaceLAN.available && FileManager.default.fileExists(atPath: nftPath) }
+    static let nftPath = ["/usr/sbin/nft", "/sbin/nft"].first { FileManager.default.fileExists(atPath: $0) } ?? "nft"
+
+    /// Runs `nft` inside namespace `ns`.
+    static func nft(_ ns: String, _ args: [String]) throws -> String {
+        let r = try runCommand(ipPath, ["netns", "exec", ns, nftPath] + args, timeout: 30)
+        guard r.exitCode == 0 else {
+            throw NamespaceLAN.SetupError(description: "nft \(args.joined(separator: " ")) failed: \(r.output)")
+        }
+        return r.output
+    }
+
+    /// A's direct message reaches B; returns the seconds it took.
+    static func exchange(_ a: Daemon, _ b: Daemon, within timeout: Double) async throws -> Double {
+        let idB = try await b.id()
+        _ = try await a.call(RPC.Method.contactsAdd, ContactsAddParams(name: "bob", id: idB), as: OK.self)
+        let t0 = monoNanos()
+        let sent = try await a.call(
+            RPC.Method.messagesSend, MessagesSendParams(to: "bob", text: "the assembly moved to the bakery"),
+            as: MessageSent.self)
+        try await waitUntil("B receives A's message", timeout: timeout) {
+            try await b.inbox().contains {
+                $0.message_id == sent.message_id && $0.text == "the assembly moved to the bakery"
+            }
+        }
+        return secondsSince(t0)
+    }
+
+    @Test(
+        "multicast dropped by the access point: two nodes hear each other by subnet broadcast",
+        .enabled(if: LANPathsTests.available, "needs root, iproute2 and nftables (scripts/install-deps.sh --tests)"),
+        .timeLimit(.minutes(5)))
+    func broadcastFallback() async throws {
+        let lan = try NamespaceLAN.create(hostCount: 2, name: "eb")
+        defer { lan.teardown() }
+        // The bridge forwards no IPv4 multicast, as many access points do.
+        _ = try Self.nft(lan.switchNS, ["add", "table", "bridge", "ap"])
+        _ = try Self.nft(
+            lan.switchNS, ["add", "chain", "bridge", "ap", "mcast", "{ type filter hook forward priority 0; }"])
+        _ = try Self.nft(lan.switchNS, ["add", "rule", "bridge", "ap", "mcast", "ip", "daddr", "224.0.0.0/4", "counter", "drop"])
+        let root = try makeScratchDir("lanpaths")
+        defer { removeScratchDir(root) }
+        let (group, port) = randomGroupAndPort()
+        let nodes = try ["a", "b"].enumerated().map { i, name in
+            try Daemon.forTest(name, root: root, group: group, port: port, interface: "eth0", prefix: lan.prefix(i))
+        }
+        try await withDaemons(nodes) {
+            for d in nodes { try await d.start() }
+            // 300 ms beacons: after 14.4 s without a multicast from anyone, each node also broadcasts.
+            try await waitUntil("A and B see each other", timeout: 60) {
+                let (pa, pb) = (try await nodes[0].status().peers, try await nodes[1].status().peers)
+                return pa >= 1 && pb >= 1
+            }
+            let seconds = try await Self.exchange(nodes[0], nodes[1], within: 30)
+            print("lan-paths: broadcast fallback: A → B in \(String(format: "%.2f", seconds)) s")
+            let counters = try await nodes[1].status().counters
+            #expect(counters["packets_in_broadcast", default: 0] > 0, "B heard nothing by broadcast: \(counters)")
+            // The filter really dropped multicast: without the fallback there was no path.
+            let rules = try Self.nft(lan.switchNS, ["list", "chain", "bridge", "ap", "mcast"])
+            let dropped = rules.split(separator: " ").drop { $0 != "packets" }.dropFirst().first.flatMap { Int($0) }
+            #expect((dropped ?? 0) > 0, "the bridge dropped no multicast: \(rules)")
+            for d in nodes { await d.stopCleanly() }
+        }
+    }
+
+    @Test(
+        "static peers on two subnets joined by a router, multicast and broadcast stopped at the router",
+        .enabled(if: NamespaceLAN.available, "needs root and iproute2 to create network namespaces"),
+        .timeLimit(.minutes(5)))
+    func staticPeersAcrossSubnets() async throws {
+        // A 10.215.1.2/24 — router — B 10.215.2.2/24: no multicast path, no shared subnet.
+        let tag = "ep\(getpid() % 100_000)"
+        let (ha, hb, rt) = (tag + "a", tag + "b", tag + "r")
+        let all = [ha, hb, rt]
+        for ns in all { _ = try? NamespaceLAN.ip("netns", "del", ns) }
+        defer { for ns in all { _ = try? NamespaceLAN.ip("netns", "del", ns) } }
+        for ns in all {
+            try NamespaceLAN.ip("netns", "add", ns)
+            try NamespaceLAN.ip("-n", ns, "link", "set", "lo", "up")
+        }
+        for (h, net, rif) in [(ha, "10.215.1", "ra"), (hb, "10.215.2", "rb")] {
+            try NamespaceLAN.ip("link", "add", "eth0", "netns", h, "type", "veth", "peer", "name", rif, "netns", rt)
+            try NamespaceLAN.ip("-n", rt, "addr", "add", "\(net).1/24", "dev", rif)
+            try NamespaceLAN.ip("-n", rt, "link", "set", rif, "up")
+            try NamespaceLAN.ip("-n", h, "addr", "add", "\(net).2/24", "dev", "eth0")
+            try NamespaceLAN.ip("-n", h, "link", "set", "eth0", "up")
+            try NamespaceLAN.ip("-n", h, "route", "add", "10.215.0.0/16", "via", "\(net).1")
+        }
+        let fwd = try runCommand(ipPath, ["netns", "exec", rt, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"], timeout: 30)
+        try #require(fwd.exitCode == 0, "sysctl: \(fwd.output)")
+
+        let root = try makeScratchDir("staticpeers")
+        defer { removeScratchDir(root) }
+        let (group, port) = randomGroupAndPort()
+        let a = try Daemon.forTest("a", root: root, group: group, port: port, interface: "eth0", prefix: [ipPath, "netns", "exec", ha])
+        let b = try Daemon.forTest("b", root: root, group: group, port: port, interface: "eth0", prefix: [ipPath, "netns", "exec", hb])
+        // A third node on B's subnet would be the usual case; here B knows A and A knows B.
+        for (d, other) in [(a, "10.215.2.2"), (b, "10.215.1.2")] {
+            try appendLine(d.configPath, "peers = [\"\(other):\(port)\"]\nbroadcast = \"off\"")
+        }
+        try await withDaemons([a, b]) {
+            for d in [a, b] { try await d.start() }
+            do {
+                try await waitUntil("A and B see each other through the router", timeout: 30) {
+                    let (pa, pb) = (try await a.status().peers, try await b.status().peers)
+                    return pa >= 1 && pb >= 1
+                }
+            } catch {
+                let counters = (try? await b.status().counters) ?? [:]
+                Issue.record("\(error)\nB's counters: \(counters)\nA's log:\n\(a.logTail(30))\nB's log:\n\(b.logTail(30))")
+                throw error
+            }
+            let seconds = try await Self.exchange(a, b, within: 30)
+            print("lan-paths: static peer across a router: A → B in \(String(format: "%.2f", seconds)) s")
+            let counters = try await b.status().counters
+            #expect(counters["packets_in_unicast", default: 0] > 0, "\(counters)")
+            #expect(counters["packets_out_unicast", default: 0] > 0, "\(counters)")
+            for d in [a, b] { await d.stopCleanly() }
+        }
+    }
+}
+
+/// Appends `text` and a newline to the file at `path` (a config file's last section).
+func appendLine(_ path: String, _ text: String) throws {
+    let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    defer { try? h.close() }
+    try h.seekToEnd()
+    try h.write(contentsOf: Data((text + "\n").utf8))
+}
