@@ -4,7 +4,7 @@ import Testing
 
 @testable import estafette
 
-@Suite struct ParsingTests {
+@Suite(.plainEnglish) struct ParsingTests {
     @Test func sendWithText() throws {
         let command = try Estafette.parseAsRoot(["send", "bob", "hi there"])
         let send = try #require(command as? Estafette.Send)
