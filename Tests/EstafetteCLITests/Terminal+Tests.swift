@@ -125,7 +125,52 @@ import Testing
         #expect(wipe.output.contains("ajoutez --yes"), "\(wipe.output)")
     }
 
-    static let welcomePlain = "WELCOME_PLAIN"
-    static let welcomeColour = "WELCOME_COLOUR"
-    static let welcomeFrench = "WELCOME_FRENCH"
+    static let welcomePlain = """
+        Estafette: messages that travel from device to device, without the Internet.
+
+        To start:
+          1. Start the daemon (leave it running):  estafetted
+          2. Make an invite for a friend:          estafette invite --name Alice
+          3. Add their invite as a contact:        estafette contacts add bob 'estafette:invite?…'
+          4. Send a message:                       estafette send bob "hello"
+
+        Then:
+          estafette inbox              read what arrived
+          estafette channel join NAME  a group that shares a passphrase
+          estafette --help             every command, with examples
+
+        Guide: docs/guide.md (the first ten minutes, channels, checkpoints).
+        """
+    static let welcomeColour = """
+        \u{1B}[1mEstafette: messages that travel from device to device, without the Internet.\u{1B}[0m
+
+        To start:
+          1. Start the daemon (leave it running):  \u{1B}[36mestafetted\u{1B}[0m
+          2. Make an invite for a friend:          \u{1B}[36mestafette invite --name Alice\u{1B}[0m
+          3. Add their invite as a contact:        \u{1B}[36mestafette contacts add bob 'estafette:invite?…'\u{1B}[0m
+          4. Send a message:                       \u{1B}[36mestafette send bob "hello"\u{1B}[0m
+
+        Then:
+          \u{1B}[36mestafette inbox\u{1B}[0m              read what arrived
+          \u{1B}[36mestafette channel join NAME\u{1B}[0m  a group that shares a passphrase
+          \u{1B}[36mestafette --help\u{1B}[0m             every command, with examples
+
+        Guide: docs/guide.md (the first ten minutes, channels, checkpoints).
+        """
+    static let welcomeFrench = """
+        Estafette : des messages qui voyagent d'appareil en appareil, sans Internet.
+
+        Pour commencer :
+          1. Démarrez le démon (laissez-le tourner) :  estafetted
+          2. Créez une invitation pour un ami :        estafette invite --name Alice
+          3. Ajoutez son invitation comme contact :    estafette contacts add bob 'estafette:invite?…'
+          4. Envoyez un message :                      estafette send bob "bonjour"
+
+        Ensuite :
+          estafette inbox              lire ce qui est arrivé
+          estafette channel join NAME  un groupe qui partage une phrase de passe
+          estafette --help             toutes les commandes, avec des exemples
+
+        Guide : docs/guide.md (les dix premières minutes, les canaux, les contrôles).
+        """
 }
