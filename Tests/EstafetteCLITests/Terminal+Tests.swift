@@ -104,6 +104,15 @@ import Testing
         #expect(french == Self.welcomeFrench + "\n")
         let frenchOnTerminal = try Self.run([], env: ["TERM=xterm-256color", "LANG=fr_FR.UTF-8"], terminal: true)
         #expect(frenchOnTerminal.contains("\u{1B}[1mEstafette : des messages"))
+        let missing = "/nonexistent-estafette-test-dir/estafetted.sock"
+        let command = [
+            "/usr/bin/env", "-u", "LC_ALL", "-u", "LANG", "-u", "NO_COLOR", "TERM=xterm", try Self.cli(), "status",
+            "--socket", missing,
+        ]
+        let failed = try runCommand(
+            "/usr/bin/script", ["-qec", command.map { shellQuoted($0) }.joined(separator: " "), "/dev/null"], timeout: 30)
+        #expect(failed.exitCode == 3)
+        #expect(failed.output.hasPrefix("\u{1B}[1;31mestafette:\u{1B}[0m cannot reach estafetted at \(missing)"))
         let forcedEnglish = try Self.run([], env: ["LANG=fr_FR.UTF-8", "LC_ALL=C"], terminal: false)
         #expect(forcedEnglish == Self.welcomePlain + "\n", "LC_ALL=C wins over LANG")
     }
