@@ -96,7 +96,9 @@ extension Estafette.Channel {
         func run() async throws {
             try await reportingErrors {
                 let reply = try await options.client.fetch(
-                    RPC.Method.channelsPost, ChannelsPostParams(channel: channel, text: text, expires_in: expires?.seconds), as: MessageSent.self)
+                    RPC.Method.channelsPost,
+                    ChannelsPostParams(channel: channel, text: text, expires_in: expires?.seconds), as: MessageSent.self
+                )
                 try options.output(reply) { tr("channel.posted", sanitized(channel), $0.message_id) }
             }
         }

@@ -23,7 +23,8 @@ extension Estafette.Contacts {
 
         /// An invite line, else an ID.
         var params: ContactsAddParams {
-            id.hasPrefix("estafette:") ? ContactsAddParams(name: name, invite: id) : ContactsAddParams(name: name, id: id)
+            id.hasPrefix("estafette:")
+                ? ContactsAddParams(name: name, invite: id) : ContactsAddParams(name: name, id: id)
         }
 
         func run() async throws {
@@ -42,7 +43,9 @@ extension Estafette.Contacts {
                 lines.append(tr("contacts.relayHint", sanitized(r)))
             }
             lines.append(
-                tr("contacts.compare", Style.out.command("estafette contacts safety-number \(shellQuoted(sanitized(name)))")))
+                tr(
+                    "contacts.compare",
+                    Style.out.command("estafette contacts safety-number \(shellQuoted(sanitized(name)))")))
             return lines.joined(separator: "\n")
         }
     }
@@ -92,7 +95,6 @@ extension Estafette.Contacts {
         }
     }
 }
-
 
 extension Estafette.Contacts {
     struct SafetyNumberCommand: AsyncParsableCommand {

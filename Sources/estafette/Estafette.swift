@@ -52,7 +52,8 @@ struct Estafette: AsyncParsableCommand {
             ("estafette inbox", tr("welcome.then.read")), ("estafette channel join NAME", tr("welcome.then.channel")),
             ("estafette --help", tr("welcome.then.help")),
         ].map { ["  " + style.command($0.0), $0.1] }
-        return ([style.bold(tr("welcome.title")), "", tr("welcome.first")] + table(rows, style: style)
+        return
+            ([style.bold(tr("welcome.title")), "", tr("welcome.first")] + table(rows, style: style)
             + ["", tr("welcome.then")] + table(then, style: style) + ["", tr("welcome.guide")])
             .joined(separator: "\n")
     }

@@ -66,7 +66,8 @@ func table(_ rows: [[String]], header: [String]? = nil, gap: String = "  ", styl
     func line(_ row: [String], _ paint: (String) -> String) -> String {
         row.enumerated().map { i, cell in
             let painted = paint(cell)
-            return i == row.count - 1 ? painted : painted + String(repeating: " ", count: widths[i] - visibleWidth(cell))
+            return i == row.count - 1
+                ? painted : painted + String(repeating: " ", count: widths[i] - visibleWidth(cell))
         }.joined(separator: gap)
     }
     let body = rows.map { line($0, { $0 }) }

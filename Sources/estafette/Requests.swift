@@ -13,7 +13,8 @@ extension Estafette {
                 let reply = try await options.client.fetch(
                     RPC.Method.inboxList, InboxListParams(requests: true), as: InboxList.self)
                 try options.output(reply) { list in
-                    list.messages.isEmpty ? tr("requests.none") : list.messages.map { render($0) }.joined(separator: "\n\n")
+                    list.messages.isEmpty
+                        ? tr("requests.none") : list.messages.map { render($0) }.joined(separator: "\n\n")
                 }
             }
         }

@@ -27,7 +27,8 @@ extension Estafette {
             try await reportingErrors {
                 let body = try text ?? readStandardInputText()
                 let reply = try await options.client.fetch(
-                    RPC.Method.messagesSend, MessagesSendParams(to: contact, text: body, expires_in: expires?.seconds), as: MessageSent.self)
+                    RPC.Method.messagesSend, MessagesSendParams(to: contact, text: body, expires_in: expires?.seconds),
+                    as: MessageSent.self)
                 try options.output(reply) { $0.message_id }
             }
         }

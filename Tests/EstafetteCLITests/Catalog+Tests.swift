@@ -84,7 +84,8 @@ import Testing
 
     @Test func placeholdersAreReplaced() {
         let c = Catalog.english
-        #expect(c.text("contacts.relayHint", ["r:1"]) == "Relay hint: r:1 (to use it: estafette relays add r:1 RELAY-ID)")
+        #expect(
+            c.text("contacts.relayHint", ["r:1"]) == "Relay hint: r:1 (to use it: estafette relays add r:1 RELAY-ID)")
         #expect(c.text("import.done", ["1", "2", "3"]) == "Imported 1, already held 2, refused 3.")
         #expect(c.text("no.such.key", []) == "no.such.key")
         #expect(Catalog.french.text("inbox.none", []) == "Aucun message.")

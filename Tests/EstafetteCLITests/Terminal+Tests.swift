@@ -49,7 +49,9 @@ import Testing
     func frenchScreens() {
         Catalog.$current.withValue(.french) {
             Style.$out.withValue(.plain) {
-                #expect(Estafette.Contacts.List.describe(Self.contacts) == "NOM  ID    VÉRIFIÉ\nbob  es1b  oui\nzoé  es1z  non")
+                #expect(
+                    Estafette.Contacts.List.describe(Self.contacts)
+                        == "NOM  ID    VÉRIFIÉ\nbob  es1b  oui\nzoé  es1z  non")
                 var item = InboxItem(
                     message_id: "00", kind: "alert", from: "es1b", from_name: "bob", text: "pont nord fermé",
                     created_at: 0, received_at: 0, read: false)
@@ -110,7 +112,8 @@ import Testing
             "--socket", missing,
         ]
         let failed = try runCommand(
-            "/usr/bin/script", ["-qec", command.map { shellQuoted($0) }.joined(separator: " "), "/dev/null"], timeout: 30)
+            "/usr/bin/script", ["-qec", command.map { shellQuoted($0) }.joined(separator: " "), "/dev/null"],
+            timeout: 30)
         #expect(failed.exitCode == 3)
         #expect(failed.output.hasPrefix("\u{1B}[1;31mestafette:\u{1B}[0m cannot reach estafetted at \(missing)"))
         let forcedEnglish = try Self.run([], env: ["LANG=fr_FR.UTF-8", "LC_ALL=C"], terminal: false)

@@ -32,7 +32,8 @@ struct CLILanguageTests {
 
             let listFR = try Self.cli(french, ["--socket", a.socket, "contacts", "list"])
             #expect(listFR.exitCode == 0)
-            #expect(listFR.output == "NOM  ID\(String(repeating: " ", count: idA.count - 2))  VÉRIFIÉ\nzoé  \(idA)  non\n")
+            #expect(
+                listFR.output == "NOM  ID\(String(repeating: " ", count: idA.count - 2))  VÉRIFIÉ\nzoé  \(idA)  non\n")
             let listEN = try Self.cli(english, ["--socket", a.socket, "contacts", "list"])
             #expect(listEN.output.hasPrefix("NAME  ID"), "\(listEN.output)")
             #expect(!listEN.output.contains("\u{1B}") && !listFR.output.contains("\u{1B}"), "no colour when piped")
@@ -43,7 +44,8 @@ struct CLILanguageTests {
             for args in [["contacts", "list"], ["inbox"], ["id"], ["channel", "list"]] {
                 let fr = try Self.cli(french, ["--socket", a.socket, "--json"] + args)
                 let en = try Self.cli(english, ["--socket", a.socket, "--json"] + args)
-                #expect(fr.exitCode == 0 && fr.output == en.output, "--json \(args) differs: \(fr.output) / \(en.output)")
+                #expect(
+                    fr.exitCode == 0 && fr.output == en.output, "--json \(args) differs: \(fr.output) / \(en.output)")
             }
 
             let unknownFR = try Self.cli(french, ["--socket", a.socket, "contacts", "verify", "personne"])
