@@ -82,6 +82,22 @@ import Testing
         #expect(used > 100)
     }
 
+    @Test("no help text, error or message is an English literal in the sources: each goes through a catalog")
+    func noUntranslatedLiterals() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/estafette").standardized
+        let files = try FileManager.default.contentsOfDirectory(atPath: sources.path).filter { $0.hasSuffix(".swift") }
+        let literal = try NSRegularExpression(
+            pattern: #"(abstract|discussion|help): *"|ArgumentHelp\(\s*"|(CLIError|ValidationError|writeErr|writeOut)\(\s*""#)
+        for file in files {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            for m in literal.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let line = text[..<Range(m.range, in: text)!.lowerBound].filter { $0 == "\n" }.count + 1
+                Issue.record("\(file):\(line): a literal text; give it a key in Catalogs/en.swift and fr.swift")
+            }
+        }
+    }
+
     @Test func placeholdersAreReplaced() {
         let c = Catalog.english
         #expect(
