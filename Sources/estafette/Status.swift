@@ -123,7 +123,7 @@ extension Estafette {
         }
 
         static func storeLine(_ status: NodeStatus, _ fields: [String: JSONValue]) -> String {
-            var s = tr("status.envelopes", String(status.envelopes))
+            var s = trn("status.envelopes", status.envelopes)
             let (bytes, quota) = storeFigures(status, fields)
             if let bytes {
                 if let quota, quota > 0 {

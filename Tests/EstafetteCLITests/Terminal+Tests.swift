@@ -61,6 +61,20 @@ import Testing
                         == "il y a 4 min  alerte  bob  (vérifié)  (NON SUIVI)  [non lu]\n    pont nord fermé")
                 #expect(Estafette.Inbox.describe(InboxList(messages: [])) == "Aucun message.")
                 #expect(duration(3725) == "1h 2min 5s")
+                let status = NodeStatus(
+                    id: "es1abc", version: "0.1.0", peers: 2, envelopes: 1, uptime_s: 3725,
+                    counters: ["packets_in": 40, "packets_out": 7])
+                #expect(
+                    Estafette.Status.describe(status) == """
+                        Nœud :          es1abc  (estafetted 0.1.0)
+                        En marche :     1h 2min 5s
+                        Pairs :         2
+                        Liens relais :  aucun lien relais
+                        Stockage :      1 enveloppe
+                        Trafic :        40 paquets reçus, 7 envoyés
+                        Rejets :        aucun
+                        Avertissements : aucun
+                        """)
             }
         }
     }
