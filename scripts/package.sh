@@ -43,10 +43,11 @@ install -d "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/lib/systemd/system" "$pkg/usr/lib/
 for b in estafetted estafette; do
     install -m 0755 "$bin/$b" "$pkg/usr/bin/$b"
     strip --strip-unneeded --remove-section=.comment --remove-section=.note "$pkg/usr/bin/$b"
-    # bash completions are sourced, not run: no #! line.
-    "$pkg/usr/bin/$b" --generate-completion-script bash | sed '1{/^#!/d}' >"$pkg/usr/share/bash-completion/completions/$b"
-    "$pkg/usr/bin/$b" --generate-completion-script zsh >"$pkg/usr/share/zsh/vendor-completions/_$b"
-    "$pkg/usr/bin/$b" --generate-completion-script fish >"$pkg/usr/share/fish/vendor_completions.d/$b.fish"
+    # bash completions are sourced, not run: no #! line. LC_ALL=C: the CLI's help follows the locale, and the
+    # packaged completions are in English.
+    LC_ALL=C "$pkg/usr/bin/$b" --generate-completion-script bash | sed '1{/^#!/d}' >"$pkg/usr/share/bash-completion/completions/$b"
+    LC_ALL=C "$pkg/usr/bin/$b" --generate-completion-script zsh >"$pkg/usr/share/zsh/vendor-completions/_$b"
+    LC_ALL=C "$pkg/usr/bin/$b" --generate-completion-script fish >"$pkg/usr/share/fish/vendor_completions.d/$b.fish"
 done
 install -m 0644 systemd/estafetted.service "$pkg/lib/systemd/system/estafetted.service"
 install -m 0644 systemd/estafette.sysusers "$pkg/usr/lib/sysusers.d/estafette.conf"

@@ -4,12 +4,11 @@ import EstafetteAPI
 extension Estafette {
     struct Alert: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Post a signed public alert to the whole mesh.",
-            discussion: "Prints the message ID.")
+            abstract: tr("alert.abstract"), discussion: tr("alert.discussion"))
 
         @OptionGroup var options: GlobalOptions
 
-        @Argument(help: "The alert's text.")
+        @Argument(help: ArgumentHelp(tr("alert.text")))
         var text: String
 
         func run() async throws {

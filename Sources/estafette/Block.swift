@@ -4,36 +4,35 @@ import EstafetteAPI
 extension Estafette {
     struct Block: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Hide everything from an ID: messages, channel posts and alerts.",
-            discussion: "The node still carries that ID's envelopes for others; the sender is never told.")
+            abstract: tr("block.abstract"), discussion: tr("block.discussion"))
 
         @OptionGroup var options: GlobalOptions
 
-        @Argument(help: "The ID to block.")
+        @Argument(help: ArgumentHelp(tr("block.id")))
         var id: String
 
         func run() async throws {
             try await reportingErrors {
                 let reply = try await options.client.fetch(
                     RPC.Method.contactsBlock, ContactsBlockParams(id: id), as: OK.self)
-                try options.output(reply) { _ in "Blocked \(sanitized(id))." }
+                try options.output(reply) { _ in tr("block.done", sanitized(id)) }
             }
         }
     }
 
     struct Unblock: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show messages from a blocked ID again.")
+        static let configuration = CommandConfiguration(abstract: tr("unblock.abstract"))
 
         @OptionGroup var options: GlobalOptions
 
-        @Argument(help: "The ID to unblock.")
+        @Argument(help: ArgumentHelp(tr("unblock.id")))
         var id: String
 
         func run() async throws {
             try await reportingErrors {
                 let reply = try await options.client.fetch(
                     RPC.Method.contactsUnblock, ContactsBlockParams(id: id), as: OK.self)
-                try options.output(reply) { _ in "Unblocked \(sanitized(id))." }
+                try options.output(reply) { _ in tr("unblock.done", sanitized(id)) }
             }
         }
     }

@@ -10,28 +10,20 @@ import EstafetteAPI
 extension Estafette {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the stored envelopes to a bundle file, to carry to another island.",
-            discussion: """
-                The daemon writes the file (mode 0600, owned by the daemon's user), atomically: the file \
-                appears complete or not at all. `estafette import FILE` on another node reads it. Envelopes \
-                stay sealed: a bundle holds nothing a relay could not see.
-                """)
+            abstract: tr("export.abstract"), discussion: tr("export.discussion"))
 
         @OptionGroup var options: GlobalOptions
 
-        @Argument(help: "The bundle file to write (replaced if it exists).")
+        @Argument(help: ArgumentHelp(tr("export.file")))
         var file: String
 
         @Option(
-            help: ArgumentHelp(
-                "Only envelopes received since TIME: Unix seconds, 2026-11-30T12:00:00Z, or an age such as 90m, 6h, 2d.",
-                valueName: "time"))
+            help: ArgumentHelp(tr("export.since"), valueName: "time"))
         var since: String?
 
         func validate() throws {
             if let since, parseSince(since, now: nowSeconds()) == nil {
-                throw ValidationError(
-                    "--since: '\(since)' is not Unix seconds, a UTC date-time or an age (90m, 6h, 2d)")
+                throw ValidationError(tr("error.since", since))
             }
         }
 
@@ -41,7 +33,7 @@ extension Estafette {
                     path: absolutePath(file), since: since.flatMap { parseSince($0, now: nowSeconds()) })
                 let reply = try await options.client.fetch(RPC.Method.storeExport, params, as: StoreExported.self)
                 try options.output(reply) {
-                    "Exported \($0.envelopes) envelope\($0.envelopes == 1 ? "" : "s") (\($0.bytes) bytes) to \(sanitized(params.path))."
+                    trn("export.done", $0.envelopes, String($0.bytes), sanitized(params.path))
                 }
             }
         }
@@ -49,15 +41,11 @@ extension Estafette {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Read a bundle file through the same checks as envelopes from the network.",
-            discussion: """
-                A truncated, damaged or altered bundle is refused whole. Envelopes already held are counted as \
-                duplicates: importing a bundle twice adds nothing.
-                """)
+            abstract: tr("import.abstract"), discussion: tr("import.discussion"))
 
         @OptionGroup var options: GlobalOptions
 
-        @Argument(help: "The bundle file to read (the daemon's user must be able to read it).")
+        @Argument(help: ArgumentHelp(tr("import.file")))
         var file: String
 
         func run() async throws {
@@ -65,7 +53,7 @@ extension Estafette {
                 let reply = try await options.client.fetch(
                     RPC.Method.storeImport, StoreImportParams(path: absolutePath(file)), as: StoreImported.self)
                 try options.output(reply) {
-                    "Imported \($0.imported), already held \($0.duplicates), refused \($0.refused)."
+                    tr("import.done", String($0.imported), String($0.duplicates), String($0.refused))
                 }
             }
         }

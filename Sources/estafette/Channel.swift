@@ -10,86 +10,84 @@ import EstafetteAPI
 extension Estafette {
     struct Channel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Passphrase channels: join, leave, list, post.",
-            discussion: """
-                Everyone who joins a channel with the same name and passphrase reads its posts; nobody else can. \
-                A wrong passphrase is not refused: it joins another, empty channel, which looks exactly the same. \
-                Posts show their author's ID to every member, and are signed: a member can prove who wrote one.
-                """,
+            abstract: tr("channel.abstract"), discussion: tr("channel.discussion"),
             subcommands: [List.self, Join.self, Leave.self, Post.self], defaultSubcommand: List.self)
     }
 }
 
 extension Estafette.Channel {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the joined channels.", aliases: ["ls"])
+        static let configuration = CommandConfiguration(abstract: tr("channel.list.abstract"), aliases: ["ls"])
 
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
             try await reportingErrors {
                 let reply = try await options.client.fetch(RPC.Method.channelsList, Empty(), as: ChannelsList.self)
-                try options.output(reply) { Self.describe($0) }
+                let now = nowSeconds()
+                try options.output(reply) { Self.describe($0, now: now) }
             }
         }
 
-        static func describe(_ list: ChannelsList) -> String {
-            if list.channels.isEmpty { return "No channels joined." }
-            return table(list.channels.map { [sanitized($0.name), "joined \(localTime($0.joined_at))"] })
-                .joined(separator: "\n")
+        static func describe(_ list: ChannelsList, now: Int64) -> String {
+            if list.channels.isEmpty { return tr("channel.none") }
+            return table(
+                list.channels.map { [sanitized($0.name), relativeTime($0.joined_at, now: now)] },
+                header: [tr("channel.col.name"), tr("channel.col.joined")]
+            ).joined(separator: "\n")
         }
     }
 
     struct Join: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Join a channel; the passphrase is read from the terminal (or one line of standard input).")
+            abstract: tr("channel.join.abstract"))
 
         @OptionGroup var options: GlobalOptions
 
-        @Argument(help: "The channel's name, exactly as the other members spell it.")
+        @Argument(help: ArgumentHelp(tr("channel.join.name")))
         var name: String
 
         func run() async throws {
             try await reportingErrors {
-                guard let passphrase = readPassphrase(prompt: "Passphrase for \(sanitized(name)): "),
+                guard let passphrase = readPassphrase(prompt: tr("channel.prompt", sanitized(name))),
                     !passphrase.isEmpty
                 else {
-                    throw ValidationError("no passphrase given")
+                    throw ValidationError(tr("error.noPassphrase"))
                 }
                 let reply = try await options.client.fetch(
                     RPC.Method.channelsJoin, ChannelsJoinParams(name: name, passphrase: passphrase),
                     as: ChannelJoined.self)
-                try options.output(reply) { "Joined channel \(sanitized($0.channel))." }
+                try options.output(reply) { tr("channel.joined", sanitized($0.channel)) }
             }
         }
     }
 
     struct Leave: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Leave a channel (its posts are still carried).")
+        static let configuration = CommandConfiguration(abstract: tr("channel.leave.abstract"))
 
         @OptionGroup var options: GlobalOptions
 
-        @Argument(help: "The channel's name.")
+        @Argument(help: ArgumentHelp(tr("channel.name")))
         var name: String
 
         func run() async throws {
             try await reportingErrors {
                 let reply = try await options.client.fetch(
                     RPC.Method.channelsLeave, ChannelsLeaveParams(name: name), as: OK.self)
-                try options.output(reply) { _ in "Left channel \(sanitized(name))." }
+                try options.output(reply) { _ in tr("channel.left", sanitized(name)) }
             }
         }
     }
 
     struct Post: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Post to a joined channel.")
+        static let configuration = CommandConfiguration(abstract: tr("channel.post.abstract"))
 
         @OptionGroup var options: GlobalOptions
 
-        @Argument(help: "The channel's name.")
+        @Argument(help: ArgumentHelp(tr("channel.name")))
         var channel: String
 
-        @Argument(help: "The text to post.")
+        @Argument(help: ArgumentHelp(tr("channel.post.text")))
         var text: String
 
         @Option(name: .long, help: ExpiryOption.help)
@@ -98,8 +96,10 @@ extension Estafette.Channel {
         func run() async throws {
             try await reportingErrors {
                 let reply = try await options.client.fetch(
-                    RPC.Method.channelsPost, ChannelsPostParams(channel: channel, text: text, expires_in: expires?.seconds), as: MessageSent.self)
-                try options.output(reply) { "Posted to \(sanitized(channel)) (\($0.message_id))." }
+                    RPC.Method.channelsPost,
+                    ChannelsPostParams(channel: channel, text: text, expires_in: expires?.seconds), as: MessageSent.self
+                )
+                try options.output(reply) { tr("channel.posted", sanitized(channel), $0.message_id) }
             }
         }
     }

@@ -8,11 +8,8 @@ struct Estafette: AsyncParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "estafette",
-        abstract: "Send and read messages through the local Estafette mesh daemon.",
-        discussion: """
-            Every command talks to a running `estafetted` over its Unix socket. Pass --json to any \
-            command to get the daemon's result as one line of JSON.
-            """,
+        abstract: tr("root.abstract"),
+        discussion: tr("root.discussion"),
         version: version,
         subcommands: [
             Status.self, ID.self, Contacts.self, Send.self, Alert.self, Follow.self, Inbox.self, Watch.self,
@@ -24,7 +21,12 @@ struct Estafette: AsyncParsableCommand {
     /// Lets the global options (`--socket`, `--json`) come before the subcommand too, as in
     /// `estafette --socket /tmp/bob.sock inbox`.
     static func main() async {
-        let args = hoistGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+        let given = Array(CommandLine.arguments.dropFirst())
+        if given.isEmpty {
+            writeOut(welcome())
+            return
+        }
+        let args = hoistGlobalOptions(given)
         do {
             var command = try parseAsRoot(args)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -35,6 +37,25 @@ struct Estafette: AsyncParsableCommand {
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// What `estafette` alone prints: what to do first, in order.
+    static func welcome(style: Style = Style.out) -> String {
+        let steps = [
+            (tr("welcome.step.daemon"), "estafetted"),
+            (tr("welcome.step.invite"), "estafette invite --name " + tr("welcome.exampleName")),
+            (tr("welcome.step.add"), "estafette contacts add bob 'estafette:invite?…'"),
+            (tr("welcome.step.send"), "estafette send bob \"" + tr("welcome.exampleText") + "\""),
+        ]
+        let rows = steps.enumerated().map { i, step in ["  \(i + 1). " + step.0, style.command(step.1)] }
+        let then = [
+            ("estafette inbox", tr("welcome.then.read")), ("estafette channel join NAME", tr("welcome.then.channel")),
+            ("estafette --help", tr("welcome.then.help")),
+        ].map { ["  " + style.command($0.0), $0.1] }
+        return
+            ([style.bold(tr("welcome.title")), "", tr("welcome.first")] + table(rows, style: style)
+            + ["", tr("welcome.then")] + table(then, style: style) + ["", tr("welcome.guide")])
+            .joined(separator: "\n")
     }
 
     /// Moves `--socket PATH`, `--socket=PATH` and `--json` found before the subcommand to just after it (after
@@ -68,13 +89,10 @@ struct Estafette: AsyncParsableCommand {
 struct GlobalOptions: ParsableArguments {
     @Option(
         name: .long,
-        help: ArgumentHelp(
-            "Path of estafetted's Unix socket (default: $ESTAFETTE_SOCKET, else your own daemon's socket, "
-                + "else the system service's /run/estafette/estafetted.sock).",
-            valueName: "path"))
+        help: ArgumentHelp(tr("opt.socket"), valueName: "path"))
     var socket: String?
 
-    @Flag(name: .long, help: "Print the daemon's result as one line of JSON.")
+    @Flag(name: .long, help: ArgumentHelp(tr("opt.json")))
     var json = false
 
     /// `--socket`, else `$ESTAFETTE_SOCKET`, else the user's daemon, else the system service.

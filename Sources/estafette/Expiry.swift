@@ -19,7 +19,5 @@ struct ExpiryOption: ExpressibleByArgument, Equatable, Sendable {
         seconds = product
     }
 
-    static let help: ArgumentHelp = ArgumentHelp(
-        "Expire after this long, here and in every inbox: 90s, 30m, 2h, 1d (at most 7d).",
-        valueName: "duration")
+    static let help: ArgumentHelp = ArgumentHelp(tr("expiry.help"), valueName: "duration")
 }

@@ -3,18 +3,18 @@ import EstafetteAPI
 
 extension Estafette {
     struct Follow: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Follow the alerts of an ID.")
+        static let configuration = CommandConfiguration(abstract: tr("follow.abstract"))
 
         @OptionGroup var options: GlobalOptions
 
-        @Argument(help: "The ID whose alerts to follow.")
+        @Argument(help: ArgumentHelp(tr("follow.id")))
         var id: String
 
         func run() async throws {
             try await reportingErrors {
                 let reply = try await options.client.fetch(
                     RPC.Method.alertsFollow, AlertsFollowParams(id: id), as: OK.self)
-                try options.output(reply) { _ in "Following \(sanitized(id))." }
+                try options.output(reply) { _ in tr("follow.done", sanitized(id)) }
             }
         }
     }

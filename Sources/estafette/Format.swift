@@ -47,23 +47,32 @@ func nowSeconds() -> Int64 {
 /// `3d 4h 5m 6s`, leaving out leading zero units.
 func duration(_ seconds: Int) -> String {
     let s = max(0, seconds)
-    let units = [(s / 86_400, "d"), (s / 3_600 % 24, "h"), (s / 60 % 60, "m"), (s % 60, "s")]
+    let units = [
+        (s / 86_400, tr("unit.d")), (s / 3_600 % 24, tr("unit.h")), (s / 60 % 60, tr("unit.m")), (s % 60, tr("unit.s")),
+    ]
     let shown = units.drop { $0.0 == 0 }.map { "\($0.0)\($0.1)" }
-    return shown.isEmpty ? "0s" : shown.joined(separator: " ")
+    return shown.isEmpty ? "0" + tr("unit.s") : shown.joined(separator: " ")
 }
 
-/// Rows with columns padded to a common width; the last column is not padded.
-func table(_ rows: [[String]], gap: String = "  ") -> [String] {
-    guard let columns = rows.map(\.count).max(), columns > 0 else { return [] }
+/// Rows with columns padded to a common width; the last column is not padded. With `header`, a first row of
+/// column names, underlined on a terminal. Widths count what is seen (`visibleWidth`), not colour escapes.
+func table(_ rows: [[String]], header: [String]? = nil, gap: String = "  ", style: Style = Style.out) -> [String] {
+    let all = (header.map { [$0] } ?? []) + rows
+    guard let columns = all.map(\.count).max(), columns > 0 else { return [] }
     var widths = [Int](repeating: 0, count: columns)
-    for row in rows {
-        for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
+    for row in all {
+        for (i, cell) in row.enumerated() { widths[i] = max(widths[i], visibleWidth(cell)) }
     }
-    return rows.map { row in
+    func line(_ row: [String], _ paint: (String) -> String) -> String {
         row.enumerated().map { i, cell in
-            i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+            let painted = paint(cell)
+            return i == row.count - 1
+                ? painted : painted + String(repeating: " ", count: widths[i] - visibleWidth(cell))
         }.joined(separator: gap)
     }
+    let body = rows.map { line($0, { $0 }) }
+    guard let header else { return body }
+    return [line(header, style.header)] + body
 }
 
 /// How the CLI names a sender who is not a contact: `es1` and the first 12 and last 4 characters of the ID.
@@ -75,15 +84,22 @@ func senderID(_ id: String) -> String {
     return "\(id.prefix(15))…\(id.suffix(4))"
 }
 
-/// One inbox message for people: a header line (time, kind, sender, for alerts whether its author is followed,
-/// unread marker), then the text indented. A sender who is not a contact is shown by `senderID`.
-func render(_ item: InboxItem, time: (Int64) -> String = localTime) -> String {
+/// One inbox message for people: a header line (when, kind, channel, sender, whether the sender is verified, for
+/// alerts whether its author is followed, unread marker), then the text indented. A sender who is not a contact is
+/// shown by `senderID`. Times are relative ("3 min ago") by default.
+func render(
+    _ item: InboxItem, time: (Int64) -> String = { relativeTime($0, now: nowSeconds()) }, style: Style = Style.out
+) -> String {
     let sender = item.from_name.map(sanitized) ?? senderID(sanitized(item.from))
-    var header = [time(item.created_at), sanitized(item.kind), sender]
-    if item.sender == "verified" { header.append("(verified)") }
-    if let channel = item.channel { header.insert("#" + sanitized(channel), at: 2) }
-    if item.kind == "alert" { header.append(item.followed == true ? "(followed)" : "(NOT FOLLOWED)") }
-    if !item.read { header.append("[unread]") }
+    let kinds = ["direct": "kind.direct", "alert": "kind.alert", "channel": "kind.channel"]
+    var header = [style.dim(time(item.created_at)), kinds[item.kind].map { tr($0) } ?? sanitized(item.kind)]
+    if let channel = item.channel { header.append(style.cyan("#" + sanitized(channel))) }
+    header.append(style.bold(sender))
+    if item.sender == "verified" { header.append(style.green(tr("inbox.verified"))) }
+    if item.kind == "alert" {
+        header.append(item.followed == true ? tr("inbox.followed") : style.yellow(tr("inbox.notFollowed")))
+    }
+    if !item.read { header.append(style.cyan(tr("inbox.unread"))) }
     let body = sanitized(item.text).split(separator: "\n", omittingEmptySubsequences: false)
         .map { $0.isEmpty ? "" : "    " + $0 }
     return ([header.joined(separator: "  ")] + body).joined(separator: "\n")

@@ -5,7 +5,7 @@ extension Estafette {
     struct ID: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "id",
-            abstract: "Show this node's ID (to give to contacts) and its fingerprint (to compare in person).")
+            abstract: tr("id.abstract"))
 
         @OptionGroup var options: GlobalOptions
 
@@ -17,8 +17,8 @@ extension Estafette {
         }
 
         static func describe(_ info: IdentityInfo) -> String {
-            var rows = [["ID:", sanitized(info.id)], ["Fingerprint:", sanitized(info.fingerprint)]]
-            if let k = info.link_key { rows.append(["Link key:", sanitized(k)]) }
+            var rows = [[tr("id.id"), sanitized(info.id)], [tr("id.fingerprint"), sanitized(info.fingerprint)]]
+            if let k = info.link_key { rows.append([tr("id.linkKey"), sanitized(k)]) }
             return table(rows).joined(separator: "\n")
         }
     }

@@ -3,19 +3,19 @@ import EstafetteAPI
 
 extension Estafette {
     struct Inbox: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List received messages and alerts, newest first.")
+        static let configuration = CommandConfiguration(abstract: tr("inbox.abstract"))
 
         @OptionGroup var options: GlobalOptions
 
-        @Flag(help: "Only unread messages.")
+        @Flag(help: ArgumentHelp(tr("inbox.unreadFlag")))
         var unread = false
 
-        @Option(help: ArgumentHelp("At most this many messages (1-1000; the daemon's default is 100).", valueName: "n"))
+        @Option(help: ArgumentHelp(tr("inbox.limit"), valueName: "n"))
         var limit: Int?
 
         func validate() throws {
             if let limit, !(1...1000).contains(limit) {
-                throw ValidationError("--limit must be between 1 and 1000.")
+                throw ValidationError(tr("error.limitRange"))
             }
         }
 
@@ -28,7 +28,7 @@ extension Estafette {
         }
 
         static func describe(_ list: InboxList) -> String {
-            if list.messages.isEmpty { return "No messages." }
+            if list.messages.isEmpty { return tr("inbox.none") }
             return list.messages.map { render($0) }.joined(separator: "\n\n")
         }
     }

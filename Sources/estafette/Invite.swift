@@ -4,27 +4,20 @@ import EstafetteAPI
 extension Estafette {
     struct Invite: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print an invite to add you as a contact: one line and a QR code.",
-            discussion: """
-                The other person scans the QR code (or copies the line) and runs \
-                `estafette contacts add NAME 'estafette:invite?…'`. Then compare safety numbers: \
-                `estafette contacts safety-number NAME`. The invite holds your ID, the name you give with \
-                --name, and any relay hints; it is not secret, but whoever passes it on could swap it, which \
-                the safety number reveals.
-                """)
+            abstract: tr("invite.abstract"), discussion: tr("invite.discussion"))
 
         @OptionGroup var options: GlobalOptions
 
-        @Option(help: ArgumentHelp("The name to suggest to the other person (1-64 characters).", valueName: "name"))
+        @Option(help: ArgumentHelp(tr("invite.name"), valueName: "name"))
         var name: String
 
-        @Option(help: ArgumentHelp("A relay hint to include, host:port (repeatable, at most 4).", valueName: "address"))
+        @Option(help: ArgumentHelp(tr("invite.relay"), valueName: "address"))
         var relay: [String] = []
 
-        @Flag(help: "Draw the QR code for a terminal with a light background (dark text on white).")
+        @Flag(help: ArgumentHelp(tr("invite.light")))
         var lightBackground = false
 
-        @Flag(name: .customLong("no-qr"), help: "Print only the invite line, no QR code.")
+        @Flag(name: .customLong("no-qr"), help: ArgumentHelp(tr("invite.noQR")))
         var noQR = false
 
         func run() async throws {

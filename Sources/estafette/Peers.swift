@@ -3,7 +3,7 @@ import EstafetteAPI
 
 extension Estafette {
     struct Peers: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the peers the daemon currently knows.")
+        static let configuration = CommandConfiguration(abstract: tr("peers.abstract"))
 
         @OptionGroup var options: GlobalOptions
 
@@ -16,11 +16,12 @@ extension Estafette {
         }
 
         static func describe(_ list: PeersList, now: Int64) -> String {
-            if list.peers.isEmpty { return "No peers." }
+            if list.peers.isEmpty { return tr("peers.none") }
             let rows = list.peers.map { peer in
-                [sanitized(peer.session), sanitized(peer.address), "last seen \(max(0, now - peer.last_seen))s ago"]
+                [sanitized(peer.session), sanitized(peer.address), relativeTime(peer.last_seen, now: now)]
             }
-            return table(rows).joined(separator: "\n")
+            return table(rows, header: [tr("peers.col.session"), tr("peers.col.address"), tr("peers.col.lastSeen")])
+                .joined(separator: "\n")
         }
     }
 }

@@ -16,7 +16,7 @@ struct QRCode {
     /// fits.
     init(encoding text: String) throws {
         guard let code = QRcode_encodeString8bit(text, 0, QR_ECLEVEL_M) else {
-            throw Failure(description: "cannot draw a QR code for this text (too long for a QR code?)")
+            throw Failure(description: tr("error.qrTooLong"))
         }
         defer { QRcode_free(code) }
         let width = Int(code.pointee.width)

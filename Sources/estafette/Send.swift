@@ -10,18 +10,14 @@ import EstafetteAPI
 extension Estafette {
     struct Send: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send a direct message to a contact or an ID.",
-            discussion: """
-                Without TEXT, the message is read from standard input; one trailing newline is dropped. \
-                Prints the message ID.
-                """)
+            abstract: tr("send.abstract"), discussion: tr("send.discussion"))
 
         @OptionGroup var options: GlobalOptions
 
-        @Argument(help: "The recipient: a contact name or an ID.")
+        @Argument(help: ArgumentHelp(tr("send.contact")))
         var contact: String
 
-        @Argument(help: "The message. Read from standard input when left out.")
+        @Argument(help: ArgumentHelp(tr("send.text")))
         var text: String?
 
         @Option(name: .long, help: ExpiryOption.help)
@@ -31,7 +27,8 @@ extension Estafette {
             try await reportingErrors {
                 let body = try text ?? readStandardInputText()
                 let reply = try await options.client.fetch(
-                    RPC.Method.messagesSend, MessagesSendParams(to: contact, text: body, expires_in: expires?.seconds), as: MessageSent.self)
+                    RPC.Method.messagesSend, MessagesSendParams(to: contact, text: body, expires_in: expires?.seconds),
+                    as: MessageSent.self)
                 try options.output(reply) { $0.message_id }
             }
         }
@@ -41,11 +38,11 @@ extension Estafette {
 /// All of standard input as text, without one trailing newline (`\n` or `\r\n`).
 func readStandardInputText() throws -> String {
     if isatty(0) != 0 {
-        writeErr("estafette: reading the message from standard input; end it with Ctrl-D")
+        writeErr(errorLine(tr("send.readingStdin")))
     }
     let bytes = try readAll(fd: 0, limit: RPC.maxLineBytes)
     guard let text = String(validating: droppingTrailingNewline(bytes), as: UTF8.self) else {
-        throw CLIError("standard input is not UTF-8 text")
+        throw CLIError(tr("error.stdinNotUTF8"))
     }
     return text
 }
@@ -69,14 +66,12 @@ func readAll(fd: Int32, limit: Int) throws -> [UInt8] {
         if n > 0 {
             out.append(contentsOf: chunk[..<n])
             if out.count > limit {
-                throw CLIError(
-                    "standard input holds more than \(limit) bytes; a message holds at most "
-                        + "\(RPC.maxTextBytes) bytes")
+                throw CLIError(tr("error.stdinTooLong", String(limit), String(RPC.maxTextBytes)))
             }
         } else if n == 0 {
             return out
         } else if errno != EINTR {
-            throw CLIError("cannot read standard input: \(String(cString: strerror(errno)))")
+            throw CLIError(tr("error.stdinRead", String(cString: strerror(errno))))
         }
     }
 }

@@ -4,8 +4,7 @@ import EstafetteAPI
 extension Estafette {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The daemon's health on one screen: uptime, peers, relay links, store, drops, warnings.",
-            discussion: "--json prints node.status as the daemon sent it, with every counter.")
+            abstract: tr("status.abstract"), discussion: tr("status.discussion"))
 
         @OptionGroup var options: GlobalOptions
 
@@ -41,8 +40,8 @@ extension Estafette {
                 case .array(let items): return .list(items)
                 case .object(let o):
                     if case .array(let items)? = o["links"] ?? o["relays"] { return .list(items) }
-                    return .failed("relays.list sent data of an unexpected shape")
-                default: return .failed("relays.list sent data of an unexpected shape")
+                    return .failed(tr("error.unexpectedShape", "relays.list"))
+                default: return .failed(tr("error.unexpectedShape", "relays.list"))
                 }
             } catch RPCClientError.remote(let e) where e.code == RPC.ErrorCode.methodNotFound {
                 return .unsupported
@@ -55,40 +54,44 @@ extension Estafette {
             let fields: [String: JSONValue]
             if case .object(let o) = raw { fields = o } else { fields = [:] }
             var rows: [[String]] = [
-                ["Node:", "\(sanitized(status.id))  (estafetted \(sanitized(status.version)))"],
-                ["Uptime:", duration(status.uptime_s)],
-                ["Peers:", String(status.peers)],
+                [tr("status.node"), "\(sanitized(status.id))  (estafetted \(sanitized(status.version)))"],
+                [tr("status.uptime"), duration(status.uptime_s)],
+                [tr("status.peers"), String(status.peers)],
             ]
-            rows.append(["Relay links:", relayLine(links)])
+            rows.append([tr("status.relayLinks"), relayLine(links)])
             if let r = status.relay, r.enabled {
-                rows.append(["Relay:", relayFigures(r)])
+                rows.append([tr("status.relay"), relayFigures(r)])
             }
-            rows.append(["Store:", storeLine(status, fields)])
+            rows.append([tr("status.store"), storeLine(status, fields)])
             let packetsIn = status.counters["packets_in"] ?? 0
             let packetsOut = status.counters["packets_out"] ?? 0
-            rows.append(["Traffic:", "\(packetsIn) packets in, \(packetsOut) out"])
+            rows.append([tr("status.traffic"), tr("status.trafficLine", String(packetsIn), String(packetsOut))])
             let drops = status.counters.filter { $0.key.hasPrefix("drop.") && $0.value > 0 }
             let dropTotal = drops.values.reduce(0, +)
-            rows.append(["Drops:", dropTotal == 0 ? "none" : "\(dropTotal)"])
+            rows.append([tr("status.drops"), dropTotal == 0 ? tr("status.none") : "\(dropTotal)"])
             var lines = table(rows)
             let top = drops.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             lines += table(top.prefix(8).map { ["  " + sanitized(String($0.key.dropFirst(5))), String($0.value)] })
                 .map { "  " + $0 }
-            if top.count > 8 { lines.append("    … \(top.count - 8) more reasons (estafette status --json)") }
+            if top.count > 8 { lines.append("    " + tr("status.moreReasons", String(top.count - 8))) }
             if case .list(let items) = links {
                 lines += items.prefix(8).map { "  " + linkLine($0) }
             }
             let warnings = Self.warnings(status, fields)
-            lines.append(warnings.isEmpty ? "Warnings:     none" : "Warnings:")
-            lines += warnings.map { "  ! " + $0 }
+            // The label padded like the table's first column.
+            let labelWidth = rows.map { visibleWidth($0[0]) }.max() ?? 0
+            let label = tr("status.warnings")
+            let padded = label + String(repeating: " ", count: max(1, labelWidth + 2 - visibleWidth(label)))
+            lines.append(warnings.isEmpty ? padded + tr("status.none") : label)
+            lines += warnings.map { "  " + Style.out.yellow("!") + " " + $0 }
             return lines.joined(separator: "\n")
         }
 
         static func relayLine(_ links: RelayLinks) -> String {
             switch links {
-            case .unsupported: return "no relay links"
-            case .failed(let why): return "unknown (\(sanitized(why)))"
-            case .list(let items): return items.isEmpty ? "no relay links" : "\(items.count)"
+            case .unsupported: return tr("status.noRelayLinks")
+            case .failed(let why): return tr("status.unknown", sanitized(why))
+            case .list(let items): return items.isEmpty ? tr("status.noRelayLinks") : "\(items.count)"
             }
         }
 
@@ -121,12 +124,13 @@ extension Estafette {
         }
 
         static func storeLine(_ status: NodeStatus, _ fields: [String: JSONValue]) -> String {
-            var s = "\(status.envelopes) envelopes"
+            var s = trn("status.envelopes", status.envelopes)
             let (bytes, quota) = storeFigures(status, fields)
             if let bytes {
-                s += ", \(bytesText(bytes))"
                 if let quota, quota > 0 {
-                    s += " of \(bytesText(quota)) (\(bytes * 100 / quota)%)"
+                    s += ", " + tr("status.of", bytesText(bytes), bytesText(quota), String(bytes * 100 / quota))
+                } else {
+                    s += ", \(bytesText(bytes))"
                 }
             }
             return s
@@ -148,19 +152,17 @@ extension Estafette {
             }
             if let clock = status.clock, clock.suspect {
                 let skew = clock.skew_seconds ?? 0
-                let side = skew > 0 ? "ahead of" : "behind"
-                out.append(
-                    "clock SUSPECT: about \(duration(Int(clamping: abs(skew)))) \(side) the mesh; most envelopes "
-                        + "heard are refused for their time (check the date, NTP, the RTC)")
+                let key = skew > 0 ? "status.clockSuspect.ahead" : "status.clockSuspect.behind"
+                out.append(tr(key, duration(Int(clamping: abs(skew)))))
             } else if let offset = int(fields, "clock_offset_s"), abs(offset) > 60 {
-                out.append("clock off by \(offset) s against the mesh (check NTP / the RTC)")
+                out.append(tr("status.clockOff", String(offset)))
             }
             let (storeBytes, storeQuota) = storeFigures(status, fields)
             if let bytes = storeBytes, let quota = storeQuota, quota > 0, bytes * 10 >= quota * 9 {
-                out.append("store near its quota (\(bytes * 100 / quota)%): old messages will be dropped")
+                out.append(tr("status.nearQuota", String(bytes * 100 / quota)))
             }
             if status.peers == 0 && status.uptime_s >= 60 && (status.counters["packets_in"] ?? 0) == 0 {
-                out.append("no packet received: no usable LAN interface, or multicast is filtered")
+                out.append(tr("status.noPacket"))
             }
             return out
         }
@@ -169,8 +171,12 @@ extension Estafette {
 
 /// The relay role's figures from `node.status` on one line.
 func relayFigures(_ r: RelayStatus) -> String {
-    "\(r.enabled ? "on" : "off"), \(r.envelopes) envelopes, \(r.bytes) of \(r.quota) bytes, "
-        + "\(r.evictions) evicted, \(r.links) link\(r.links == 1 ? "" : "s")"
+    trn(
+        "status.relayFigures", r.links, r.enabled ? tr("status.on") : tr("status.off"), String(r.envelopes),
+        String(r.bytes), String(r.quota), String(r.evictions))
 }
 
-func relayLine(_ r: RelayStatus) -> String { "Relay:      " + relayFigures(r) }
+func relayLine(_ r: RelayStatus) -> String {
+    let label = tr("status.relay")
+    return label + String(repeating: " ", count: max(1, 12 - visibleWidth(label))) + relayFigures(r)
+}

@@ -46,7 +46,7 @@ func decodeResult<R: Decodable>(_ raw: JSONValue, of method: String, as: R.Type)
     do {
         return try raw.decode(R.self)
     } catch {
-        throw RPCClientError.badResponse("\(method) sent data of an unexpected shape: \(error)")
+        throw RPCClientError.badResponse(tr("error.unexpectedShape", method) + ": \(error)")
     }
 }
 
@@ -114,11 +114,21 @@ func exitStatus(for error: any Error) -> Int32 {
 func errorMessage(for error: any Error) -> String {
     let text: String
     switch error as? RPCClientError {
-    case .remote(let e)?: text = e.message
-    case let e?: text = e.description
+    case .remote(let e)?:
+        // The daemon's message is English (the API is language-neutral); a catalog may wrap it by its code.
+        let key = "rpc.\(e.code)"
+        text = Catalog.english.strings[key] != nil ? tr(key, e.message) : e.message
+    case .daemonNotRunning(let path, let reason)?: text = tr("error.daemonNotRunning", path, reason)
+    case .connectionClosed?: text = tr("error.connectionClosed")
+    case .badResponse(let s)?: text = tr("error.badResponse", s)
     case nil: text = String(describing: error)
     }
     return oneLine(text)
+}
+
+/// `estafette: message` for stderr, the prefix in red on a terminal.
+func errorLine(_ message: String, style: Style = Style.err) -> String {
+    style.error(tr("error.prefix")) + " " + message
 }
 
 /// Runs a command's body; any error becomes `estafette: <message>` on stderr and an exit code, so that
@@ -129,7 +139,7 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
     } catch let exit as ExitCode {
         throw exit
     } catch {
-        writeErr("estafette: \(errorMessage(for: error))")
+        writeErr(errorLine(errorMessage(for: error)))
         throw ExitCode(exitStatus(for: error))
     }
 }

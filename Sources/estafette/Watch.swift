@@ -4,8 +4,7 @@ import EstafetteAPI
 extension Estafette {
     struct Watch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print messages and alerts as they arrive, until the daemon closes the connection.",
-            discussion: "With --json, prints each message as one line of JSON, flushed at once.")
+            abstract: tr("watch.abstract"), discussion: tr("watch.discussion"))
 
         @OptionGroup var options: GlobalOptions
 
@@ -16,14 +15,14 @@ extension Estafette {
                     let reply = try await conn.fetch(
                         RPC.Method.subscribe, Empty(), as: Subscribed.self,
                         onNotification: { method, params in emitNotification(method, params, json: json) })
-                    guard reply.value.subscribed else { throw CLIError("estafetted refused the subscription") }
+                    guard reply.value.subscribed else { throw CLIError(tr("error.subscriptionRefused")) }
                     while let incoming = try await conn.next() {
                         if case .notification(let method, let params) = incoming {
                             emitNotification(method, params, json: json)
                         }
                     }
                 }
-                writeErr("estafette: estafetted closed the connection")
+                writeErr(errorLine(tr("error.closed")))
             }
         }
     }
@@ -40,6 +39,6 @@ func emitNotification(_ method: String, _ params: JSONValue, json: Bool) {
         }
         flushOut()
     } catch {
-        writeErr("estafette: skipped a message: \(errorMessage(for: error))")
+        writeErr(errorLine(tr("error.skipped", errorMessage(for: error))))
     }
 }

@@ -4,7 +4,7 @@ import Testing
 
 @testable import estafette
 
-@Suite struct ParsingTests {
+@Suite(.plainEnglish) struct ParsingTests {
     @Test func sendWithText() throws {
         let command = try Estafette.parseAsRoot(["send", "bob", "hi there"])
         let send = try #require(command as? Estafette.Send)
@@ -123,7 +123,26 @@ import Testing
         OVERVIEW: Send and read messages through the local Estafette mesh daemon.
 
         Every command talks to a running `estafetted` over its Unix socket. Pass --json to any command to
-        get the daemon's result as one line of JSON.
+        get the daemon's result as one line of JSON (for scripts; always in English).
+
+        FIRST TEN MINUTES (two people on one Wi-Fi):
+          estafetted                              start the daemon (or scripts/run.sh)
+          estafette invite --name Alice           your invite: one line and a QR code
+          estafette contacts add bob 'estafette:invite?…'
+                                                  add Bob from his invite
+          estafette contacts safety-number bob    read the digits aloud with Bob;
+          estafette contacts verify bob           if they match, mark him verified
+          estafette send bob "meet at 6"          a sealed direct message
+          estafette inbox                         what arrived (estafette watch: live)
+
+        CHANNELS (a group that shares a passphrase):
+          estafette channel join assemblee        asks for the passphrase
+          estafette channel post assemblee "AG at 6 pm" --expires 2h
+
+        AT A CHECKPOINT:
+          estafette wipe --yes                    destroy keys, messages, contacts
+
+        Guide: docs/guide.md. Messages follow LC_ALL, LC_MESSAGES or LANG (English, French).
 
         USAGE: estafette <subcommand>
 

@@ -3,7 +3,7 @@ import Testing
 
 @testable import estafette
 
-@Suite struct FormatTests {
+@Suite(.plainEnglish) struct FormatTests {
     @Test("a sender who is not a contact is shown by 16 characters of the ID (78 bits), not 8")
     func senderIDKeepsSixteenCharacters() {
         let id = "es1abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwxyz23"

@@ -4,7 +4,7 @@ import Testing
 
 @testable import estafette
 
-@Suite struct PeopleCLITests {
+@Suite(.plainEnglish) struct PeopleCLITests {
     @Test func verifyAndSafetyNumberParse() throws {
         let sn = try #require(
             try Estafette.parseAsRoot(["contacts", "safety-number", "bob"]) as? Estafette.Contacts.SafetyNumberCommand)
@@ -40,7 +40,7 @@ import Testing
             ContactsList(contacts: [
                 Contact(name: "bob", id: "es1b", verified: true), Contact(name: "carol", id: "es1c", verified: false),
             ]))
-        #expect(text == "bob    es1b  verified\ncarol  es1c")
+        #expect(text == "NAME   ID    VERIFIED\nbob    es1b  yes\ncarol  es1c  no")
     }
 
     @Test func inboxMarksVerifiedSenders() {

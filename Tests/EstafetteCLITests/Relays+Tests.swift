@@ -5,7 +5,7 @@ import Testing
 @testable import estafette
 
 /// `estafette relays` (list, add, rm), `estafette export` and `estafette import`: parsing and output.
-@Suite struct RelaysCLITests {
+@Suite(.plainEnglish) struct RelaysCLITests {
     @Test func relaysSubcommands() throws {
         #expect(try Estafette.parseAsRoot(["relays"]) is Estafette.Relays.List, "list is the default")
         #expect(try Estafette.parseAsRoot(["relays", "ls"]) is Estafette.Relays.List)
@@ -57,7 +57,7 @@ import Testing
     @Test func relaysListOutput() {
         let list = RelaysList(relays: [
             RelayInfo(
-                address: "r.example:4546", id: "es1abc", state: "live", last_sync: 990, envelopes_sent: 3,
+                address: "r.example:4546", id: "es1abc", state: "live", last_sync: 1000 - 7_300, envelopes_sent: 3,
                 envelopes_received: 4, source: "config"),
             RelayInfo(
                 address: "10.0.0.2:4546", id: "es1def", state: "idle", last_sync: nil, envelopes_sent: 0,
@@ -66,8 +66,9 @@ import Testing
         let text = Estafette.Relays.List.describe(list, now: 1000)
         #expect(
             text == """
-                r.example:4546  es1abc  live  synced 10s ago  sent 3  received 4  config
-                10.0.0.2:4546   es1def  idle  never synced    sent 0  received 0  api
+                ADDRESS         ID      STATE  LAST SYNC  SENT  RECEIVED  SOURCE
+                r.example:4546  es1abc  live   2 h ago    3     4         config
+                10.0.0.2:4546   es1def  idle   never      0     0         api
                 """)
         #expect(Estafette.Relays.List.describe(RelaysList(relays: []), now: 0) == "No relays.")
     }

@@ -4,7 +4,7 @@ import Testing
 
 @testable import estafette
 
-@Suite struct DaemonNotRunningTests {
+@Suite(.plainEnglish) struct DaemonNotRunningTests {
     static let missingSocket = "/nonexistent-estafette-test-dir/estafetted.sock"
 
     @Test func statusReportsDaemonNotRunningWithThePath() async {
@@ -32,7 +32,7 @@ import Testing
     }
 }
 
-@Suite struct ErrorReportingTests {
+@Suite(.plainEnglish) struct ErrorReportingTests {
     @Test func remoteErrorsPrintTheDaemonsMessageAndExitOne() {
         let error = RPCClientError.remote(
             RPCErrorObject(code: RPC.ErrorCode.unknownContact, message: "no contact named 'x'"))
@@ -47,7 +47,7 @@ import Testing
     }
 }
 
-@Suite struct HumanOutputTests {
+@Suite(.plainEnglish) struct HumanOutputTests {
     @Test func statusFitsOneScreenWithDropsByReason() {
         let status = NodeStatus(
             id: "es1abc", version: "0.1.0", peers: 2, envelopes: 5, uptime_s: 3725,
@@ -103,9 +103,17 @@ import Testing
                 == "ID:           es1abc\nFingerprint:  12 34")
     }
 
-    @Test func peersShowSecondsSinceLastSeen() {
-        let list = PeersList(peers: [Peer(session: "00ff", address: "10.0.0.1:5000", last_seen: 93)])
-        #expect(Estafette.Peers.describe(list, now: 100) == "00ff  10.0.0.1:5000  last seen 7s ago")
+    @Test func peersShowWhenLastSeenUnderHeaders() {
+        let list = PeersList(peers: [
+            Peer(session: "00ff", address: "10.0.0.1:5000", last_seen: 93),
+            Peer(session: "01", address: "10.0.0.2:5000", last_seen: 100 - 300),
+        ])
+        #expect(
+            Estafette.Peers.describe(list, now: 100) == """
+                SESSION  ADDRESS        LAST SEEN
+                00ff     10.0.0.1:5000  just now
+                01       10.0.0.2:5000  5 min ago
+                """)
         #expect(Estafette.Peers.describe(PeersList(peers: []), now: 100) == "No peers.")
     }
 }
