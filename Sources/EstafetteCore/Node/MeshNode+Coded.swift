@@ -59,7 +59,7 @@ extension MeshNode {
         var unknowns: [UInt64: UInt8] = [:]
         var held: [(id: EnvelopeID, coefficient: UInt8)] = []
         for (p, c) in zip(members, coefficients) {
-            if let id = byPrefix[p] { held.append((id, c)) } else { unknowns[p] = c }
+            if let id = index.id(prefix: p) { held.append((id, c)) } else { unknowns[p] = c }
         }
         let suppresses = repair.burst.map { b in held.contains { b.ids.contains($0.id) } } ?? false
         guard !unknowns.isEmpty || suppresses else {
@@ -161,7 +161,7 @@ extension MeshNode {
     mutating func noteRepairHeard(_ prefixes: [UInt64]) {
         guard var burst = repair.burst else { return }
         for p in prefixes {
-            if let id = byPrefix[p], burst.ids.remove(id) != nil { counters.add("repairs_suppressed") }
+            if let id = index.id(prefix: p), burst.ids.remove(id) != nil { counters.add("repairs_suppressed") }
         }
         repair.burst = burst.ids.isEmpty ? nil : burst
     }

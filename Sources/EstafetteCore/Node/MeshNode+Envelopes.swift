@@ -65,7 +65,10 @@ extension MeshNode {
             return .rejected(error.reason)
         }
         let id = EnvelopeID(ofEncoded: bytes)
-        if index[id] != nil { return .duplicate }
+        if index.contains(id) { return .duplicate }
+        // Another envelope with this ID's prefix is held: inventories and streams could not tell them apart
+        // (EnvelopeIndex).
+        if index.hasPrefix(id.prefix) { return .rejected("prefix_collision") }
         let source = address?.source  // built only past the duplicate check: most envelopes heard are duplicates
         let nowSec = UInt64(max(0, now / 1000))
         let latest = nowSec + Envelope.maxLifetimeSeconds + Envelope.clockSkewSeconds
@@ -162,22 +165,20 @@ extension MeshNode {
     // MARK: - Index
 
     mutating func insertIndex(_ id: EnvelopeID, expiresAt: UInt64) {
-        guard index.updateValue(expiresAt, forKey: id) == nil else { return }
-        byPrefix[id.prefix] = id
+        guard index.insert(id, expiresAt: expiresAt) == .inserted else { return }
         digest = digest ^ id
         sortedPrefixCache = nil
     }
 
     mutating func removeIndex(_ id: EnvelopeID) {
-        guard index.removeValue(forKey: id) != nil else { return }
-        if byPrefix[id.prefix] == id { byPrefix[id.prefix] = nil }
+        guard index.remove(id) else { return }
         digest = digest ^ id
         sortedPrefixCache = nil
     }
 
     mutating func sortedPrefixes() -> [UInt64] {
         if let c = sortedPrefixCache { return c }
-        let s = byPrefix.keys.sorted()
+        let s = index.sortedPrefixes()
         sortedPrefixCache = s
         return s
     }
@@ -188,7 +189,7 @@ extension MeshNode {
     /// digest says what the node really holds (they may be fetched again while there is room).
     public mutating func evicted(_ ids: [EnvelopeID]) {
         var n: Int64 = 0
-        for id in ids where index[id] != nil {
+        for id in ids where index.contains(id) {
             removeIndex(id)
             n += 1
         }

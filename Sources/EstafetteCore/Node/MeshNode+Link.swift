@@ -33,14 +33,16 @@ extension MeshNode {
         }
     }
 
-    /// The `(expires_at, id)` records of the unexpired envelopes held: the set a relay link reconciles.
+    /// The `(expires_at, id)` records of the unexpired envelopes held: the set a relay link reconciles, sorted
+    /// (so that a link's Negentropy storage takes the array as it is, without a second copy: 40 MB at a million).
     public func linkRecords(now: Millis) -> [NegentropyRecord] {
         let nowSec = UInt64(max(0, now / 1000))
         var records: [NegentropyRecord] = []
         records.reserveCapacity(index.count)
-        for (id, expiresAt) in index where expiresAt > nowSec {
-            records.append(NegentropyRecord(timestamp: expiresAt, id: id))
+        index.forEach { id, expiresAt in
+            if expiresAt > nowSec { records.append(NegentropyRecord(timestamp: expiresAt, id: id)) }
         }
+        records.sort()
         return records
     }
 }

@@ -70,7 +70,7 @@ extension MeshNode {
         }
         if let burst = repair.burst, burst.due <= now {
             repair.burst = nil
-            let ids = burst.ids.filter { index[$0] != nil }.sorted()
+            let ids = burst.ids.filter { index.contains($0) }.sorted()
             if let best = repair.bestInventoryHeard, let own = repair.ownInventory,
                 now - best.at < roundMillis, now - own.at < roundMillis,
                 best.offer.isBetter(than: own.offer), believes(best.offer.source, now: now)
@@ -114,7 +114,7 @@ extension MeshNode {
     mutating func sendWants(now: Millis, into actions: inout [Action]) {
         var byTarget: [UInt64: [UInt64]] = [:]
         var targetSources: Set<String> = []
-        for (p, offer) in repair.wanted where byPrefix[p] == nil {
+        for (p, offer) in repair.wanted where !index.hasPrefix(p) {
             byTarget[offer.session, default: []].append(p)
             targetSources.insert(offer.source)
             repair.asked[p] = now
@@ -240,7 +240,7 @@ extension MeshNode {
             counters.add("inventories_deferred")
         }
         // Ask the sender for what we lack; what it lacks, it will learn from inventories like ours.
-        for p in prefixes where byPrefix[p] == nil {
+        for p in prefixes where !index.hasPrefix(p) {
             if let at = repair.asked[p], now - at < 3 * settings.repairWindowMillis { continue }
             if let known = repair.wanted[p] {
                 // The best sender of the current round; one from an earlier round has stopped collecting.
@@ -304,7 +304,7 @@ extension MeshNode {
         guard target == session || isRoundPeer(target, now: now) else { return }
         var burst = repair.burst ?? Burst(due: now + settings.repairWindowMillis)
         for p in prefixes {
-            guard let id = byPrefix[p] else { continue }
+            guard let id = index.id(prefix: p) else { continue }
             if let last = repair.lastBurst, now - last.at < settings.repairWindowMillis, last.prefixes.contains(p) {
                 counters.add("wants_crossed_burst")
                 continue
@@ -317,7 +317,7 @@ extension MeshNode {
         }
         guard !burst.ids.isEmpty else { return }
         for p in prefixes {
-            guard let id = byPrefix[p], burst.ids.contains(id) else { continue }
+            guard let id = index.id(prefix: p), burst.ids.contains(id) else { continue }
             var by = burst.askedBy[id] ?? []
             if by.count < 4, !by.contains(source) { by.append(source) }
             burst.askedBy[id] = by

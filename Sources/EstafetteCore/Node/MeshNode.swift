@@ -29,9 +29,8 @@ public struct MeshNode: Sendable {
     let settings: Settings
     var rng: SplitMix64
 
-    /// Unexpired envelope IDs held in the store, with their expiry (Unix seconds).
-    var index: [EnvelopeID: UInt64] = [:]
-    var byPrefix: [UInt64: EnvelopeID] = [:]
+    /// Unexpired envelope IDs held in the store, with their expiry (Unix seconds), by ID and by prefix.
+    var index = EnvelopeIndex()
     var sortedPrefixCache: [UInt64]? = nil
     var digest = EnvelopeID.zero
     /// Peers by session: at most `settings.maxPeers`, and `settings.maxPeersPerSource` from one source address.
@@ -87,7 +86,7 @@ public struct MeshNode: Sendable {
         peers.map { PeerInfo(session: $0.key, address: $0.value.address, lastSeen: $0.value.lastSeen) }
             .sorted { $0.session < $1.session }
     }
-    public func holds(_ id: EnvelopeID) -> Bool { index[id] != nil }
+    public func holds(_ id: EnvelopeID) -> Bool { index.contains(id) }
     public var storeDigest: (count: Int, digest: EnvelopeID) { (index.count, digest) }
     public var reassemblyBytesHeld: Int { reassembler.bytesHeld }
 
@@ -114,8 +113,12 @@ public struct MeshNode: Sendable {
 
     /// Loads the IDs already in the store (at start-up). Expired ones are ignored.
     public mutating func load(_ entries: [(id: EnvelopeID, expiresAt: UInt64)], now: Millis) {
+        index.reserveCapacity(index.count + entries.count)
         for e in entries { load(e.id, expiresAt: e.expiresAt, now: now) }
     }
+
+    /// Makes room in the index for `n` envelopes (before loading them one by one).
+    public mutating func reserveEnvelopes(_ n: Int) { index.reserveCapacity(n) }
 
     /// Loads one ID already in the store (at start-up, streaming from the database). Ignored when expired.
     public mutating func load(_ id: EnvelopeID, expiresAt: UInt64, now: Millis) {
@@ -181,12 +184,12 @@ public struct MeshNode: Sendable {
             onBeacon(count: count, digest: theirDigest, from: source, now: now, into: &actions)
         case .envelope(let bytes):
             onEnvelopeBytes(bytes, from: address, now: now, into: &actions)
-        case .fragment(let stream, _, _, _) where byPrefix[stream] != nil,
-            .parity(let stream, _, _, _) where byPrefix[stream] != nil:
+        case .fragment(let stream, _, _, _) where index.hasPrefix(stream),
+            .parity(let stream, _, _, _) where index.hasPrefix(stream):
             // A piece of an envelope we hold: nothing to assemble, but someone is repairing it, so our burst
             // need not (if the piece is true to what we hold).
             counters.add("fragments_for_held")
-            if let burst = repair.burst, let id = byPrefix[stream], burst.ids.contains(id),
+            if let burst = repair.burst, let id = index.id(prefix: stream), burst.ids.contains(id),
                 verifyHeldPiece(packet, id: id, from: source, now: now, store: store)
             {
                 noteRepairHeard([stream])
@@ -225,7 +228,7 @@ public struct MeshNode: Sendable {
             onRepairTimer(now: now, store: store, into: &actions)
         case .sweep:
             let nowSec = UInt64(max(0, now / 1000))
-            let expired = index.filter { $0.value <= nowSec }.map(\.key)
+            let expired = index.expired(atOrBefore: nowSec)
             for id in expired { removeIndex(id) }
             if !expired.isEmpty {
                 counters.add("envelopes_expired", Int64(expired.count))

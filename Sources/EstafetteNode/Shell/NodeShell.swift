@@ -34,6 +34,8 @@ public actor NodeShell {
             identity: identity, meshKey: meshKey, session: Sodium.randomUInt64(), seed: Sodium.randomUInt64(),
             settings: config.meshSettings)
         let now = wallClockMillis()
+        // Room for every stored ID at once: growing the table while loading would hold two tables at the peak.
+        node.reserveEnvelopes(try store.envelopeCount())
         try store.forEachEnvelope { id, expiresAt in node.load(id, expiresAt: expiresAt, now: now) }
         let me = identity.publicKey.bytes
         node.resumeAlerts(
