@@ -14,7 +14,7 @@ struct Estafette: AsyncParsableCommand {
         subcommands: [
             Status.self, ID.self, Contacts.self, Send.self, Alert.self, Follow.self, Inbox.self, Watch.self,
             Peers.self, Relays.self, Export.self, Import.self, Channel.self, Block.self, Unblock.self,
-            Requests.self, Wipe.self, Invite.self,
+            Requests.self, Wipe.self, Invite.self, Sent.self,
         ]
     )
 

@@ -112,7 +112,7 @@ import Testing
         let help = Estafette.helpMessage(columns: 100)
         for name in [
             "status", "id", "contacts", "send", "alert", "follow", "inbox", "watch", "peers", "relays", "export",
-            "import", "channel", "block", "unblock", "requests", "wipe", "invite",
+            "import", "channel", "block", "unblock", "requests", "wipe", "invite", "sent",
         ] {
             #expect(help.contains("\n  \(name) "), "help lists \(name)")
         }
@@ -173,6 +173,7 @@ import Testing
           wipe                    Panic wipe: destroy the keys, messages and contacts for good, and stop
                                   the daemon.
           invite                  Print an invite to add you as a contact: one line and a QR code.
+          sent                    List the direct messages you sent and whether they were delivered.
 
           See 'estafette help <subcommand>' for detailed help.
         """

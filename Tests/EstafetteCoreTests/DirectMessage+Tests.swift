@@ -190,7 +190,8 @@ struct DirectMessageTests {
             return Envelope(kind: .direct, expiresAt: Self.expiresAt, body: body)
         }
         let head = be(Self.createdAt) + be(Self.expiresAt)
-        #expect(throws: MessageError.malformed("content type 3")) { try Self.open(custom(head + [3, 0x41])) }
+        #expect(throws: MessageError.malformed("content type 4")) { try Self.open(custom(head + [4, 0x41])) }
+        #expect(throws: MessageError.malformed("receipt length")) { try Self.open(custom(head + [3, 0x41])) }
         #expect(throws: MessageError.notUTF8) { try Self.open(custom(head + [1, 0xFF, 0xFE])) }
         #expect(throws: MessageError.malformed("plain too short")) { try Self.open(custom(head)) }
     }

@@ -120,6 +120,11 @@ struct RelayNamespaceTests {
         }
         let (a, r1, r2) = (try daemon("a"), try daemon("r1"), try daemon("r2"))
         r1.extraArguments = ["--relay-listen", Self.r1Listen]
+        // Exactly `count` envelopes to sync: R1 does not answer A's messages with receipts.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: r1.configPath))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("\n[messages]\nreceipts = false\n".utf8))
+        try handle.close()
         try await withDaemons([a, r1, r2]) {
             try await r1.start()
             try await a.start()

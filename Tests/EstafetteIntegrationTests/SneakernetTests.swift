@@ -67,9 +67,25 @@ struct SneakernetTests {
             #expect(try await a.status().peers == 0)
             #expect(try await b.status().peers == 0)
             #expect(try await b.status().counters["envelopes_imported"] == 1)
+            // The imported message was for B: B's node acknowledges it with a receipt, stored next to it.
+            try await waitUntil("B stores its receipt") {
+                let s = try await b.status()
+                return s.counters["receipts_sent"] == 1 && s.relay?.envelopes == 2
+            }
             let relay = try #require(try await b.status().relay)
-            #expect(relay.enabled && relay.quota == 8_388_608 && relay.envelopes == 1)
+            #expect(relay.enabled && relay.quota == 8_388_608 && relay.envelopes == 2)
             #expect(try await a.status().relay?.enabled == false)
+
+            // The receipt goes back by hand too: A's message is delivered once A imports B's bundle.
+            let deliveryStatus = { try await a.call(
+                RPC.Method.messagesStatus, MessagesStatusParams(message_id: sent.message_id), as: MessageStatus.self) }
+            #expect(try await deliveryStatus().status == DeliveryStatus.sent)
+            let back = root + "/back.bundle"
+            _ = try await b.call(RPC.Method.storeExport, StoreExportParams(path: back), as: StoreExported.self)
+            let returned = try await a.call(RPC.Method.storeImport, StoreImportParams(path: back), as: StoreImported.self)
+            #expect(returned == StoreImported(imported: 1, duplicates: 1, refused: 0))
+            #expect(try await deliveryStatus().status == DeliveryStatus.delivered)
+            #expect(try await a.inbox().isEmpty, "a receipt is never shown")
 
             // The link key: mode 0600, shown in hex, not the identity.
             let info = try await b.call(RPC.Method.identityShow, Empty(), as: IdentityInfo.self)

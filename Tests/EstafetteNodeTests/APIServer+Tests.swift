@@ -158,7 +158,7 @@ struct APIRequestLineTests {
                     + "alerts.following, inbox.list, inbox.mark_read, subscribe, peers.list, relays.add, "
                     + "relays.remove, relays.list, store.export, store.import, channels.join, channels.leave, "
                     + "channels.list, channels.post, contacts.block, contacts.unblock, node.wipe, "
-                    + "contacts.safety_number, contacts.verify, identity.invite")
+                    + "contacts.safety_number, contacts.verify, identity.invite, messages.status, messages.sent")
             #expect(r.error?.code == -32601)
             let long = String(repeating: "x", count: 100_000)
             let big = try await Self.answer(node, #"{"jsonrpc":"2.0","id":1,"method":"\#(long)"}"#)

@@ -76,7 +76,7 @@ struct NodeConfigTests {
             ("[messages]\nlifetime_hours = 169\n", ":2: messages.lifetime_hours: 169 is out of range 1…168"),
             (
                 "# comment\n\n[messages]\n# lifetime\nlifetime_hour = 24\n",
-                ":5: messages.lifetime_hour: unknown key (known keys: accept_from, lifetime_hours)"
+                ":5: messages.lifetime_hour: unknown key (known keys: accept_from, lifetime_hours, receipts)"
             ),
         ])
     func badConfig(text: String, expected: String) throws {

@@ -50,7 +50,10 @@ def rewrap(lan: LAN, mode: str = "tag", variants: int = 20, attack: bool = True)
 
 def junk(lan: LAN, count: int = 20_000, seconds: float = 10, honest_dms: int = 40, attack: bool = True) -> dict:
     a, b = lan.daemons[:2]
-    before = b.status()["envelopes"]
+    start = b.status()
+    before = start["envelopes"]
+    # B acknowledges each honest message with a delivery receipt: an envelope of its own, not junk.
+    receipts_before = start["counters"].get("receipts_sent", 0)
     rss0, disk0 = b.rss_kb(), b.data_bytes()
     p = lan.attack_bg("junk", "--rate", str(count / seconds), "--count", str(count)) if attack else None
     texts = set()
@@ -66,7 +69,8 @@ def junk(lan: LAN, count: int = 20_000, seconds: float = 10, honest_dms: int = 4
     status = b.status()
     return {
         "junk_sent": attacker.get("sent", 0),
-        "stored": status["envelopes"] - before - len(texts),
+        "stored": status["envelopes"] - before - len(texts)
+        - (status["counters"].get("receipts_sent", 0) - receipts_before),
         "honest_arrived_at_end": arrived_at_end,
         "honest_arrived_30s_later": len(texts_in(b, texts)),
         "honest_sent": len(texts),

@@ -116,12 +116,13 @@ def small_store_lan():
 
 def test_store_quota_evicts_carried_first(small_store_lan):
     """b's store is capped at 1 MiB; 45 s of 1 KB junk (about 1.6 MB within the budget) overflow it: b evicts
-    carried junk, stays under its quota, and keeps the 3 DMs it received (their envelopes and inbox entries)."""
+    carried junk, stays under its quota, and keeps the 3 DMs it received (their envelopes and inbox entries) and
+    the 3 delivery receipts it sent for them."""
     r = MD.quota(small_store_lan, 1 << 20)
     show("quota", r)
     assert r["evictions"] >= 1 and r["evicted"] > 0, r
     assert r["stored_bytes"] <= 1 << 20, r
-    assert r["by_keep"].get(2, {}).get("envelopes") == 3, r
+    assert r["by_keep"].get(2, {}).get("envelopes") == 6, r  # 3 DMs, and b's own receipts for them
     assert r["dms_in_inbox"] == 3, r
     honest_traffic_flows(small_store_lan)
 
@@ -197,7 +198,9 @@ def test_beacons_unlinkable_across_restart(lan):
         M.send_dm(a, b, t)
     assert wait_until(lambda: len(M.texts_in(b, texts)) == 3, 15) is not None
     M.sync(lan)
-    held = [m["message_id"] for m in M.texts_in(b, texts)]
+    # b holds the 3 DMs and the delivery receipts it sent for them.
+    held = [row[0].lower() for row in MD.store_rows(b, "SELECT hex(id) FROM envelope")]
+    assert len(held) == 6, held
     r = M.restart_linkability(lan)
     show("restart", r)
     assert "error" not in r, r

@@ -38,6 +38,15 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
         m2 += Array("hello Bob, é ✓".utf8)
         out.append((name, m2))
     }
+    // Mode 2: a delivery receipt (type 3, a 32-byte envelope ID).
+    var receipt: [UInt8] = [2]
+    receipt.appendBE(Samples.nowSeconds + 3600)
+    receipt.append(0)
+    receipt.appendBE(Samples.nowSeconds)
+    receipt.appendBE(Samples.nowSeconds + 3600)
+    receipt.append(3)
+    receipt += [UInt8](repeating: 0x5A, count: 32)
+    out.append(("boxed-receipt", receipt))
     // Mode 3: an alert from fields.
     var m3: [UInt8] = [3]
     m3.appendBE(Samples.nowSeconds + 3600)

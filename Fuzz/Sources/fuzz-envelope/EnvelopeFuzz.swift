@@ -9,7 +9,8 @@ import FuzzSupport
 /// - mode 1: expires_at u64 | padded inner bytes, sealed to Bob by the harness: reaches the padding and inner
 ///   layer checks;
 /// - mode 2: expires_at u64 | block u8 | plain bytes, boxed by Alice to Bob and sealed: reaches the plaintext
-///   checks (created_at, inner expiry, content type 1 or 2 (to delete at expiry), UTF-8);
+///   checks (created_at, inner expiry, content type 1 or 2 (to delete at expiry) with UTF-8 text, or 3 (a delivery
+///   receipt) with exactly a 32-byte envelope ID);
 /// - mode 3: an alert from fields (text length field and text bytes as given), validly signed by Alice.
 ///
 /// Checks: a decoded envelope re-encodes to the same bytes; a message that opens or verifies says what the
@@ -77,18 +78,27 @@ enum EnvelopeFuzz {
         let contentType = r.u8()
         let textBytes = r.rest()
         let text = String(validating: textBytes, as: UTF8.self)
+        let isReceipt = contentType == 3
+        let contentOK =
+            isReceipt
+            ? textBytes.count == 32
+            : (contentType == 1 || contentType == 2) && text != nil && textBytes.count <= MessageLimits.maxTextBytes
         let wellFormed =
-            plain.count >= 17 && innerExpiry == expiresAt && (contentType == 1 || contentType == 2) && text != nil
-            && textBytes.count <= MessageLimits.maxTextBytes && padded.count >= 256 && padded.count <= 32_768
-            && padded.count & (padded.count - 1) == 0
+            plain.count >= 17 && innerExpiry == expiresAt && contentOK && padded.count >= 256
+            && padded.count <= 32_768 && padded.count & (padded.count - 1) == 0
         switch result {
         case .success(let m):
             fuzzCheck(wellFormed, "a malformed direct message was accepted: \(plain.prefix(32))")
             fuzzCheck(m.sender == sender.publicKey, "direct message from the wrong sender")
             fuzzCheck(m.createdAt == createdAt && m.expiresAt == expiresAt, "direct message times changed")
-            fuzzCheck(m.text == text, "direct message text changed")
             fuzzCheck(m.kind == .direct && m.sequence == nil, "direct message kind")
             fuzzCheck(m.ephemeral == (contentType == 2), "content type 2 (and only it) marks a message to delete")
+            if isReceipt {
+                fuzzCheck(m.acknowledges?.bytes == textBytes && m.text.isEmpty, "receipt content changed")
+            } else {
+                fuzzCheck(m.text == text, "direct message text changed")
+                fuzzCheck(m.acknowledges == nil, "a text read as a receipt")
+            }
         case .failure(let e):
             fuzzCheck(!wellFormed, "a well-formed direct message was refused: \(e)")
         }

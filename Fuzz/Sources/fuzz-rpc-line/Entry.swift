@@ -27,6 +27,8 @@ func seeds() -> [(name: String, bytes: [UInt8])] {
         ("follow", #"{"jsonrpc":"2.0","id":5,"method":"alerts.follow","params":{"id":"\#(id)"}}"#),
         ("inbox", #"{"jsonrpc":"2.0","id":6,"method":"inbox.list","params":{"limit":10,"since":0,"unread":true}}"#),
         ("mark-read", #"{"jsonrpc":"2.0","id":7,"method":"inbox.mark_read","params":{"message_ids":["\#(String(repeating: "ab", count: 32))"]}}"#),
+        ("status-of", #"{"jsonrpc":"2.0","id":8,"method":"messages.status","params":{"message_id":"\#(String(repeating: "cd", count: 32))"}}"#),
+        ("sent", #"{"jsonrpc":"2.0","id":9,"method":"messages.sent","params":{"limit":5}}"#),
         ("batch", #"[{"jsonrpc":"2.0","id":1,"method":"node.status"}]"#),
         ("batch-mixed", #"[{"jsonrpc":"2.0","id":1,"method":"node.status"},{"jsonrpc":"2.0","method":"x"},1,{"foo":"boo"}]"#),
         ("batch-empty", "[]"),

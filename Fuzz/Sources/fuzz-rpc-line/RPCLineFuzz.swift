@@ -94,6 +94,12 @@ enum RPCLineFuzz {
             }
         case RPC.Method.inboxList:
             _ = try? value.decode(InboxListParams.self)
+        case RPC.Method.messagesStatus:
+            if let p = try? value.decode(MessagesStatusParams.self), let id = EnvelopeID(hex: p.message_id) {
+                fuzzCheck(id.hex == p.message_id.lowercased(), "message id \(p.message_id) parses to \(id.hex)")
+            }
+        case RPC.Method.messagesSent:
+            _ = try? value.decode(MessagesSentParams.self)
         case RPC.Method.inboxMarkRead:
             if let p = try? value.decode(InboxMarkReadParams.self) {
                 for s in p.message_ids.prefix(1000) {

@@ -3,8 +3,11 @@
 /// ```
 /// body  = crypto_box_seal(recipient_x25519, pad(inner, bucket))
 /// inner = sender_pk[32] | nonce[24] | crypto_box_easy(plain, nonce, recipient_x25519, sender_x25519_sk)
-/// plain = created_at u64 BE | expires_at u64 BE | content_type u8 (1 = UTF-8 text, 2 = ephemeral text) | text
+/// plain = created_at u64 BE | expires_at u64 BE | content_type u8 | content
 /// ```
+/// Content types: 1 = UTF-8 text, 2 = ephemeral UTF-8 text, 3 = delivery receipt (the content is the 32-byte ID of
+/// the envelope it acknowledges). A receipt is sealed exactly as a text is, and its inner part (121 bytes) falls in
+/// the smallest bucket with every text up to 166 bytes: a carrier cannot tell it from a short message.
 /// The inner box authenticates the sender to the recipient deniably: only the holders of either secret key can
 /// make it, so the recipient knows it is genuine but cannot prove it to anyone else. `expires_at` inside must equal
 /// the envelope's, so no relay can stretch a message's life. Buckets are powers of two from 256 to 32768 bytes.
@@ -16,6 +19,8 @@ public enum DirectMessage {
     static let contentTypeText: UInt8 = 1
     /// UTF-8 text that its author asked to vanish from the recipient's inbox once it expires.
     static let contentTypeEphemeralText: UInt8 = 2
+    /// A delivery receipt: the content is the 32-byte ID of the direct message's envelope it acknowledges.
+    static let contentTypeReceipt: UInt8 = 3
 
     /// The content type of text, ephemeral or not; nil for an unknown one.
     static func contentType(ephemeral: Bool) -> UInt8 { ephemeral ? contentTypeEphemeralText : contentTypeText }
@@ -58,12 +63,32 @@ public enum DirectMessage {
     ) throws(MessageError) -> Envelope {
         let textBytes = Array(text.utf8)
         guard textBytes.count <= MessageLimits.maxTextBytes else { throw .textTooLong(textBytes.count) }
+        return try seal(
+            content: textBytes, type: contentType(ephemeral: ephemeral), from: sender, to: recipient,
+            createdAt: createdAt, expiresAt: expiresAt, keys: &keys)
+    }
+
+    /// A delivery receipt from `sender` (the recipient of the message `acknowledged`) to that message's sender:
+    /// a direct message of content type 3 whose content is the acknowledged envelope's ID.
+    public static func sealReceipt(
+        for acknowledged: EnvelopeID, from sender: SigningKeyPair, to recipient: SigningPublicKey, createdAt: UInt64,
+        expiresAt: UInt64, keys: inout KeyCache
+    ) throws(MessageError) -> Envelope {
+        try seal(
+            content: acknowledged.bytes, type: contentTypeReceipt, from: sender, to: recipient, createdAt: createdAt,
+            expiresAt: expiresAt, keys: &keys)
+    }
+
+    static func seal(
+        content: [UInt8], type: UInt8, from sender: SigningKeyPair, to recipient: SigningPublicKey,
+        createdAt: UInt64, expiresAt: UInt64, keys: inout KeyCache
+    ) throws(MessageError) -> Envelope {
         var plain: [UInt8] = []
-        plain.reserveCapacity(17 + textBytes.count)
+        plain.reserveCapacity(17 + content.count)
         plain.appendBE(createdAt)
         plain.appendBE(expiresAt)
-        plain.append(contentType(ephemeral: ephemeral))
-        plain += textBytes
+        plain.append(type)
+        plain += content
         let recipientX: BoxPublicKey
         do {
             recipientX = try keys.resolve(recipient).box
@@ -78,7 +103,7 @@ public enum DirectMessage {
             throw .invalidKey
         }
         let inner = sender.publicKey.bytes + nonce + boxed
-        guard let bucket = bucket(for: inner.count) else { throw .textTooLong(textBytes.count) }
+        guard let bucket = bucket(for: inner.count) else { throw .textTooLong(content.count) }
         let padded = Sodium.pad(inner, blockSize: bucket)
         let body: [UInt8]
         do {
@@ -145,6 +170,14 @@ public enum DirectMessage {
             throw .malformed("plain too short")
         }
         guard innerExpiry == envelope.expiresAt else { throw .expiryMismatch }
+        if contentType == contentTypeReceipt {
+            guard let acknowledged = p.read(32), p.remaining == 0 else { throw .malformed("receipt length") }
+            var receipt = ReceivedMessage(
+                id: id, kind: .direct, sender: sender, createdAt: createdAt, expiresAt: innerExpiry, text: "",
+                sequence: nil, authorNonce: nonce)
+            receipt.acknowledges = EnvelopeID(bytes: acknowledged)
+            return receipt
+        }
         guard let ephemeral = isEphemeral(contentType: contentType) else {
             throw .malformed("content type \(contentType)")
         }

@@ -25,6 +25,9 @@ public struct ReceivedMessage: Hashable, Sendable {
     /// Whether its author asked for it to vanish at `expiresAt` from the inbox too (content type 2), not only from
     /// the mesh (`expires_in` on messages.send and channels.post).
     public var ephemeral: Bool = false
+    /// For a delivery receipt (a direct message of content type 3): the ID of the direct message it acknowledges.
+    /// A receipt has no text, is never shown, and marks that message delivered on the node that sent it.
+    public var acknowledges: EnvelopeID? = nil
 }
 
 /// Why a message could not be built or opened. Opening failures are counted by `reason`, never shown.

@@ -16,6 +16,9 @@ extension MeshNode {
         case multicast([UInt8], except: Int?)
         /// Commit this envelope, with its message when it was for us, durably and atomically. Call `storeFailed`
         /// if that fails. Until it is committed, the `EnvelopeLookup` passed with later events must find it.
+        /// A message with `acknowledges` set is a delivery receipt the node accepted: it never enters the inbox;
+        /// it marks the sent message it names delivered. Once committed, tell the node where each message went
+        /// (`committed(_:lifetimeSeconds:now:)`), which may answer with receipts to send.
         case store(StoredEnvelope, message: ReceivedMessage?)
         /// Delete stored envelopes that expired at or before this time (Unix seconds).
         case deleteExpired(upTo: UInt64)

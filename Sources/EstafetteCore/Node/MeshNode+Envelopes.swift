@@ -97,6 +97,9 @@ extension MeshNode {
         case .direct:
             do {
                 message = try DirectMessage.open(envelope, id: id, with: identity, keys: &keys)
+                if let m = message, let acknowledged = m.acknowledges {
+                    message = judgeReceipt(m, acknowledging: acknowledged)
+                }
             } catch let e where e == .notForUs {
                 message = nil  // someone else's: carry it
             } catch {
@@ -122,12 +125,12 @@ extension MeshNode {
         case .channel:
             message = openChannelPost(envelope, id: id)
         case .receipt:
-            message = nil  // carried, not yet read by this version
+            message = nil  // kind 4 is unused (receipts are direct messages): carried, never read
         }
         noteClock(skew: nil, source: source)
         insertIndex(id, expiresAt: envelope.expiresAt)
         if bytes.count > Packet.maxPayloadBytes { noteLongEnvelope(id, now: now) }
-        if message != nil { counters.add("messages_delivered") }
+        if let m = message, m.acknowledges == nil { counters.add("messages_delivered") }
         return .accepted(
             StoredEnvelope(id: id, kind: envelope.kind, expiresAt: envelope.expiresAt, bytes: bytes), message)
     }

@@ -6,6 +6,9 @@ extension MeshNode {
         public let envelope: StoredEnvelope
         public let message: ReceivedMessage?
         public let afterStore: [Action]
+        /// For a direct message sent with `sendDirect`: what the shell records of it (`messages.sent`), in the
+        /// same commit.
+        public var sent: SentRecord? = nil
 
         /// The store then the rest, as one list of actions, for a shell that carries them out in one go.
         public var actions: [Action] { [.store(envelope, message: message)] + afterStore }
@@ -89,11 +92,18 @@ extension MeshNode {
         } catch {
             throw .message(error)
         }
+        let toSelf = recipient == identity.publicKey
+        var submission: Submission
         do {
-            return try submit(envelope, now: now, tryOpening: recipient == identity.publicKey)
+            submission = try submit(envelope, now: now, tryOpening: toSelf)
         } catch {
             throw .rejected(error)
         }
+        submission.sent = SentRecord(
+            id: submission.envelope.id, recipient: recipient, sentAt: stamp.createdAt, expiresAt: stamp.expiresAt,
+            deliveredAt: toSelf ? stamp.createdAt : nil)
+        if !toSelf { awaitReceipt(for: submission.envelope.id, from: recipient, expiresAt: stamp.expiresAt, now: now) }
+        return submission
     }
 
     /// The created-at and expiry (Unix seconds) stamped on a message made at `now`.

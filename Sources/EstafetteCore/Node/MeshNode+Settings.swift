@@ -35,6 +35,9 @@ extension MeshNode {
         /// Bytes a node may send in answer to a source (inventories, repair bursts) per byte of its requests:
         /// under the 10× amplification bound, with room for what the budget carries over.
         public var answerBytesPerByte = 6.0
+        /// Whether direct messages that reach the inbox are acknowledged with a delivery receipt (the daemon's
+        /// `messages.receipts`, on by default).
+        public var sendsReceipts = true
 
         public init(
             beaconIntervalMillis: Int64 = defaultBeaconIntervalMillis,

@@ -20,7 +20,8 @@
 ///   (`CodedDecoder`), so one coded packet repairs a different loss at every receiver.
 ///
 /// The node's parts live in: `MeshNode+Settings` (parameters), `MeshNode+Action` (timers and actions),
-/// `MeshNode+Local` (envelopes made here), `MeshNode+Envelopes` (validation and the index), `MeshNode+Trickle`
+/// `MeshNode+Local` (envelopes made here), `MeshNode+Receipts` (delivery receipts), `MeshNode+Envelopes`
+/// (validation and the index), `MeshNode+Trickle`
 /// (beacons), `MeshNode+Repair` (repair rounds) and `MeshNode+Coded` (coded bursts and their decoding).
 public struct MeshNode: Sendable {
     public let identity: SigningKeyPair
@@ -50,6 +51,8 @@ public struct MeshNode: Sendable {
     /// The sequence number the next alert made here gets (see `resumeAlerts(after:)`).
     public internal(set) var nextAlertSequence: UInt64 = 1
     public internal(set) var counters = Counters()
+    /// Direct messages sent here to others whose delivery receipts may still come (`MeshNode+Receipts.swift`).
+    var awaitedReceipts: [EnvelopeID: AwaitedReceipt] = [:]
 
     // Trickle and repair state (RepairState.swift).
     var trickle = TrickleState()
@@ -230,6 +233,7 @@ public struct MeshNode: Sendable {
             let nowSec = UInt64(max(0, now / 1000))
             let expired = index.expired(atOrBefore: nowSec)
             for id in expired { removeIndex(id) }
+            sweepAwaitedReceipts(nowSec: nowSec)
             if !expired.isEmpty {
                 counters.add("envelopes_expired", Int64(expired.count))
             }
@@ -290,6 +294,7 @@ public struct MeshNode: Sendable {
     /// The shell could not store an envelope the node accepted: forget it so it can arrive again.
     public mutating func storeFailed(_ id: EnvelopeID) {
         removeIndex(id)
+        awaitedReceipts[id] = nil
         counters.add("store_failures")
     }
 

@@ -144,10 +144,11 @@ struct Dispatcher: Sendable {
             if let answer = try await channelAnswer(method: method, params: params) { return answer }
             if let answer = try await wipeAnswer(method: method, params: params) { return answer }
             if let answer = try peopleAnswer(method: method, params: params) { return answer }
+            if let answer = try receiptAnswer(method: method, params: params) { return answer }
             throw RPCErrorObject(
                 code: RPC.ErrorCode.methodNotFound,
                 message:
-                    "unknown method '\(method.prefix(80))'; known methods: \((Self.methods + Self.relayMethods + Self.channelMethods + Self.wipeMethods + Self.peopleMethods).joined(separator: ", "))"
+                    "unknown method '\(method.prefix(80))'; known methods: \((Self.methods + Self.relayMethods + Self.channelMethods + Self.wipeMethods + Self.peopleMethods + Self.receiptMethods).joined(separator: ", "))"
             )
         }
     }

@@ -34,6 +34,9 @@ public struct NodeConfig: Sendable, Equatable {
     /// `messages.accept_from = "contacts"`: direct messages from senders who are not contacts wait among the
     /// requests (`inbox.list {"requests": true}`) instead of the inbox, and are not notified.
     public var requestsFromStrangers = false
+    /// `messages.receipts`: whether direct messages that reach the inbox are acknowledged with a delivery receipt
+    /// to their sender (docs/protocol.md, "Delivery receipt").
+    public var receipts = true
     public var logLevel: String = "info"
     /// API connections served at once; more are answered with an error and closed.
     public var apiMaxConnections: Int = 64
@@ -65,6 +68,7 @@ extension NodeConfig {
         var s = MeshNode.Settings(
             beaconIntervalMillis: beaconIntervalMillis, repairIntervalMillis: repairIntervalMillis)
         s.maxPeers = maxPeers
+        s.sendsReceipts = receipts
         return s
     }
 }
@@ -108,7 +112,7 @@ extension NodeConfig {
             "group", "port", "interfaces", "mesh_name", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms",
             "max_peers", "peers", "broadcast",
         ],
-        "messages": ["lifetime_hours", "accept_from"],
+        "messages": ["lifetime_hours", "accept_from", "receipts"],
         "store": ["max_bytes"],
         "inbox": ["max_messages", "retention_days"],
         "relay": relaySectionKeys,
@@ -258,6 +262,10 @@ extension NodeConfig {
             case "contacts": config.requestsFromStrangers = true
             default: throw fail("messages", "accept_from", "must be \"anyone\" or \"contacts\"")
             }
+        }
+        if let v = table["messages"]?.table?["receipts"] {
+            guard let b = v.bool else { throw fail("messages", "receipts", "must be true or false, got \(v.type)") }
+            config.receipts = b
         }
         // Bounded storage (issue 9).
         if let b = try int("store", "max_bytes", (1 << 20)...(1 << 40)) { config.storeMaxBytes = Int64(b) }

@@ -12,6 +12,12 @@ struct CommitQueue {
         /// Unix seconds.
         let receivedAt: Int64
         let ticket: CommitTicket?
+        /// Made by this node (a message, alert, post or receipt it authored): the quota evicts it last, and a
+        /// message of ours is never a request. An envelope imported from a bundle or heard is not, whoever it
+        /// is addressed to.
+        var local = false
+        /// The record of a direct message sent here, written with it.
+        var sent: MeshNode.SentRecord? = nil
         /// Carried out once this write is committed, before its ticket completes (a local envelope's multicast).
         var afterStore: [MeshNode.Action] = []
         /// The relay link it came from (it is not pushed back there), nil for the LAN or a local send.

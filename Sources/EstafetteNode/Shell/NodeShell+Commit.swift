@@ -38,15 +38,15 @@ extension NodeShell {
     nonisolated func flushOnce() async {
         let (batch, settlements) = await takePending()
         guard !batch.isEmpty || !settlements.isEmpty else { return }
-        let result: Result<[Bool], any Error>
+        let result: Result<[MeshNode.Placement?], any Error>
         do {
             result = .success(
                 batch.isEmpty
                     ? []
-                    : try store.commit(
+                    : try store.place(
                         batch.map { ($0.envelope, $0.message, $0.receivedAt) },
-                        local: Set(batch.filter { $0.ticket != nil }.map(\.envelope.id)),
-                        requestsFromStrangers: config.requestsFromStrangers))
+                        local: Set(batch.filter(\.local).map(\.envelope.id)),
+                        requestsFromStrangers: config.requestsFromStrangers, sent: batch.compactMap(\.sent)))
         } catch {
             result = .failure(error)
         }
@@ -54,14 +54,15 @@ extension NodeShell {
     }
 
     private func committed(
-        _ batch: [CommitQueue.Write], _ settlements: [CommitQueue.Settlement], _ result: Result<[Bool], any Error>
+        _ batch: [CommitQueue.Write], _ settlements: [CommitQueue.Settlement],
+        _ result: Result<[MeshNode.Placement?], any Error>
     ) {
         defer {
             commits.wakeWaiters()
             if batch.count >= 1_000 { releaseFreedMemory() }
         }
         switch result {
-        case .success(let fresh):
+        case .success(let placements):
             if !batch.isEmpty {
                 counters.add("envelopes_stored", Int64(batch.count))
                 counters.add("commits")
@@ -74,8 +75,9 @@ extension NodeShell {
             for w in batch { w.settled?(.committed(new: true)) }
             settleHeld(settlements)
             pushToRelays(batch.map { ($0.envelope.id, $0.linkOrigin) })
-            let delivered = zip(batch, fresh).compactMap { w, isNew in isNew ? w.message?.id : nil }
+            let delivered = zip(batch, placements).compactMap { w, p in p == .inbox ? w.message?.id : nil }
             if !delivered.isEmpty { notify(delivered) }
+            acknowledge(zip(batch, placements).compactMap { w, p in w.message.flatMap { m in p.map { (message: m, placement: $0) } } })
         case .failure(let error):
             logger.error("cannot store envelopes", metadata: ["count": "\(batch.count)", "error": "\(error)"])
             for w in batch {
@@ -84,6 +86,16 @@ extension NodeShell {
                 w.settled?(.storeFailed)
             }
             for s in settlements { s.settled(.storeFailed) }
+        }
+    }
+
+    /// Tells the node where the committed messages went; it answers with the receipts to send, which are
+    /// committed (and then multicast) like any envelope made here.
+    private func acknowledge(_ placed: [(message: ReceivedMessage, placement: MeshNode.Placement)]) {
+        guard !placed.isEmpty else { return }
+        let now = wallClockMillis()
+        for receipt in node.committed(placed, lifetimeSeconds: config.messageLifetimeSeconds, now: now) {
+            queue(receipt, now: now, ticket: nil)
         }
     }
 

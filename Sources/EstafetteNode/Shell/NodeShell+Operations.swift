@@ -87,11 +87,16 @@ extension NodeShell {
 
     private func queue(_ submission: MeshNode.Submission, now: Millis) -> Prepared {
         let ticket = CommitTicket()
+        queue(submission, now: now, ticket: ticket)
+        return Prepared(id: submission.envelope.id, ticket: ticket)
+    }
+
+    /// Queues an envelope this node made (with a ticket when an API call waits for it; none for a receipt).
+    func queue(_ submission: MeshNode.Submission, now: Millis, ticket: CommitTicket?) {
         commits.append(
             CommitQueue.Write(
                 envelope: submission.envelope, message: submission.message, receivedAt: now / 1000, ticket: ticket,
-                afterStore: submission.afterStore))
-        return Prepared(id: submission.envelope.id, ticket: ticket)
+                local: true, sent: submission.sent, afterStore: submission.afterStore))
     }
 
     private static func operationError(_ error: MeshNode.LocalMessageError, making what: String) -> OperationError {

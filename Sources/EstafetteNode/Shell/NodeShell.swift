@@ -41,6 +41,10 @@ public actor NodeShell {
         node.resumeAlerts(
             after: try store.lastAlertSequence(author: me), createdAt: try store.lastAlertCreatedAt(author: me))
         try Self.loadChannels(from: store, into: &node)
+        let receiptHorizon = Int64(now / 1000) - Int64(Envelope.maxLifetimeSeconds + Envelope.clockSkewSeconds)
+        for s in try store.awaitingReceipts(expiredAfter: receiptHorizon) {
+            node.awaitReceipt(for: s.id, from: s.recipient, expiresAt: s.expiresAt, now: now)
+        }
         self.node = node
         self.store = store
         self.config = config

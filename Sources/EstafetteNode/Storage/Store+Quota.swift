@@ -113,6 +113,7 @@ extension Store {
                         """, arguments: [count - maxMessages])
                 deleted += db.changesCount
             }
+            _ = try pruneSent(db, maxMessages: maxMessages, sentBefore: receivedBefore)
             return deleted
         }
     }

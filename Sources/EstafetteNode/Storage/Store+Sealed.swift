@@ -11,6 +11,7 @@ import GRDB
 /// | inbox.sender, contact.pk, follow.pk, own_alert.author | index of the public key (one label, so they join) |
 /// | inbox.sender_sealed, follow.pk_sealed | the sealed public key |
 /// | inbox.text | the sealed text |
+/// | sent.recipient (index), sent.recipient_sealed | the recipient of a sent message, as inbox.sender |
 /// | contact.name | index of the name |
 /// | contact.sealed | the sealed (public key, name) |
 ///
@@ -29,6 +30,7 @@ extension Store {
         static let channel = "channel"
         static let channelName = "channel.name"
         static let inboxChannel = "inbox.channel"
+        static let sentRecipient = "sent.recipient"
     }
 
     static let sealedMigration = "v3-sealed-at-rest"

@@ -106,6 +106,7 @@ public final class Store: Sendable {
         registerRelayMigrations(&m)
         registerChannelMigrations(&m)
         registerPeopleMigrations(&m)
+        registerReceiptMigrations(&m)
         return m
     }
 
@@ -135,7 +136,19 @@ public final class Store: Sendable {
         _ items: [(StoredEnvelope, ReceivedMessage?, Int64)], local: Set<EnvelopeID> = [],
         requestsFromStrangers: Bool = false
     ) throws -> [Bool] {
+        try place(items, local: local, requestsFromStrangers: requestsFromStrangers).map { $0 == .inbox }
+    }
+
+    /// `commit`, saying where each message went (nil: no message) for the node to decide on receipts, and
+    /// recording the direct messages sent here (`sent`) in the same transaction. A receipt's message
+    /// (`ReceivedMessage.acknowledges`) never enters the inbox: it marks the message it names delivered, if that
+    /// message was sent here to the receipt's sender.
+    public func place(
+        _ items: [(StoredEnvelope, ReceivedMessage?, Int64)], local: Set<EnvelopeID> = [],
+        requestsFromStrangers: Bool = false, sent: [MeshNode.SentRecord] = []
+    ) throws -> [MeshNode.Placement?] {
         try pool.write { db in
+            for r in sent { try insertSent(db, r) }
             let insertEnvelope = try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO envelope (id, kind, expires_at, received_at, data, keep, link_key)
@@ -150,7 +163,7 @@ public final class Store: Sendable {
             let isFollowed = try db.cachedStatement(sql: "SELECT 1 FROM follow WHERE pk = ?")
             let isBlocked = try db.cachedStatement(sql: Self.isBlockedSQL)
             let isContact = try db.cachedStatement(sql: "SELECT 1 FROM contact WHERE pk = ?")
-            var fresh: [Bool] = []
+            var fresh: [MeshNode.Placement?] = []
             fresh.reserveCapacity(items.count)
             for (e, message, receivedAt) in items {
                 let own = local.contains(e.id)
@@ -164,11 +177,18 @@ public final class Store: Sendable {
                     Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), receivedAt, Data(e.bytes), keep,
                     linkAttribution.take(e.id).map { Data($0) },
                 ])
+                guard let m = message else {
+                    fresh.append(nil)
+                    continue
+                }
+                if let acknowledged = m.acknowledges {
+                    try markDelivered(db, acknowledged, by: m.sender.bytes, at: receivedAt)
+                    fresh.append(.acknowledged)
+                    continue
+                }
                 // A blocked sender's message is carried like anyone's, never shown (Store+Channels.swift).
-                guard let m = message,
-                    try Row.fetchOne(isBlocked, arguments: [Data(personIndex(m.sender.bytes))]) == nil
-                else {
-                    fresh.append(false)
+                guard try Row.fetchOne(isBlocked, arguments: [Data(personIndex(m.sender.bytes))]) == nil else {
+                    fresh.append(.hidden)
                     continue
                 }
                 // Text is stored as UTF-8 bytes: SQLite's TEXT accessors stop at a NUL, and a message may hold one.
@@ -179,15 +199,15 @@ public final class Store: Sendable {
                     Data(vault.seal(m.sender.bytes, label: Sealed.inboxSender)),
                 ])
                 let inserted = db.changesCount > 0
-                var isNew = inserted
+                var placement = inserted ? MeshNode.Placement.inbox : .duplicate
                 if inserted, requestsFromStrangers, m.kind == .direct, !own,
                     try Row.fetchOne(isContact, arguments: [Data(personIndex(m.sender.bytes))]) == nil
                 {
                     try db.execute(
                         sql: "UPDATE inbox SET request = 1 WHERE message_id = ?", arguments: [Data(m.id.bytes)])
-                    isNew = false
+                    placement = .request
                 }
-                fresh.append(isNew)
+                fresh.append(placement)
                 if m.channel != nil || m.ephemeral, inserted {
                     try db.execute(
                         sql: "UPDATE inbox SET channel = ?, expires_at = ? WHERE message_id = ?",
