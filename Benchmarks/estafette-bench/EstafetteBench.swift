@@ -69,9 +69,13 @@ struct FootprintArguments: ParsableArguments {
     var ioSample = 10_000
     @Option(help: "Seconds to let the daemon settle before reading RSS.")
     var settle = 3.0
+    @Option(help: "Seconds idle over which disk writes are measured (stated per hour); 0 skips it.")
+    var idleSeconds = 60.0
+    @Option(help: "The estafetted to measure (default: the one next to this benchmark), e.g. dist's static build.")
+    var daemon: String? = nil
 
     var options: FootprintOptions {
-        FootprintOptions(envelopes: envelopes, ioSample: ioSample, settle: settle)
+        FootprintOptions(envelopes: envelopes, ioSample: ioSample, settle: settle, idleSeconds: idleSeconds, daemon: daemon)
     }
 }
 

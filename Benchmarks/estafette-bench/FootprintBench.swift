@@ -142,6 +142,10 @@ struct FootprintOptions {
     var envelopes = 100_000
     var ioSample = 10_000
     var settle = 3.0
+    /// Seconds idle over which disk writes are measured (then stated per hour).
+    var idleSeconds = 60.0
+    /// The estafetted to measure (nil: the one next to this benchmark), e.g. the package's static build.
+    var daemon: String? = nil
 }
 
 enum FootprintBench {
@@ -150,7 +154,8 @@ enum FootprintBench {
         try checkLoopbackMulticast()
         let root = try makeScratchDir("footprint")
         let (group, port) = randomGroupAndPort()
-        let d = try Daemon(name: "f", root: root, group: group, port: port)
+        let d = try Daemon(name: "f", root: root, group: group, port: port, binary: o.daemon)
+        if let b = o.daemon { Out.note("daemon: \(b)") }
         defer {
             d.stop()
             removeScratchDir(root)
@@ -161,6 +166,20 @@ enum FootprintBench {
         try d.memory().report("footprint.idle")
         for (f, size) in d.databaseFiles() {
             Out.value("footprint.idle.file.\(f)", Double(size) / 1024, "KiB", digits: 0)
+        }
+        // An SD card wears with writes: what an idle node writes (beacons, timers, sweeps), stated per hour.
+        if o.idleSeconds > 0 {
+            let ioIdle0 = try d.io()
+            sleepSeconds(o.idleSeconds)
+            let ioIdle1 = try d.io()
+            let perHour = 3600 / o.idleSeconds
+            Out.value(
+                "footprint.idle.write_bytes_per_hour", Double(ioIdle1.writeBytes - ioIdle0.writeBytes) * perHour, "B",
+                digits: 0)
+            Out.value(
+                "footprint.idle.write_syscalls_per_hour", Double(ioIdle1.syscw - ioIdle0.syscw) * perHour, "",
+                digits: 0)
+            Out.note("idle writes measured over \(Int(o.idleSeconds)) s")
         }
 
         // Disk writes per stored envelope, over the first `ioSample` envelopes.

@@ -425,7 +425,7 @@ def get(value, path):
 
 # Members whose absence the contract allows (docs/api.md): the sender's name of a non-contact, the clock's skew
 # when it is not suspect, and the counters that are still zero.
-MAY_BE_ABSENT = {"from_name", "skew_seconds"}
+MAY_BE_ABSENT = {"from_name", "skew_seconds", "to_name"}
 ALWAYS_COUNTED = {"packets_in", "packets_out"}
 
 
@@ -482,8 +482,16 @@ def test_every_method_answers_as_described(nodes, tmp_path):
     call("contacts.list")
 
     from_bob = b.call("messages.send", {"to": me, "text": "from bob"})["message_id"]
-    call("messages.send", {"to": "bob", "text": "hello bob"})
+    to_bob = call("messages.send", {"to": "bob", "text": "hello bob"})["message_id"]
     call("messages.send", {"to": me, "text": "a note to self", "expires_in": 3600})
+    # Nobody runs the example ID: that message stays "sent"; bob's node acknowledges his: "delivered".
+    to_nobody = call("messages.send", {"to": "example", "text": "nobody home"})["message_id"]
+    assert call("messages.status", {"message_id": to_nobody}) == {"status": "sent"}
+    wait_for(lambda: a.call("messages.status", {"message_id": to_bob})["status"] == "delivered", timeout=30,
+             what="bob's delivery receipt")
+    assert call("messages.status", {"message_id": to_bob})["status"] == "delivered"
+    sent = call("messages.sent", {"limit": 10})["messages"]
+    assert {m["status"] for m in sent} == {"sent", "delivered"}, sent
     call("alerts.post", {"text": "water cut at 14:00"})
     call("alerts.follow", {"id": me})
     call("alerts.following")
@@ -550,6 +558,8 @@ BAD = [
     ("messages.send", {"to": ID_A, "text": " "}, -32004),
     ("messages.send", {"to": ID_A, "text": "é" * 16001}, -32003),
     ("messages.send", {"to": ID_A, "text": "x", "expires_in": 5}, -32602),
+    ("messages.status", {}, -32602), ("messages.status", {"message_id": "abc"}, -32602),
+    ("messages.status", {"message_id": "0" * 64}, -32080), ("messages.sent", {"limit": 0}, -32602),
     ("alerts.post", {"text": 5}, -32602), ("alerts.post", {"text": ""}, -32004),
     ("alerts.follow", {}, -32602), ("alerts.follow", {"id": "es1abc"}, -32002),
     ("alerts.unfollow", {"id": "bob"}, -32002),
