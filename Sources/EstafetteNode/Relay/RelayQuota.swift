@@ -104,8 +104,11 @@ public final class RelayQuota: Sendable {
     ) throws -> RelayAdmission {
         try state.withLockedValue { s throws -> RelayAdmission in
             let size = Int64(size)
-            let usage = try store.relayUsage()
+            // Pending first, then the stored usage: an envelope committed in between is counted twice (a little
+            // early to refuse), never zero times (read the other way round, a commit between the two reads hid it
+            // from both, and a flooding key passed its share).
             let pending = store.linkAttribution.pending(now: now)
+            let usage = try store.relayUsage()
             let keyBytes = usage.bytes(of: linkKey) + (pending[linkKey] ?? 0)
             guard keyBytes + size <= s.policy.share(of: linkKey) else {
                 s.refusedOverShare += 1

@@ -190,9 +190,19 @@ final class LinkAttribution: Sendable {
         }
     }
 
-    /// The key of an envelope being committed (and forgets it).
-    func take(_ id: EnvelopeID) -> [UInt8]? {
-        state.withLockedValue { s in s.isEmpty ? nil : s.removeValue(forKey: id)?.key }
+    /// The key of an envelope being committed. It stays pending until ``forget(_:)``, called once the commit is
+    /// visible: an admission that reads the stored usage before the commit and the pending bytes after it would
+    /// otherwise count the envelope nowhere, and let a flooding key past its share.
+    func key(of id: EnvelopeID) -> [UInt8]? {
+        state.withLockedValue { s in s.isEmpty ? nil : s[id]?.key }
+    }
+
+    /// Committed envelopes: their bytes now count in the store's usage.
+    func forget(_ ids: some Sequence<EnvelopeID>) {
+        state.withLockedValue { s in
+            guard !s.isEmpty else { return }
+            for id in ids { s[id] = nil }
+        }
     }
 
     /// Bytes admitted and not yet committed, per key, after dropping stale entries.

@@ -147,7 +147,9 @@ public final class Store: Sendable {
         _ items: [(StoredEnvelope, ReceivedMessage?, Int64)], local: Set<EnvelopeID> = [],
         requestsFromStrangers: Bool = false, sent: [MeshNode.SentRecord] = []
     ) throws -> [MeshNode.Placement?] {
-        try pool.write { db in
+        // Committed: the envelopes' bytes count in the stored usage now, no longer as pending.
+        defer { linkAttribution.forget(items.map { $0.0.id }) }
+        return try pool.write { db in
             for r in sent { try insertSent(db, r) }
             let insertEnvelope = try db.cachedStatement(
                 sql: """
@@ -175,7 +177,7 @@ public final class Store: Sendable {
                 }
                 try insertEnvelope.execute(arguments: [
                     Data(e.id.bytes), Int(e.kind.rawValue), Int64(e.expiresAt), receivedAt, Data(e.bytes), keep,
-                    linkAttribution.take(e.id).map { Data($0) },
+                    linkAttribution.key(of: e.id).map { Data($0) },
                 ])
                 guard let m = message else {
                     fresh.append(nil)
