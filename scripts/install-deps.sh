@@ -11,6 +11,7 @@ if [ "$tests" = 1 ]; then
     packages+=(faketime)  # Tests/attack: the clock test
     packages+=(zbar-tools)  # zbarimg: the invite QR code test decodes what the terminal shows
     packages+=(nftables)  # the LAN paths test filters multicast on its bridge, as an access point does
+    packages+=(sqlite3)  # the power-cut test runs PRAGMA integrity_check after every SIGKILL
     # Packaging and its tests (scripts/package.sh, Tests/ops): dpkg-deb is always there; these are not.
     packages+=(lintian debootstrap systemd-container)
 fi
