@@ -172,19 +172,18 @@ public struct MeshNode: Sendable {
         }
         let source = address.source
         notePeer(session, address: address, now: now)
-        // A request earns its source answers: a want (for a burst), and a beacon or an inventory that disagrees
-        // with what we hold (it asks for ours). One that agrees asks for nothing and earns nothing: an honest
-        // node's inventory that answers someone else's request must not pay for a round of ours (a forger's
-        // cheap beacons made both honest nodes answer, and each paid for a full inventory of the other's with
-        // the credit its answers had earned: 20-37x the forger's bytes).
-        if case .want = packet { earnAnswers(datagram.count, from: source, now: now) }
+        switch packet {
+        case .beacon, .inventory, .want:
+            // A request (a disagreeing beacon or inventory asks for ours, a want for a burst): it earns its
+            // source answers.
+            earnAnswers(datagram.count, from: source, now: now)
+        case .envelope, .fragment, .parity, .coded:
+            break
+        }
         switch packet {
         case .beacon(let wireCount, let wireDigest):
             // Beacons carry a keyed digest and a coarse count (BeaconFields.swift).
             let (count, theirDigest) = beaconAsHeard(count: wireCount, digest: wireDigest, from: session)
-            if theirDigest != digest || Int(count) != envelopeCount {
-                earnAnswers(datagram.count, from: source, now: now)
-            }
             onBeacon(count: count, digest: theirDigest, from: source, now: now, into: &actions)
         case .envelope(let bytes):
             onEnvelopeBytes(bytes, from: address, now: now, into: &actions)
@@ -207,9 +206,6 @@ public struct MeshNode: Sendable {
                 source: source, stream: stream, total: total, index: index, parity: chunk, now: now)
             onReassembly(outcome, stream: stream, from: address, now: now, into: &actions)
         case .inventory(let lo, let hi, let count, let theirDigest, let prefixes):
-            if theirDigest != digest || Int(count) != envelopeCount {
-                earnAnswers(datagram.count, from: source, now: now)
-            }
             onInventory(
                 from: session, source: source, lo: lo, hi: hi, count: count, digest: theirDigest, prefixes: prefixes,
                 now: now, into: &actions)
