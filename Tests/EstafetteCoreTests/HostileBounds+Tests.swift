@@ -66,6 +66,54 @@ struct HostileBoundsTests {
         #expect(Double(answered) <= 10 * Double(asked), "asked \(asked) B, answered \(answered) B")
     }
 
+    @Test(
+        "a request another node's identical inventory answered does not let a forger's later round spend the honest peer's credit"
+    )
+    func staleRequesterDoesNotPay() {
+        var node = MeshNode(identity: Fixture.bob, meshKey: .publicDefault, session: 1, seed: 1)
+        var rng = SplitMix64(seed: 9)
+        for _ in 0..<5_000 {
+            let id = EnvelopeID(bytes: (0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+            node.load(id, expiresAt: Fixture.expiry, now: Fixture.now)
+        }
+        let store: [EnvelopeID: StoredEnvelope] = [:]
+        let honest = PeerAddress(host: "10.0.0.2", port: 4545, interface: 0)
+        let twin = PeerAddress(host: "10.0.0.3", port: 4545, interface: 0)
+        let attacker = PeerAddress(host: "10.0.0.66", port: 1, interface: 0)
+        var now = Fixture.now
+        // The honest peer lacked something for a moment: its beacon made our inventory due...
+        _ = node.receive(H.seal(.beacon(count: 0, digest: .zero), session: 42), from: honest, now: now, store: store)
+        now += 10
+        // ...and a node holding exactly what we hold published its inventory first.
+        let prefixes = Array(node.sortedPrefixes().prefix(Packet.maxPrefixesPerPacket))
+        let page = Packet.inventory(
+            lo: 0, hi: prefixes.last!, count: UInt32(node.envelopeCount), digest: node.digest, prefixes: prefixes)
+        _ = node.receive(H.seal(page, session: 43), from: twin, now: now, store: store)
+        #expect(node.counters["inventories_suppressed"] == 1)
+        // The honest peer then agrees, four beacons a second for 20 s: credit it could spend if it asked.
+        for _ in 0..<80 {
+            now += 250
+            let agree = Packet.beacon(
+                count: MeshNode.beaconCount(node.envelopeCount), digest: MeshNode.beaconDigest(node.digest, session: 42))
+            _ = node.receive(H.seal(agree, session: 42), from: honest, now: now, store: store)
+            _ = node.timerFired(.repair, now: now, store: store)
+        }
+        // A forger asks once a second for 12 s: the rounds it provokes are paid by it alone.
+        var asked = 0
+        var answered = 0
+        for _ in 0..<12 {
+            let beacon = H.seal(.beacon(count: 0, digest: .zero), session: rng.next())
+            asked += beacon.count
+            answered += Self.multicastBytes(node.receive(beacon, from: attacker, now: now, store: store))
+            for _ in 0..<10 {
+                now += 100
+                answered += Self.multicastBytes(node.timerFired(.repair, now: now, store: store))
+            }
+        }
+        #expect(answered > 0)
+        #expect(Double(answered) <= 10 * Double(asked), "asked \(asked) B, answered \(answered) B")
+    }
+
     @Test("50,000 beacons with fresh sessions leave the peer table bounded, and the honest peers in it")
     func peerTableBounded() {
         var node = MeshNode(identity: Fixture.bob, meshKey: .publicDefault, session: 1, seed: 1)

@@ -10,7 +10,9 @@ extension MeshNode {
     /// Our inventory goes out after a random delay, unless a node with our digest sends one first. `requester`
     /// is the source whose packet showed it is needed: it pays for it (`answers`).
     mutating func scheduleInventory(requester: String, now: Millis, into actions: inout [Action]) {
-        if repair.inventoryRequesters.count < ClaimLedger.maxDeferrers { repair.inventoryRequesters.insert(requester) }
+        if repair.inventoryRequesters[requester] != nil || repair.inventoryRequesters.count < ClaimLedger.maxDeferrers {
+            repair.inventoryRequesters[requester] = now
+        }
         checkClaims(now: now)
         guard repair.inventoryDue == nil,
             repair.moreHeldElsewhereAt == .min || now - repair.moreHeldElsewhereAt >= settings.beaconIntervalMillis,
@@ -32,6 +34,10 @@ extension MeshNode {
         let t = log(1 + u * (exp(lambda) - 1)) / lambda
         return min(Millis(t * window), Millis(window) - 1)
     }
+
+    /// How long a request for our inventory may wait to be paid from: as long as our inventory may be deferred,
+    /// and a repair window more. A node that still disagrees by then has asked again.
+    var inventoryRequestLapse: Millis { settings.maxDeferralMillis + settings.repairWindowMillis }
 
     /// How long after an inventory its round's wants and burst may come: wants within a repair window, the
     /// burst a repair window after the first want, and a window for delays.
@@ -171,8 +177,9 @@ extension MeshNode {
         if repair.inventoryCursor >= pageCount { repair.inventoryCursor = 0 }
         var page = repair.inventoryCursor
         let count = UInt32(clamping: envelopeCount)
-        let requesters = repair.inventoryRequesters.sorted()
-        repair.inventoryRequesters = []
+        let lapse = inventoryRequestLapse
+        let requesters = repair.inventoryRequesters.filter { now - $0.value <= lapse }.keys.sorted()
+        repair.inventoryRequesters = [:]
         var sent = 0
         for _ in 0..<min(pageCount, settings.inventoryPagesPerRound) {
             let start = page * perPage
@@ -228,6 +235,7 @@ extension MeshNode {
             // A node that holds exactly what we hold has published it: ours would add nothing.
             if trusted, repair.inventoryDue != nil {
                 repair.inventoryDue = nil
+                repair.inventoryRequesters = [:]  // answered by that inventory
                 counters.add("inventories_suppressed")
             }
             return

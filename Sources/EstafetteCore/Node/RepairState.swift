@@ -26,8 +26,12 @@ struct RepairState: Sendable {
     /// are distrusted (see `ClaimLedger`).
     var owedSince: Millis? = nil
     var owedConfirmedAt: Millis = .min
-    /// The sources whose packets made our inventory due: they pay for it (see `answers`).
-    var inventoryRequesters: Set<String> = []
+    /// The sources whose packets made our inventory due, and when each last asked: they pay for it (see
+    /// `answers`). A request is answered by the next round that goes out, ours or an identical one from another
+    /// node (then they are forgotten), and lapses after `MeshNode.inventoryRequestLapse`: a node that still
+    /// disagrees asks again with its next beacon. A request left over from a round someone else answered must
+    /// not let a later round, asked for by a forger, be paid with an honest peer's credit (measured: 20-37×).
+    var inventoryRequesters: [String: Millis] = [:]
     /// Whose claims we still act on: a source whose deferral failed is not believed for a while (its coded
     /// repairs are still taken).
     var claims = ClaimLedger()
