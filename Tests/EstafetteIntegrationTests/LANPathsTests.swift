@@ -168,6 +168,25 @@ struct LANPathsTests {
             let (out6, in6) = (ca["packets_out_v6"] ?? 0, cb["packets_in_v6"] ?? 0)
             print("lan-paths: IPv6 only: A sent \(out6) datagrams by IPv6, B took \(in6)")
             #expect(nodes[0].logTail(200).contains("lan.ipv6=eth0"), "\(nodes[0].logTail(200))")
+            // The hostile-LAN rule: a multicast to the group from a routable (unique-local) source, and a unicast
+            // to the port from a neighbour, are dropped before the core.
+            try NamespaceLAN.ip("-n", lan.hosts[0], "addr", "add", "fd00:45::1/64", "dev", "eth0", "nodad")
+            let bHost = String(peers[0].address.dropFirst().prefix { $0 != "]" })
+            let script = """
+                import socket, sys
+                port, idx = int(sys.argv[1]), socket.if_nametoindex("eth0")
+                s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                s.bind(("fd00:45::1", 0))
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+                s.sendto(b"x" * 64, ("\(LANInterfaceGroup.ipv6)", port, 0, idx))
+                u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                u.sendto(b"y" * 64, (sys.argv[2], port, 0, idx))
+                """
+            try runChecked(ipPath, ["netns", "exec", lan.hosts[0], "python3", "-c", script, "\(port)", bHost])
+            try await waitUntil("B drops the routable source and the unicast", timeout: 10) {
+                let c = try await nodes[1].status().counters
+                return c["drop.off_subnet", default: 0] >= 1 && c["drop.not_to_group", default: 0] >= 1
+            }
             for d in nodes { await d.stopCleanly() }
         }
     }
@@ -228,6 +247,53 @@ struct LANPathsTests {
             for d in nodes { await d.stopCleanly() }
         }
     }
+
+    @Test(
+        "lan.ipv6 = on: both families carry every datagram, and the receiver takes each once",
+        .enabled(if: NamespaceLAN.available, "needs root and iproute2 to create network namespaces"),
+        .timeLimit(.minutes(5)))
+    func bothFamilies() async throws {
+        let lan = try NamespaceLAN.create(hostCount: 2, name: "e2")
+        defer { lan.teardown() }
+        let root = try makeScratchDir("bothfam")
+        defer { removeScratchDir(root) }
+        let (group, port) = randomGroupAndPort()
+        let nodes = try ["a", "b"].enumerated().map { i, name in
+            try Daemon.forTest(name, root: root, group: group, port: port, interface: "eth0", prefix: lan.prefix(i))
+        }
+        for d in nodes { try appendLine(d.configPath, "ipv6 = \"on\"") }
+        let (a, b) = (nodes[0], nodes[1])
+        try await withDaemons(nodes) {
+            for d in nodes { try await d.start() }
+            try await waitUntil("A and B see each other", timeout: 30) {
+                let (pa, pb) = (try await a.status().peers, try await b.status().peers)
+                return pa >= 1 && pb >= 1
+            }
+            let idB = try await b.id()
+            _ = try await a.call(RPC.Method.contactsAdd, ContactsAddParams(name: "bob", id: idB), as: OK.self)
+            var ids: Set<String> = []
+            for i in 1...5 {
+                let sent = try await a.call(
+                    RPC.Method.messagesSend, MessagesSendParams(to: "bob", text: "copy \(i)"), as: MessageSent.self)
+                ids.insert(sent.message_id)
+            }
+            try await waitUntil("B receives the five", timeout: 30) {
+                Set(try await b.inbox().map(\.message_id)).isSuperset(of: ids)
+            }
+            let got = try await b.inbox().filter { ids.contains($0.message_id) }
+            #expect(got.count == 5, "each once: \(got.map(\.message_id))")
+            let (ca, cb) = (try await a.status().counters, try await b.status().counters)
+            let (out, out6, dup) = (ca["packets_out"] ?? 0, ca["packets_out_v6"] ?? 0, cb["dup_family"] ?? 0)
+            #expect(out6 > 0 && dup > 0, "A: \(ca)\nB: \(cb)")
+            print("lan-paths: both families: A sent \(out), \(out6) of them by IPv6; B dropped \(dup) second copies")
+            for d in nodes { await d.stopCleanly() }
+        }
+    }
+}
+
+/// The IPv6 group (`LANInterface.ipv6Group` in the daemon; docs/protocol.md).
+enum LANInterfaceGroup {
+    static let ipv6 = "ff02::4545"
 }
 
 /// Appends `text` and a newline to the file at `path` (a config file's last section).
