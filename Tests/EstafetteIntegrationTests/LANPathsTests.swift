@@ -167,7 +167,9 @@ struct LANPathsTests {
             #expect(cb["drop.off_subnet", default: 0] == 0 && cb["drop.not_to_group", default: 0] == 0, "\(cb)")
             let (out6, in6) = (ca["packets_out_v6"] ?? 0, cb["packets_in_v6"] ?? 0)
             print("lan-paths: IPv6 only: A sent \(out6) datagrams by IPv6, B took \(in6)")
-            #expect(nodes[0].logTail(200).contains("lan.ipv6=eth0"), "\(nodes[0].logTail(200))")
+            let paths = nodes[0].logTail(100_000).split(separator: "\n").first { $0.contains("LAN paths") }
+            #expect(paths?.contains("lan.ipv6=eth0 ") == true && paths?.contains("lan.multicast=none") == true)
+            print("lan-paths: IPv6 only: \(paths ?? "no LAN paths line")")
             // The hostile-LAN rule: a multicast to the group from a routable (unique-local) source, and a unicast
             // to the port from a neighbour, are dropped before the core.
             try NamespaceLAN.ip("-n", lan.hosts[0], "addr", "add", "fd00:45::1/64", "dev", "eth0", "nodad")
@@ -237,6 +239,9 @@ struct LANPathsTests {
             #expect(ca["packets_out_v6", default: 0] > 0, "A added IPv6 for C: \(ca)")
             #expect(cc["packets_in_v6", default: 0] > 0, "\(cc)")
             #expect(cb["dup_family", default: 0] > 0, "B took A's copies once: \(cb)")
+            let paths = a.logTail(100_000).split(separator: "\n").first { $0.contains("LAN paths") }
+            #expect(paths?.contains("lan.ipv6=eth0 (when a peer needs it)") == true, "\(paths ?? "")")
+            #expect(paths?.contains("lan.multicast=eth0") == true, "\(paths ?? "")")
             let (caOut, caOut6, cbDup, ccOut6) = (
                 ca["packets_out"] ?? 0, ca["packets_out_v6"] ?? 0, cb["dup_family"] ?? 0, cc["packets_out_v6"] ?? 0
             )
