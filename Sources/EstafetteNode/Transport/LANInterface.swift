@@ -126,7 +126,7 @@ struct LANInterface: Sendable {
         var problems: [String] = []
         for name in names {
             guard let i = lan(name), let d = i.device ?? i.device6 else {
-                let what = ipv6 == .off ? "an IPv4 address" : "an IPv4 or IPv6 link-local address"
+                let what = ipv6 == .off ? "IPv4 address" : "IPv4 address or usable IPv6 link-local address"
                 problems.append("interface '\(name)' has no \(what) (yet)")
                 continue
             }
