@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Testing
 
@@ -130,5 +131,32 @@ struct LANInterfaceTests {
             """
         #expect(
             LANInterface.parseInet6Table(table) == [LANInterface.LinkLocal(name: "eth0", address: "fe80::fc:ff:fe00:1")])
+    }
+}
+
+@Suite("LAN interfaces: which links look like a LAN")
+struct LANLikeTests {
+    @Test("Ethernet links are; loopback, tunnels, /32s and the ports of a bridge are not")
+    func lanLike() throws {
+        let sysfs = NSTemporaryDirectory() + "estafette-sysfs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: sysfs) }
+        let fm = FileManager.default
+        for (name, type) in [("eth0", "1"), ("wg0", "65534"), ("br0", "1"), ("veth1", "1"), ("tap0", "1")] {
+            try fm.createDirectory(atPath: "\(sysfs)/\(name)", withIntermediateDirectories: true)
+            try (type + "\n").write(toFile: "\(sysfs)/\(name)/type", atomically: true, encoding: .utf8)
+        }
+        try "0x1002\n".write(toFile: "\(sysfs)/tap0/tun_flags", atomically: true, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: "\(sysfs)/veth1/master", withDestinationPath: "../br0")
+        func why(_ name: String, p2p: Bool = false, host: Bool = false) -> String? {
+            LANInterface.whyNotLAN(name: name, pointToPoint: p2p, hostRoute: host, sysfs: sysfs)
+        }
+        #expect(why("eth0") == nil)
+        #expect(why("br0") == nil)
+        #expect(why("veth1")?.contains("port of br0") == true, "\(why("veth1") ?? "nil")")
+        #expect(why("wg0")?.contains("link type 65534") == true)
+        #expect(why("tap0")?.contains("tun/tap") == true)
+        #expect(why("lo")?.contains("loopback") == true)
+        #expect(why("eth0", p2p: true)?.contains("point-to-point") == true)
+        #expect(why("eth0", host: true)?.contains("/32") == true)
     }
 }

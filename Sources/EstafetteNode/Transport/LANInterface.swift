@@ -147,20 +147,33 @@ struct LANInterface: Sendable {
     /// Why `device` does not look like a LAN (nil when it does). The mesh is for people in one place, so by
     /// default it stays off links that reach further or elsewhere: loopback, point-to-point links, tunnels and
     /// VPNs (WireGuard, tun, tap, PPP, GRE, SIT: any link type but Ethernet, which includes Wi-Fi, bridges and veth
-    /// pairs), and host routes (/32) with no neighbours.
+    /// pairs), and host routes (/32) with no neighbours; and off the ports of a bridge or bond, whose link the
+    /// bridge or bond itself is on (with IPv6 a port has a link-local address of its own: using both would put
+    /// the same link twice, and a container host's veth ports would carry the mesh into every container).
     static func isLANLike(_ device: NIONetworkDevice, sysfs: String = "/sys/class/net") -> String? {
-        if device.name.hasPrefix("lo") { return "it is a loopback interface" }
-        if device.pointToPointDestinationAddress != nil { return "it is a point-to-point link" }
-        let base = sysfs + "/" + device.name
+        var hostRoute = false
+        if case .v4(let mask)? = device.netmask, mask.address.sin_addr.s_addr == 0xFFFF_FFFF { hostRoute = true }
+        return whyNotLAN(
+            name: device.name, pointToPoint: device.pointToPointDestinationAddress != nil, hostRoute: hostRoute,
+            sysfs: sysfs)
+    }
+
+    /// ``isLANLike(_:sysfs:)`` on the facts it reads.
+    static func whyNotLAN(name: String, pointToPoint: Bool, hostRoute: Bool, sysfs: String) -> String? {
+        if name.hasPrefix("lo") { return "it is a loopback interface" }
+        if pointToPoint { return "it is a point-to-point link" }
+        let base = sysfs + "/" + name
         if let type = try? String(contentsOfFile: base + "/type", encoding: .utf8),
             let linkType = Int(type.trimmingWhitespace()), linkType != 1  // ARPHRD_ETHER
         {
             return "it is not an Ethernet or Wi-Fi link (link type \(linkType): a tunnel or VPN)"
         }
         if FileManager.default.fileExists(atPath: base + "/tun_flags") { return "it is a tun/tap (VPN) device" }
-        if case .v4(let mask)? = device.netmask, mask.address.sin_addr.s_addr == 0xFFFF_FFFF {
-            return "its address is a /32 with no subnet"
+        if let master = try? FileManager.default.destinationOfSymbolicLink(atPath: base + "/master") {
+            let owner = master.split(separator: "/").last.map(String.init) ?? master
+            return "it is a port of \(owner) (a bridge or bond: the mesh runs on \(owner) itself)"
         }
+        if hostRoute { return "its address is a /32 with no subnet" }
         return nil
     }
 
