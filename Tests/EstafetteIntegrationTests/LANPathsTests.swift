@@ -242,6 +242,7 @@ struct LANPathsTests {
             let paths = a.logTail(100_000).split(separator: "\n").first { $0.contains("LAN paths") }
             #expect(paths?.contains("lan.ipv6=eth0 (when a peer needs it)") == true, "\(paths ?? "")")
             #expect(paths?.contains("lan.multicast=eth0") == true, "\(paths ?? "")")
+            #expect(a.logTail(100_000).contains("a peer is heard only by IPv6: also sending by IPv6"))
             let (caOut, caOut6, cbDup, ccOut6) = (
                 ca["packets_out"] ?? 0, ca["packets_out_v6"] ?? 0, cb["dup_family"] ?? 0, cc["packets_out_v6"] ?? 0
             )

@@ -134,10 +134,16 @@ final class DatagramHandler: ChannelInboundHandler {
         var h = Hasher()
         data.withUnsafeReadableBytes { h.combine(bytes: $0) }
         let digest = h.finalize()
-        let verdict = families.withLockedValue {
-            $0.heard(
-                interface: i, source: remote.ipAddress ?? "?", v6: v6, digest: digest,
-                nowMillis: LANPaths.monotonicMillis())
+        let now = LANPaths.monotonicMillis()
+        let (verdict, turnedOn) = families.withLockedValue { f in
+            let before = f.ipv6Active(i, now: now)
+            let verdict = f.heard(interface: i, source: remote.ipAddress ?? "?", v6: v6, digest: digest, nowMillis: now)
+            return (verdict, !before && f.ipv6Active(i, now: now))
+        }
+        if turnedOn {
+            logger.info(
+                "a peer is heard only by IPv6: also sending by IPv6",
+                metadata: ["lan.interface": "\(interfaces[i].name)", "lan.source": "\(remote)"])
         }
         guard verdict == .duplicate else { return false }
         counters.withLockedValue { $0["dup_family", default: 0] += 1 }
