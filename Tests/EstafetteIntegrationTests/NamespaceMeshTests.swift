@@ -27,8 +27,10 @@ struct NamespaceLAN {
         let description: String
     }
 
-    /// `name` keeps the namespaces of suites that run at once apart (2 letters).
-    static func create(hostCount: Int, name: String = "es") throws -> NamespaceLAN {
+    /// `name` keeps the namespaces of suites that run at once apart (2 letters). `ipv4: false` makes an IPv6-only
+    /// LAN: each `eth0` has only its link-local address. Duplicate address detection is off, so link-local
+    /// addresses are usable as soon as the link is up (the daemon would otherwise wait for them).
+    static func create(hostCount: Int, name: String = "es", ipv4: Bool = true) throws -> NamespaceLAN {
         let tag = "\(name)\(getpid() % 100_000)"
         let lan = NamespaceLAN(tag: tag, hosts: (1...hostCount).map { "\(tag)h\($0)" })
         lan.teardown()  // leftovers of an earlier crashed run with the same pid
@@ -43,8 +45,11 @@ struct NamespaceLAN {
                 try ip("link", "add", "eth0", "netns", h, "type", "veth", "peer", "name", port, "netns", lan.switchNS)
                 try ip("-n", lan.switchNS, "link", "set", port, "master", "br0")
                 try ip("-n", lan.switchNS, "link", "set", port, "up")
+                let dad = try runCommand(
+                    ipPath, ["netns", "exec", h, "sysctl", "-q", "-w", "net.ipv6.conf.eth0.accept_dad=0"], timeout: 30)
+                if dad.exitCode != 0 { throw SetupError(description: "sysctl accept_dad: \(dad.output)") }
                 // With its broadcast address, as DHCP gives one (`brd +`).
-                try ip("-n", h, "addr", "add", "10.213.0.\(i + 1)/24", "brd", "+", "dev", "eth0")
+                if ipv4 { try ip("-n", h, "addr", "add", "10.213.0.\(i + 1)/24", "brd", "+", "dev", "eth0") }
                 try ip("-n", h, "link", "set", "eth0", "up")
                 try ip("-n", h, "link", "set", "lo", "up")
             }

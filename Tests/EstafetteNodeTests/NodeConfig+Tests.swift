@@ -57,6 +57,8 @@ struct NodeConfigTests {
             ("[lan]\npeers = [\"10.0.0.2:0\"]\n", ":2: lan.peers: '10.0.0.2:0' is not an IPv4 address and port"),
             ("[lan]\npeers = [4545]\n", ":2: lan.peers: must be an array of \"ip:port\" strings"),
             ("[lan]\nbroadcast = \"sometimes\"\n", ":2: lan.broadcast: must be \"auto\", \"on\" or \"off\""),
+            ("[lan]\nport = 4545\nipv6 = \"only\"\n", ":3: lan.ipv6: must be \"auto\", \"on\" or \"off\""),
+            ("[lan]\nipv6 = true\n", ":2: lan.ipv6:"),
             ("[api]\nmax_connections = 0\n", ":2: api.max_connections: 0 is out of range 1…1024"),
             ("[lan\nport = 1\n", ":1: TOML syntax error"),
             ("[relays]\nx = 1\n", ":1: [relays]: unknown section [relays]"),
@@ -126,6 +128,9 @@ struct NodeConfigTests {
         #expect(c.lanPeers == ["10.0.0.2:4545", "192.168.1.7:5000"])
         #expect(c.lanBroadcast == .off)
         #expect(NodeConfig().lanBroadcast == .auto && NodeConfig().lanPeers.isEmpty)
+        #expect(NodeConfig().lanIPv6 == .auto)
+        #expect(try NodeConfig.load(file: Self.file, text: "[lan]\nipv6 = \"off\"\n").lanIPv6 == .off)
+        #expect(try NodeConfig.load(file: Self.file, text: "[lan]\nipv6 = \"on\"\n").lanIPv6 == .on)
         let many = (1...33).map { "\"10.0.0.\($0):4545\"" }.joined(separator: ", ")
         let error = try #require(Self.error("[lan]\npeers = [\(many)]\n"))
         #expect("\(error)".contains("lan.peers: at most 32 static peers"), "\(error)")

@@ -12,7 +12,7 @@ public struct NodeConfig: Sendable, Equatable {
     public var socketPath: String
     public var lanGroup: String = "239.192.45.45"
     public var lanPort: Int = 4545
-    /// Interface names; empty means every multicast-capable interface with an IPv4 address.
+    /// Interface names; empty means every multicast-capable LAN interface with an IPv4 or IPv6 link-local address.
     public var lanInterfaces: [String] = []
     /// Private mesh passphrase; nil means the public default mesh key.
     public var meshPassphrase: String? = nil
@@ -29,6 +29,8 @@ public struct NodeConfig: Sendable, Equatable {
     public var lanPeers: [String] = []
     /// Subnet broadcast beside multicast (`lan.broadcast`).
     public var lanBroadcast: LANBroadcast = .auto
+    /// IPv6 link-local multicast beside IPv4 (`lan.ipv6`).
+    public var lanIPv6: LANIPv6 = .auto
     /// Lifetime given to messages this node sends, in seconds (at most 7 days).
     public var messageLifetimeSeconds: UInt64 = 7 * 24 * 3600
     /// `messages.accept_from = "contacts"`: direct messages from senders who are not contacts wait among the
@@ -110,7 +112,7 @@ extension NodeConfig {
         "api": ["socket", "max_connections"],
         "lan": [
             "group", "port", "interfaces", "mesh_name", "mesh_passphrase", "beacon_interval_ms", "repair_interval_ms",
-            "max_peers", "peers", "broadcast",
+            "max_peers", "peers", "broadcast", "ipv6",
         ],
         "messages": ["lifetime_hours", "accept_from", "receipts"],
         "store": ["max_bytes"],
@@ -255,6 +257,12 @@ extension NodeConfig {
             }
             config.lanBroadcast = mode
         }
+        if let v = try string("lan", "ipv6") {
+            guard let mode = LANIPv6(rawValue: v) else {
+                throw fail("lan", "ipv6", "must be \"auto\", \"on\" or \"off\"")
+            }
+            config.lanIPv6 = mode
+        }
         if let h = try int("messages", "lifetime_hours", 1...168) { config.messageLifetimeSeconds = UInt64(h) * 3600 }
         if let a = try string("messages", "accept_from") {
             switch a {
@@ -339,6 +347,18 @@ public enum LANBroadcast: String, Sendable, Equatable {
 
     /// Most entries in `lan.peers`.
     public static let maxStaticPeers = 32
+}
+
+/// IPv6 link-local multicast (group `ff02::4545` on each interface with a link-local address) beside IPv4
+/// (`lan.ipv6`; docs/decisions.md, "IPv6 link-local multicast").
+public enum LANIPv6: String, Sendable, Equatable {
+    /// Join the IPv6 group on every interface; send by IPv6 where the interface has no IPv4 address, or where a
+    /// peer is heard by IPv6 only.
+    case auto
+    /// Send every datagram by both families on dual-stack interfaces (the receiver drops the second copy).
+    case on
+    /// IPv4 only.
+    case off
 }
 
 extension NodeConfig {

@@ -68,7 +68,8 @@ public struct NodeService: Service, CustomStringConvertible {
             let interfaces: [LANInterface]
             let problems: [String]
             do {
-                (interfaces, problems) = try LANTransport.chooseInterfaces(names: config.lanInterfaces)
+                (interfaces, problems) = try LANTransport.chooseInterfaces(
+                    names: config.lanInterfaces, ipv6: config.lanIPv6)
             } catch {
                 // getifaddrs failed (e.g. no file descriptor left): a passing condition, not a reason to stop.
                 logger.error("cannot list the network interfaces", metadata: ["error": "\(error)"])
@@ -90,7 +91,7 @@ public struct NodeService: Service, CustomStringConvertible {
             do {
                 transport = try await LANTransport.start(
                     groupHost: config.lanGroup, port: config.lanPort, interfaces: interfaces,
-                    staticPeers: config.lanPeers, broadcast: config.lanBroadcast,
+                    staticPeers: config.lanPeers, broadcast: config.lanBroadcast, ipv6: config.lanIPv6,
                     // Three of Trickle's longest beacon intervals without a multicast from anyone.
                     pathWindowMillis: max(3_000, 48 * config.beaconIntervalMillis), logger: logger)
             } catch {
@@ -128,7 +129,8 @@ public struct NodeService: Service, CustomStringConvertible {
     func waitForChange(from signature: [String]) async throws {
         while true {
             try await Task.sleep(nanoseconds: Self.rescanSeconds * 1_000_000_000)
-            let now = (try? LANTransport.chooseInterfaces(names: config.lanInterfaces).usable) ?? []
+            let now =
+                (try? LANTransport.chooseInterfaces(names: config.lanInterfaces, ipv6: config.lanIPv6).usable) ?? []
             if LANTransport.signature(now) != signature { return }
         }
     }
