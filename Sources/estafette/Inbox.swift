@@ -10,18 +10,11 @@ extension Estafette {
         @Flag(help: ArgumentHelp(tr("inbox.unreadFlag")))
         var unread = false
 
-        @Option(help: ArgumentHelp(tr("inbox.limit"), valueName: "n"))
-        var limit: Int?
-
-        func validate() throws {
-            if let limit, !(1...1000).contains(limit) {
-                throw ValidationError(tr("error.limitRange"))
-            }
-        }
+        @OptionGroup var listing: ListLimit
 
         func run() async throws {
             try await reportingErrors {
-                let params = InboxListParams(limit: limit, unread: unread)
+                let params = InboxListParams(limit: listing.limit, unread: unread)
                 let reply = try await options.client.fetch(RPC.Method.inboxList, params, as: InboxList.self)
                 try options.output(reply, human: Self.describe)
             }

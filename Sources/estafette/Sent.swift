@@ -8,19 +8,12 @@ extension Estafette {
 
         @OptionGroup var options: GlobalOptions
 
-        @Option(help: ArgumentHelp(tr("inbox.limit"), valueName: "n"))
-        var limit: Int?
-
-        func validate() throws {
-            if let limit, !(1...1000).contains(limit) {
-                throw ValidationError(tr("error.limitRange"))
-            }
-        }
+        @OptionGroup var listing: ListLimit
 
         func run() async throws {
             try await reportingErrors {
                 let reply = try await options.client.fetch(
-                    RPC.Method.messagesSent, MessagesSentParams(limit: limit), as: SentList.self)
+                    RPC.Method.messagesSent, MessagesSentParams(limit: listing.limit), as: SentList.self)
                 let now = nowSeconds()
                 try options.output(reply) { Self.describe($0, now: now) }
             }

@@ -63,11 +63,11 @@ import Testing
         let inbox = try #require(
             try Estafette.parseAsRoot(["inbox", "--unread", "--limit", "5", "--json"]) as? Estafette.Inbox)
         #expect(inbox.unread)
-        #expect(inbox.limit == 5)
+        #expect(inbox.listing.limit == 5)
         #expect(inbox.options.json)
         let plain = try #require(try Estafette.parseAsRoot(["inbox"]) as? Estafette.Inbox)
         #expect(!plain.unread)
-        #expect(plain.limit == nil)
+        #expect(plain.listing.limit == nil)
     }
 
     @Test func inboxLimitOutOfRangeIsAnArgumentError() {

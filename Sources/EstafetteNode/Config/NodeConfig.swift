@@ -364,14 +364,12 @@ public enum LANIPv6: String, Sendable, Equatable {
 extension NodeConfig {
     /// `a.b.c.d:port` in canonical form, or nil (host names are refused: no DNS is assumed).
     static func staticPeer(_ text: String) -> String? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (1...65535).contains(port)
-        else { return nil }
-        let host = String(text[..<colon])
+        guard let address = RelayAddress(text) else { return nil }
         var a = in_addr()
-        guard inet_pton(AF_INET, host, &a) == 1 else { return nil }
+        guard inet_pton(AF_INET, address.host, &a) == 1 else { return nil }
         var buf = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
         guard inet_ntop(AF_INET, &a, &buf, socklen_t(buf.count)) != nil else { return nil }
-        return "\(String(cString: buf)):\(port)"
+        let host = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(host):\(address.port)"
     }
 }
