@@ -78,8 +78,11 @@ extension ScenarioOptions {
             ]
 
         case .islands:
-            for _ in 0..<resolvedEnvelopes {
-                let at = start + workload.rng.millis(in: 0...Self.islandsInjectMillis)
+            // In time order, so an author's alerts are posted in the order of their sequence numbers (a node is
+            // not shown an alert older than one it has shown from the same author).
+            let window = 0...Self.islandsInjectMillis
+            let times = (0..<resolvedEnvelopes).map { _ in start + workload.rng.millis(in: window) }
+            for at in times.sorted() {
                 workload.add(at: at, node: workload.rng.int(in: 0...(n - 1)), lifetime: lifetime)
             }
             config.relays = islandRelays(topology: topology, start: start)

@@ -65,7 +65,8 @@ struct SimCommand: ParsableCommand {
     func options(seed: UInt64) -> ScenarioOptions {
         ScenarioOptions(
             ScenarioName(rawValue: scenario)!, seed: seed, nodes: nodes, loss: loss, envelopes: envelopes,
-            segments: segments, duplicate: duplicate, lifetime: lifetime, bound: bound, relays: relays, crashes: crashes)
+            segments: segments, duplicate: duplicate, lifetime: lifetime, bound: bound, relays: relays,
+            crashes: crashes)
     }
 
     func run() throws {
