@@ -100,14 +100,14 @@ extension ScenarioOptions {
         Topology(interfaces: (0..<n).map { [$0 * islands / n] })
     }
 
-    /// The relays of the islands scenario: a ring; the first node of island `s` is its gateway, linked to relay
+    /// The relays of the islands scenario: a ring (or a chain); the first node of island `s` is its gateway, linked to relay
     /// `s % relays`; each crash takes a random relay down for 10 s at a random time while envelopes are injected.
     func islandRelays(topology: Topology, start: Millis) -> RelayPlan {
         let relays = resolvedRelays
         let gateways = topology.members.enumerated().map { s, members in
             RelayPlan.Gateway(node: members[0].node, relay: s % relays)
         }
-        var plan = RelayPlan(relays: relays, ring: true, gateways: gateways)
+        var plan = RelayPlan(relays: relays, ring: !relayChain, gateways: gateways)
         var draws = SplitMix64.stream(seed, 6)
         let down: Millis = 10_000
         plan.crashes = (0..<resolvedCrashes).map { _ in

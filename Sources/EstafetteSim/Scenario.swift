@@ -31,6 +31,8 @@ public struct ScenarioOptions: Sendable, Equatable {
     /// For islands: relays in the ring, and relay crashes.
     public var relays: Int?
     public var crashes: Int?
+    /// For islands: the relays in a chain rather than a ring.
+    public var relayChain = false
 
     public init(
         _ scenario: ScenarioName, seed: UInt64, nodes: Int? = nil, loss: Double? = nil, envelopes: Int? = nil,
@@ -90,6 +92,7 @@ public struct ScenarioOptions: Sendable, Equatable {
         if let bound { parts.append("--bound \(bound)") }
         if let relays { parts.append("--relays \(relays)") }
         if let crashes { parts.append("--crashes \(crashes)") }
+        if relayChain { parts.append("--relay-chain") }
         parts.append("--seed \(seed)")
         return parts.joined(separator: " ")
     }
@@ -117,8 +120,8 @@ public struct ScenarioOptions: Sendable, Equatable {
             }
             guard (1...100).contains(resolvedRelays) else { throw ScenarioError("--relays must be in 1...100") }
             guard (0...1_000).contains(resolvedCrashes) else { throw ScenarioError("--crashes must be in 0...1000") }
-        } else if relays != nil || crashes != nil {
-            throw ScenarioError("--relays and --crashes are for the islands scenario")
+        } else if relays != nil || crashes != nil || relayChain {
+            throw ScenarioError("--relays, --crashes and --relay-chain are for the islands scenario")
         }
     }
 }

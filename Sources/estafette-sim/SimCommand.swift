@@ -49,6 +49,9 @@ struct SimCommand: ParsableCommand {
     @Option(help: "islands: relay crashes, each 10 s down (default 3).")
     var crashes: Int?
 
+    @Flag(help: "islands: relays in a chain rather than a ring.")
+    var relayChain = false
+
     func validate() throws {
         guard ScenarioName(rawValue: scenario) != nil else {
             throw ValidationError(
@@ -63,10 +66,12 @@ struct SimCommand: ParsableCommand {
     }
 
     func options(seed: UInt64) -> ScenarioOptions {
-        ScenarioOptions(
+        var options = ScenarioOptions(
             ScenarioName(rawValue: scenario)!, seed: seed, nodes: nodes, loss: loss, envelopes: envelopes,
             segments: segments, duplicate: duplicate, lifetime: lifetime, bound: bound, relays: relays,
             crashes: crashes)
+        options.relayChain = relayChain
+        return options
     }
 
     func run() throws {
