@@ -41,8 +41,14 @@ import Testing
     func sameSeedSameCity() throws {
         let options = ScenarioOptions(
             .islands, seed: 1_101, nodes: 120, loss: 0.05, envelopes: 30, segments: 12, relays: 5, crashes: 3)
-        let first = try options.run()
+        let (simulation, first) = try runExpectingSuccess(options)
         let second = try options.run()
+        // Envelopes from other islands come in through the gateways' links (`receiveFromLink`), and only there.
+        let gateways = Set(try #require(try options.makeConfig().relays).gateways.map(\.node))
+        for n in 0..<120 {
+            let fromLinks = simulation.node(n).counters["relay.envelopes_in"]
+            #expect(gateways.contains(n) ? fromLinks > 0 : fromLinks == 0, options.note("node n\(n): \(fromLinks)"))
+        }
         #expect(first.passed && second.passed, "\(first.failure?.description ?? second.failure?.description ?? "")")
         #expect(first.metrics.trace == second.metrics.trace, options.note())
         #expect(first.metrics == second.metrics, options.note())
