@@ -45,6 +45,8 @@ public struct Metrics: Sendable, Equatable {
     public var peaks: [Peak]
     /// Per envelope, virtual ms from its injection until every node held it (nil if that never happened).
     public var spreadMillis: [Millis?]
+    /// What the relay links carried, when the run has relays.
+    public var relay: RelayMetrics?
     /// Sum over nodes of the core's own counters, for a few names.
     public var nodeCounters: [String: Int64] = [:]
 
@@ -90,6 +92,7 @@ public struct Metrics: Sendable, Equatable {
         convergenceMillis = sim.convergedAt.map { $0 - settleFrom }
         virtualMillis = sim.now - SimConfig.epoch
         trace = sim.traceHash
+        relay = sim.relayLayer?.finished()
         let names = [
             "packets_in", "envelopes_new", "envelopes_duplicate", "inventory_rounds", "envelopes_expired",
             "repair_bursts", "bursts_deferred", "repairs_suppressed", "coded_sent", "whole_repairs_sent",
@@ -110,6 +113,9 @@ public struct Metrics: Sendable, Equatable {
 
     public var converged: Bool { convergenceMillis != nil }
 
+    /// Up to this many segments, `lines` has a block per segment.
+    static let segmentsListed = 10
+
     /// Control datagrams (everything that carries no envelope) on one segment.
     public func controlTransmissions(segment s: Int) -> Int {
         transmissions[s].enumerated().reduce(0) { sum, item in
@@ -128,7 +134,9 @@ public struct Metrics: Sendable, Equatable {
             ("virtual_ms", "\(virtualMillis)"), ("events", "\(events)"), ("trace", "\(trace)"),
         ]
         let perEnvelope = Double(max(1, envelopes))
-        for s in 0..<segments {
+        // Many segments (islands): their sums and the busiest segment, not a block of lines each.
+        let perSegment = segments <= Self.segmentsListed
+        for s in 0..<segments where perSegment {
             for kind in DatagramKind.allCases {
                 out.append(("datagrams.seg\(s).\(kind.name)", "\(transmissions[s][kind.rawValue])"))
             }
@@ -142,7 +150,19 @@ public struct Metrics: Sendable, Equatable {
             out.append(("spread_ms.p90", "\(spreads[min(spreads.count - 1, spreads.count * 9 / 10)])"))
             out.append(("spread_ms.max", "\(spreads.last!)"))
         }
-        out.append(("datagrams.total", "\(transmissions.joined().reduce(0, +))"))
+        if !perSegment {
+            for kind in DatagramKind.allCases {
+                out.append(("datagrams.\(kind.name)", "\(transmissions.reduce(0) { $0 + $1[kind.rawValue] })"))
+            }
+            let busiest = envelopeTransmissions.max() ?? 0
+            out.append(("envelope_tx_per_envelope.busiest_segment", fixed(busiest / perEnvelope)))
+            let control = (0..<segments).map { controlTransmissions(segment: $0) }.max() ?? 0
+            out.append(("control_per_envelope.busiest_segment", fixed(Double(control) / perEnvelope)))
+        }
+        let total = transmissions.joined().reduce(0, +)
+        out.append(("datagrams.total", "\(total)"))
+        out.append(("datagrams_per_envelope", fixed(Double(total) / perEnvelope)))
+        if let relay { out += relay.lines(envelopes: envelopes) }
         out += [
             ("link_attempts", "\(linkAttempts)"), ("deliveries", "\(deliveries)"), ("lost", "\(lost)"),
             ("duplicated", "\(duplicated)"),

@@ -5,7 +5,12 @@ extension ScenarioOptions {
     public func makeConfig() throws(ScenarioError) -> SimConfig {
         try validate()
         let n = resolvedNodes
-        let topology = (segments ?? 1) > 1 ? Topology.chain(nodes: n, segments: segments!) : .oneSegment(nodes: n)
+        let topology: Topology
+        if scenario == .islands {
+            topology = Self.islands(nodes: n, islands: resolvedSegments)
+        } else {
+            topology = resolvedSegments > 1 ? .chain(nodes: n, segments: resolvedSegments) : .oneSegment(nodes: n)
+        }
         var config = SimConfig(
             name: scenario.rawValue, seed: seed, topology: topology,
             link: LinkModel(loss: resolvedLoss, duplicate: duplicate ?? 0.01), replayCommand: replayCommand)
@@ -71,9 +76,46 @@ extension ScenarioOptions {
                 .reassemblyBytesAtMost(config.settings.reassembly.maxTotalBytes),
                 .peersAtMost(n - 1),
             ]
+
+        case .islands:
+            // In time order, so an author's alerts are posted in the order of their sequence numbers (a node is
+            // not shown an alert older than one it has shown from the same author).
+            let window = 0...Self.islandsInjectMillis
+            let times = (0..<resolvedEnvelopes).map { _ in start + workload.rng.millis(in: window) }
+            for at in times.sorted() {
+                workload.add(at: at, node: workload.rng.int(in: 0...(n - 1)), lifetime: lifetime)
+            }
+            config.relays = islandRelays(topology: topology, start: start)
+            config.convergenceBoundMillis = Millis(bound ?? 120) * 1000
         }
         config.injections = workload.builder.injections
         return config
+    }
+
+    /// For islands: injections are spread over this long.
+    static let islandsInjectMillis: Millis = 30_000
+
+    /// Islands: node `i` of `n` is on island `i * islands / n`, so islands differ by one node at most.
+    static func islands(nodes n: Int, islands: Int) -> Topology {
+        Topology(interfaces: (0..<n).map { [$0 * islands / n] })
+    }
+
+    /// The relays of the islands scenario: a ring (or a chain); the first node of island `s` is its gateway, linked to relay
+    /// `s % relays`; each crash takes a random relay down for 10 s at a random time while envelopes are injected.
+    func islandRelays(topology: Topology, start: Millis) -> RelayPlan {
+        let relays = resolvedRelays
+        let gateways = topology.members.enumerated().map { s, members in
+            RelayPlan.Gateway(node: members[0].node, relay: s % relays)
+        }
+        var plan = RelayPlan(relays: relays, ring: !relayChain, gateways: gateways)
+        var draws = SplitMix64.stream(seed, 6)
+        let down: Millis = 10_000
+        plan.crashes = (0..<resolvedCrashes).map { _ in
+            let relay = draws.int(in: 0...(relays - 1))
+            let at = start + draws.millis(in: 0...(Self.islandsInjectMillis - down))
+            return RelayPlan.Crash(relay: relay, at: at, downMillis: down)
+        }
+        return plan
     }
 
     /// For `flood`: the most envelopes one node may hold at once. At rate r an envelope lives `lifetime` seconds

@@ -10,6 +10,9 @@ public enum ScenarioName: String, CaseIterable, Sendable {
     case absentNode = "absent-node"
     /// Envelopes with a short lifetime injected steadily for four lifetimes; memory per node must stay bounded.
     case flood
+    /// Islands (LAN segments, 20 nodes each by default) whose gateways link to relays in a ring; relays crash and
+    /// return while envelopes are injected at random nodes on random islands.
+    case islands
 }
 
 /// A scenario's options, as the `estafette-sim` command takes them; nil means the scenario's default.
@@ -25,10 +28,16 @@ public struct ScenarioOptions: Sendable, Equatable {
     public var lifetime: Int?
     /// Seconds of virtual time allowed for convergence after the last injection or partition change.
     public var bound: Int?
+    /// For islands: relays in the ring, and relay crashes.
+    public var relays: Int?
+    public var crashes: Int?
+    /// For islands: the relays in a chain rather than a ring.
+    public var relayChain = false
 
     public init(
         _ scenario: ScenarioName, seed: UInt64, nodes: Int? = nil, loss: Double? = nil, envelopes: Int? = nil,
-        segments: Int? = nil, duplicate: Double? = nil, lifetime: Int? = nil, bound: Int? = nil
+        segments: Int? = nil, duplicate: Double? = nil, lifetime: Int? = nil, bound: Int? = nil,
+        relays: Int? = nil, crashes: Int? = nil
     ) {
         self.scenario = scenario
         self.seed = seed
@@ -39,6 +48,8 @@ public struct ScenarioOptions: Sendable, Equatable {
         self.duplicate = duplicate
         self.lifetime = lifetime
         self.bound = bound
+        self.relays = relays
+        self.crashes = crashes
     }
 
     struct Defaults {
@@ -54,6 +65,7 @@ public struct ScenarioOptions: Sendable, Equatable {
         case .partitionHeal: return Defaults(nodes: 200, loss: 0.05, envelopes: 40, lifetime: 3_600)
         case .absentNode: return Defaults(nodes: 8, loss: 0.05, envelopes: 40, lifetime: 2 * 86_400)
         case .flood: return Defaults(nodes: 10, loss: 0.05, envelopes: 1_200, lifetime: 600)
+        case .islands: return Defaults(nodes: 1_000, loss: 0.05, envelopes: 200, lifetime: 3_600)
         }
     }
 
@@ -61,6 +73,12 @@ public struct ScenarioOptions: Sendable, Equatable {
     public var resolvedLoss: Double { loss ?? defaults.loss }
     public var resolvedEnvelopes: Int { envelopes ?? defaults.envelopes }
     public var resolvedLifetime: Int { lifetime ?? defaults.lifetime }
+    /// Segments; for islands, one per 20 nodes (at most 50) unless given.
+    public var resolvedSegments: Int {
+        segments ?? (scenario == .islands ? max(1, min(50, resolvedNodes / 20)) : 1)
+    }
+    public var resolvedRelays: Int { relays ?? 5 }
+    public var resolvedCrashes: Int { crashes ?? 3 }
 
     /// The command that replays this run exactly (at the same commit).
     public var replayCommand: String {
@@ -72,6 +90,9 @@ public struct ScenarioOptions: Sendable, Equatable {
         if let duplicate { parts.append("--duplicate \(duplicate)") }
         if let lifetime { parts.append("--lifetime \(lifetime)") }
         if let bound { parts.append("--bound \(bound)") }
+        if let relays { parts.append("--relays \(relays)") }
+        if let crashes { parts.append("--crashes \(crashes)") }
+        if relayChain { parts.append("--relay-chain") }
         parts.append("--seed \(seed)")
         return parts.joined(separator: " ")
     }
@@ -93,6 +114,15 @@ public struct ScenarioOptions: Sendable, Equatable {
                 "absent-node needs --lifetime above a day (86400), so the long-lived envelopes outlive the absence")
         }
         guard (bound ?? 1) >= 1 else { throw ScenarioError("--bound must be at least 1 second") }
+        if scenario == .islands {
+            guard resolvedNodes / resolvedSegments >= 2 else {
+                throw ScenarioError("islands needs at least 2 nodes per island (--nodes / --segments)")
+            }
+            guard (1...100).contains(resolvedRelays) else { throw ScenarioError("--relays must be in 1...100") }
+            guard (0...1_000).contains(resolvedCrashes) else { throw ScenarioError("--crashes must be in 0...1000") }
+        } else if relays != nil || crashes != nil || relayChain {
+            throw ScenarioError("--relays, --crashes and --relay-chain are for the islands scenario")
+        }
     }
 }
 

@@ -12,6 +12,8 @@ public struct SimConfig: Sendable {
     /// Partition changes, in time order.
     public var faults: [FaultChange] = []
     public var injections: [Injection] = []
+    /// Relays joining the segments (islands), with their links and crashes; nil for LANs alone.
+    public var relays: RelayPlan?
     /// Nodes boot at a random time in `epoch...epoch + bootSpreadMillis`, so their timers are not in lock-step.
     public var bootSpreadMillis: Millis = 2_000
     /// The run fails when it has not converged this long after `settleFrom`.
@@ -39,7 +41,8 @@ public struct SimConfig: Sendable {
 
     public var nodeCount: Int { topology.nodeCount }
 
-    /// Convergence is measured from the later of the last injection and the last partition change.
+    /// Convergence is measured from the later of the last injection and the last partition change (a relay's
+    /// crash and return are not counted here, but the run does not converge before the last relay is back).
     public var settleFrom: Millis {
         max(
             injections.map(\.at).max() ?? Self.epoch, faults.map(\.at).max() ?? Self.epoch,

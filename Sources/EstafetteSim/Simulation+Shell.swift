@@ -15,6 +15,7 @@ extension Simulation {
                 }
             case .store(let stored, let message):
                 onStore(stored, message: message, at: n)
+                if relayLayer != nil { pushToLinks(stored.id, from: n) }
             case .deleteExpired(let upTo):
                 deleteExpired(at: n, upTo: upTo)
             case .scheduleTimer(let timer, let at):

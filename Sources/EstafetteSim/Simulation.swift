@@ -14,6 +14,8 @@ public struct Simulation {
         case inject(Int)
         case fault(Int)
         case expire(Int)
+        /// Relay links and relays (`Simulation+Relays`).
+        indirect case relay(RelayLayer.Event)
     }
 
     public let config: SimConfig
@@ -48,6 +50,11 @@ public struct Simulation {
     var missing = 0
     var injected = 0
     var faultsApplied = 0
+
+    /// The relays and their links, when the run has a `RelayPlan`.
+    var relayLayer: RelayLayer?
+    /// The link an envelope being stored came from (it is not pushed back there).
+    var linkOrigin: Int?
 
     var metrics: Metrics
     var failure: SimFailure?
@@ -93,6 +100,11 @@ public struct Simulation {
         }
         for (e, injection) in config.injections.enumerated() {
             queue.push(.inject(e), at: injection.at)
+        }
+        if let plan = config.relays {
+            precondition(plan.gateways.allSatisfy { (0..<n).contains($0.node) }, "a gateway that does not exist")
+            relayLayer = RelayLayer(plan: plan, seed: config.seed)
+            scheduleRelays()
         }
     }
 
@@ -143,7 +155,7 @@ public struct Simulation {
         now = time
         process(event)
         guard failure == nil, convergedAt == nil, missing == 0, now >= config.settleFrom, injected == envelopeCount,
-            faultsApplied == config.faults.count
+            faultsApplied == config.faults.count, (relayLayer?.pendingFaults ?? 0) == 0
         else { return }
         convergedAt = now
         endAt = now + config.tailMillis
@@ -205,6 +217,8 @@ public struct Simulation {
             trace.add(time: now, kind: .fault, node: 0, aux: UInt64(k))
             groups = config.faults[k].groups
             faultsApplied += 1
+        case .relay(let relayEvent):
+            process(relayEvent)
         case .expire(let e):
             trace.add(time: now, kind: .expire, node: 0, aux: UInt64(e))
             if live[e] {

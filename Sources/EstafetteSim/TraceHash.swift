@@ -14,6 +14,7 @@ public struct TraceHash: Sendable, Hashable, CustomStringConvertible {
         case fault = 5
         case expire = 6
         case store = 7
+        case relay = 8
     }
 
     mutating func add(time: Int64, kind: Kind, node: Int, aux: UInt64) {

@@ -31,7 +31,7 @@ struct SimCommand: ParsableCommand {
     @Option(help: "Run this many random seeds (drawn from --seed when given) and print any that fail.")
     var seeds: Int?
 
-    @Option(help: "Number of LAN segments, chained by bridging nodes.")
+    @Option(help: "Number of LAN segments, chained by bridging nodes (islands: the number of islands).")
     var segments: Int?
 
     @Option(help: "Probability that a datagram arrives twice.")
@@ -42,6 +42,15 @@ struct SimCommand: ParsableCommand {
 
     @Option(help: "Seconds of virtual time allowed to converge after the last injection or partition change.")
     var bound: Int?
+
+    @Option(help: "islands: relays in the ring (default 5).")
+    var relays: Int?
+
+    @Option(help: "islands: relay crashes, each 10 s down (default 3).")
+    var crashes: Int?
+
+    @Flag(help: "islands: relays in a chain rather than a ring.")
+    var relayChain = false
 
     func validate() throws {
         guard ScenarioName(rawValue: scenario) != nil else {
@@ -57,9 +66,12 @@ struct SimCommand: ParsableCommand {
     }
 
     func options(seed: UInt64) -> ScenarioOptions {
-        ScenarioOptions(
+        var options = ScenarioOptions(
             ScenarioName(rawValue: scenario)!, seed: seed, nodes: nodes, loss: loss, envelopes: envelopes,
-            segments: segments, duplicate: duplicate, lifetime: lifetime, bound: bound)
+            segments: segments, duplicate: duplicate, lifetime: lifetime, bound: bound, relays: relays,
+            crashes: crashes)
+        options.relayChain = relayChain
+        return options
     }
 
     func run() throws {

@@ -1,3 +1,4 @@
+import EstafetteCore
 import Testing
 
 @testable import EstafetteNode
