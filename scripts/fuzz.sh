@@ -5,8 +5,9 @@
 #   scripts/fuzz.sh --make-seeds         # rewrite the committed seeds (Fuzz/corpus/<target>/; crash-* stay)
 #   scripts/fuzz.sh --list               # the target names
 # New interesting inputs go to a working corpus outside git (FUZZ_WORK, default Fuzz/.work/<target>/corpus);
-# the committed seeds are read, never written. Each run is added to FUZZ_WORK/executions.tsv, and the
-# executions per target (this run, and all runs recorded there) are printed at the end.
+# the committed seeds are read, never written. Each run is added to a ledger (FUZZ_LEDGER, default
+# FUZZ_WORK/executions.tsv; the campaign's committed ledger is Fuzz/campaign.tsv), and the executions per target
+# (this run, and all runs recorded there) are printed at the end.
 # Exits non-zero when a target finds a crash, a timeout, a leak or an out-of-memory: the input is kept in
 # FUZZ_WORK/<target>/artifacts/ (reproduce: scripts/fuzz.sh --repro FILE TARGET).
 set -euo pipefail
@@ -68,7 +69,7 @@ targets=("$@")
 ((${#targets[@]})) || targets=("${targets_all[@]}")
 
 mkdir -p "$work"
-ledger="$work/executions.tsv"
+ledger="${FUZZ_LEDGER:-$work/executions.tsv}"
 failed=()
 summary=()
 for t in "${targets[@]}"; do

@@ -27,8 +27,13 @@ public struct Injection: Sendable {
 /// of a workload; alerts are signed and verified, and checked for delivery at every node.
 public struct WorkloadBuilder {
     var rng: SplitMix64
-    private var sequences: [Int: UInt64] = [:]
-    private(set) var injections: [Injection] = []
+    private enum Entry {
+        case ready(Injection)
+        /// An alert, signed when the workload is read: an author numbers its alerts in the order it posts them
+        /// (time order), whatever order a scenario adds them in.
+        case alert(at: Millis, node: Int, author: SigningKeyPair, lifetimeSeconds: UInt64)
+    }
+    private var entries: [Entry] = []
     /// Share of channel envelopes made large enough to be fragmented.
     var largeShare = 0.05
 
@@ -45,23 +50,50 @@ public struct WorkloadBuilder {
         let body = rng.bytes(bodyBytes)
         let envelope = Envelope(
             kind: .channel, expiresAt: Self.expiry(at, lifetimeSeconds: lifetimeSeconds), tag: tag, body: body)
-        injections.append(Injection(at: at, node: node, envelope: envelope, alertText: nil))
+        entries.append(.ready(Injection(at: at, node: node, envelope: envelope, alertText: nil)))
     }
 
     /// An alert signed by the identity of the node that posts it.
     public mutating func alert(at: Millis, node: Int, author: SigningKeyPair, lifetimeSeconds: UInt64) {
-        let sequence = sequences[node, default: 0] + 1
-        sequences[node] = sequence
-        let text = "alert \(injections.count) from n\(node), #\(sequence)"
-        let envelope: Envelope
-        do {
-            envelope = try Alert.sign(
-                text: text, by: author, sequence: sequence, createdAt: Self.seconds(at),
-                expiresAt: Self.expiry(at, lifetimeSeconds: lifetimeSeconds))
-        } catch {
-            preconditionFailure("a short alert text failed to sign: \(error)")
+        entries.append(.alert(at: at, node: node, author: author, lifetimeSeconds: lifetimeSeconds))
+    }
+
+    /// The injections, in the order they were added. Each node's alerts are numbered 1, 2, … in time order, and
+    /// created one second after the previous one at least, as `MeshNode.postAlert` does: receivers refuse to show
+    /// an alert whose number and creation time disagree (`AlertAuthors`), so a workload that numbered alerts in
+    /// the order a scenario happened to add them would count honest alerts as undelivered.
+    var injections: [Injection] {
+        var order: [(at: Millis, index: Int)] = []
+        for (i, entry) in entries.enumerated() {
+            if case .alert(let at, _, _, _) = entry { order.append((at, i)) }
         }
-        injections.append(Injection(at: at, node: node, envelope: envelope, alertText: text))
+        order.sort { ($0.at, $0.index) < ($1.at, $1.index) }
+        var sequences: [Int: UInt64] = [:]
+        var lastCreated: [Int: UInt64] = [:]
+        var signed: [Int: Injection] = [:]
+        for (_, i) in order {
+            guard case .alert(let at, let node, let author, let lifetime) = entries[i] else { continue }
+            let sequence = sequences[node, default: 0] + 1
+            sequences[node] = sequence
+            let createdAt = max(Self.seconds(at), lastCreated[node].map { $0 + 1 } ?? 0)
+            lastCreated[node] = createdAt
+            let text = "alert \(i) from n\(node), #\(sequence)"
+            let envelope: Envelope
+            do {
+                envelope = try Alert.sign(
+                    text: text, by: author, sequence: sequence, createdAt: createdAt,
+                    expiresAt: Self.expiry(at, lifetimeSeconds: lifetime))
+            } catch {
+                preconditionFailure("a short alert text failed to sign: \(error)")
+            }
+            signed[i] = Injection(at: at, node: node, envelope: envelope, alertText: text)
+        }
+        return entries.indices.map { i in
+            switch entries[i] {
+            case .ready(let injection): return injection
+            case .alert: return signed[i]!
+            }
+        }
     }
 
     static func seconds(_ millis: Millis) -> UInt64 { UInt64(millis / 1000) }
