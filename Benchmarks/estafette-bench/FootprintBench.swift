@@ -10,9 +10,25 @@ final class MulticastSender {
     let fd: Int32
     var destination = sockaddr_in()
 
-    init(group: String, port: Int) throws {
+    /// `source`: a loopback address to send from (any of 127.0.0.0/8), nil for the kernel's choice.
+    init(group: String, port: Int, source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw BenchError("UDP socket(): \(String(cString: strerror(errno)))") }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr = in_addr(s_addr: inet_addr(source))
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else {
+                let e = String(cString: strerror(errno))
+                close(fd)
+                throw BenchError("cannot bind a UDP socket to \(source): \(e)")
+            }
+        }
         var ifaddr = in_addr(s_addr: inet_addr("127.0.0.1"))
         var ttl: UInt8 = 1
         var loop: UInt8 = 1
@@ -65,12 +81,16 @@ func udpReceiveErrors() -> Int {
 }
 
 /// Fills a daemon's store with `.channel` envelopes sent as mesh datagrams, paced so its 4096-datagram inbound
-/// queue never overflows. Envelopes lost anyway (kernel or queue drops) are replaced by new ones, so the store
+/// queue never overflows. They come from `sources` loopback addresses in turn, as from that many peers: the
+/// daemon accepts at most 1,800 new envelopes a minute from one LAN source (issue 9's per-source budget), so
+/// one address would fill 100,000 in about an hour. Envelopes lost anyway (kernel or queue drops) are replaced by new ones, so the store
 /// ends up holding exactly `target` envelopes.
 struct Injector {
     let daemon: Daemon
-    let sender: MulticastSender
-    let session = Sodium.randomUInt64()
+    let senders: [MulticastSender]
+    var next = 0
+    /// One session per source, as distinct peers would have.
+    let sessions: [UInt64]
     var rng = SplitMix64(seed: Sodium.randomUInt64())
     let expiresAt = UInt64(wallMillis() / 1000) + 6 * 24 * 3600
     var sent = 0
@@ -78,14 +98,15 @@ struct Injector {
     /// Most datagrams sent but not yet stored (well under the daemon's queue of 4096).
     var maxInFlight = 1000
 
-    init(daemon: Daemon, group: String, port: Int) throws {
+    init(daemon: Daemon, group: String, port: Int, sources: Int = 64) throws {
         self.daemon = daemon
-        self.sender = try MulticastSender(group: group, port: port)
+        senders = try (1...sources).map { try MulticastSender(group: group, port: port, source: "127.0.\($0).1") }
+        sessions = (0..<sources).map { _ in Sodium.randomUInt64() }
     }
 
     mutating func nextDatagram() -> [UInt8] {
         let e = Envelope(kind: .channel, expiresAt: expiresAt, tag: [], body: randomBody(&rng, 300...600))
-        return MeshKey.publicDefault.seal(.envelope(e.encoded()), session: session)
+        return MeshKey.publicDefault.seal(.envelope(e.encoded()), session: sessions[next])
     }
 
     /// Sends until the daemon's `envelopes` count reaches `target`. Returns seconds taken.
@@ -122,7 +143,8 @@ struct Injector {
             let burst = min(need, room, 32)
             if burst > 0 {
                 for _ in 0..<burst {
-                    try sender.send(nextDatagram())
+                    try senders[next].send(nextDatagram())
+                    next = (next + 1) % senders.count
                     sent += 1
                 }
                 sleepSeconds(0.001)
