@@ -19,7 +19,7 @@ extension ByteBuffer {
             case 5: return try buffer.readWantPayload()
             case 6: return try buffer.readCodedPayload()
             case 7: return try buffer.readParityPayload()
-            case 8: return try buffer.readSummaryPayload()
+            case 9: return try buffer.readSummaryPayload()
             default: throw .unknownPacketType(type)
             }
         }
@@ -199,7 +199,7 @@ extension ByteBuffer {
         writeInteger(stream) + writeInteger(total) + writeInteger(index) + writeBytes(chunk)
     }
 
-    // MARK: - 8 summary
+    // MARK: - 9 summary
 
     /// ```
     /// range_lo u64 | range_hi u64 | count u32 | digest[32] | n u8 | n × (upper u64 | count u32 | fingerprint[16])

@@ -18,11 +18,12 @@
 ///                   fragment chunks i, zero-padded, with α = 2^index: index 0 is their XOR, sent after the
 ///                   fragments; repairs send other indices. A receiver missing m fragments rebuilds them from
 ///                   any m parities; see `Fragmenter`)
-/// type 8 summary    range_lo u64 | range_hi u64 | count u32 | digest[32] | n u8 |
+/// type 9 summary    range_lo u64 | range_hi u64 | count u32 | digest[32] | n u8 |
 ///                   n × (upper u64 | count u32 | fingerprint[16])
 ///                   ([lo, hi] split into n consecutive sub-ranges, the first from lo, each up to its upper bound,
 ///                   the last ending at hi; count and fingerprint of the IDs the sender holds in each; count and
-///                   digest of its whole store. Sent only with `MeshNode.Settings.rangeSummaries`)
+///                   digest of its whole store. Sent only with `MeshNode.Settings.rangeSummaries`. Type 8 stays
+///                   unassigned: tests and tools use it as their example of an unknown type)
 /// ```
 /// `MeshKey` seals and opens datagrams; `Packet+Codec.swift` holds each type's payload reader and writer.
 public enum Packet: Hashable, Sendable {
@@ -61,7 +62,7 @@ public enum Packet: Hashable, Sendable {
         case .want: return 5
         case .coded: return 6
         case .parity: return 7
-        case .summary: return 8
+        case .summary: return 9
         }
     }
 }
