@@ -90,6 +90,18 @@ struct RangeSummaryTests {
         }
     }
 
+    @Test("the fingerprint is the documented one (the attack tool's `range_fingerprint` gives the same bytes)")
+    func fingerprintMatchesTheSpec() {
+        let ids = [
+            EnvelopeID(bytes: Array(0..<32)), EnvelopeID(bytes: Array(32..<64)),
+            EnvelopeID(bytes: [UInt8](repeating: 255, count: 32)),
+        ]
+        var node = Self.node(session: 1, holding: ids)
+        let fingerprints = node.rangeFingerprints()
+        #expect(fingerprints.fingerprint(0..<3).description == "d3b612a5842da63aa4a8a6afaa751d5c")
+        #expect(fingerprints.fingerprint(0..<0).description == "7f9c9e31ac8256ca2f258583df262dbc")
+    }
+
     // MARK: - Comparison
 
     @Test("a round of a large store is one summary of 16 sub-ranges that add up to the store")

@@ -4,7 +4,7 @@ import Testing
 
 /// Issue 11: a node rejoining a LAN whose nodes hold a large store, and that misses (or alone holds) 100 envelopes,
 /// catches up with protocol traffic that follows the 100, not the store, when range summaries are on. The release
-/// figure at 100,000 envelopes is in docs/benchmarks.md (`estafette-sim --scenario rejoin`); this debug test uses
+/// figure at 100,000 envelopes is in docs/simulator.md (`estafette-sim --scenario rejoin`); this debug test uses
 /// 20,000.
 @Suite("Rejoin catch-up with range summaries")
 struct RejoinTests {
