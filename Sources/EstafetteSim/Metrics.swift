@@ -116,7 +116,7 @@ public struct Metrics: Sendable, Equatable {
             "coded_useful", "coded_redundant", "envelopes_decoded", "wants_sent", "wants_suppressed",
             "wants_crossed_burst",
             "inventories_deferred", "summary_rounds", "summaries_received", "range_answers_sent",
-            "range_answers_suppressed", "range_answers_recent",
+            "range_answers_suppressed", "range_answers_recent", "claims_failed", "inventories_suppressed",
         ]
         for name in names {
             nodeCounters[name] = (0..<nodes).reduce(0) { $0 + sim.node($1).counters[name] }
