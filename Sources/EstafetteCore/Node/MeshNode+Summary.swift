@@ -29,7 +29,13 @@ extension MeshNode {
 
     /// Our round as one summary of the whole prefix space, paid by the sources that asked for it.
     mutating func sendSummaryRound(requesters: [String], now: Millis, into actions: inout [Action]) {
-        let ranges = rangeFingerprints().summary(lo: 0, hi: .max, ways: Self.summaryWays)
+        // As fine as the requesters can pay for, 4 to 16 ways: one disagreeing beacon (88 bytes, 528 of credit)
+        // pays for 15, so a rejoining node's first beacon starts the round instead of the one 4 s later.
+        let credit = requesters.reduce(0.0) { $0 + repair.answers.available(to: $1, now: now) }
+        let fixed = Packet.sealedOverhead + Packet.plainHeaderBytes + 8 + 8 + 4 + 32 + 1
+        let affordable = (Int(min(credit, 1e9)) - fixed) / SummaryRange.wireBytes
+        let ways = min(Self.summaryWays, max(4, affordable))
+        let ranges = rangeFingerprints().summary(lo: 0, hi: .max, ways: ways)
         let packet = Packet.summary(
             lo: 0, hi: .max, count: UInt32(clamping: envelopeCount), digest: digest, ranges: ranges)
         let sealed = meshKey.seal(packet, session: session)
@@ -92,17 +98,20 @@ extension MeshNode {
         }
         let fingerprints = rangeFingerprints()
         var start = lo
-        var same = true
+        var differing: [RangeKey] = []
         for r in ranges {
             let pos = fingerprints.positions(lo: start, hi: r.upperBound)
             if pos.count != Int(r.count) || fingerprints.fingerprint(pos) != r.fingerprint {
-                same = false
-                queueRangeAnswer(RangeKey(lo: start, hi: r.upperBound), requester: source, now: now, into: &actions)
+                differing.append(RangeKey(lo: start, hi: r.upperBound))
             }
             if r.upperBound == .max { break }
             start = r.upperBound &+ 1
         }
-        if same, trusted { suppressRangeAnswer(key) }
+        if differing.isEmpty, trusted { suppressRangeAnswer(key) }
+        // The answers to one summary hold about as many sub-ranges as it did (16 where one differs, 2 each where
+        // 8 or more do), so that they cost a few times its size: what its sender's credit pays for.
+        let ways = max(2, Self.summaryWays / max(1, differing.count))
+        for k in differing { queueRangeAnswer(k, ways: ways, requester: source, now: now, into: &actions) }
     }
 
     /// A page of an inventory covering part of the prefix space, with the gate on: we hold what it lists in
@@ -117,7 +126,7 @@ extension MeshNode {
         let listed = Set(prefixes)
         let key = RangeKey(lo: lo, hi: hi)
         if fingerprints.ids[pos].contains(where: { !listed.contains($0.w0) }) {
-            queueRangeAnswer(key, requester: source, now: now, into: &actions)
+            queueRangeAnswer(key, ways: Self.summaryWays, requester: source, now: now, into: &actions)
         } else if pos.count == listed.count, trusted {
             suppressRangeAnswer(key)
         }
@@ -125,7 +134,7 @@ extension MeshNode {
 
     /// Our answer for a sub-range where we differ from a summary or page we heard, after a suppression delay.
     mutating func queueRangeAnswer(
-        _ key: RangeKey, requester: String, now: Millis, into actions: inout [Action]
+        _ key: RangeKey, ways: Int, requester: String, now: Millis, into actions: inout [Action]
     ) {
         if let at = repair.rangeAnswered[key], now - at < roundMillis {
             // We answered it a moment ago: what it brings (wants, a burst) is still on its way.
@@ -144,7 +153,7 @@ extension MeshNode {
             return
         }
         let due = now + suppressionDelay()
-        repair.rangeAnswers[key] = PendingRangeAnswer(due: due, requesters: [requester])
+        repair.rangeAnswers[key] = PendingRangeAnswer(due: due, ways: ways, requesters: [requester])
         scheduleRepairTimer(at: due, into: &actions)
     }
 
@@ -168,7 +177,7 @@ extension MeshNode {
             } else {
                 packet = .summary(
                     lo: key.lo, hi: key.hi, count: count, digest: digest,
-                    ranges: fingerprints.summary(lo: key.lo, hi: key.hi, ways: Self.summaryWays))
+                    ranges: fingerprints.summary(lo: key.lo, hi: key.hi, ways: pending.ways))
             }
             let sealed = meshKey.seal(packet, session: session)
             guard payAnswer(sealed.count, by: pending.requesters, now: now) else {
@@ -193,6 +202,8 @@ struct RangeKey: Hashable, Comparable, Sendable {
 /// Our answer for a sub-range, waiting for its suppression delay.
 struct PendingRangeAnswer: Sendable {
     var due: Millis
+    /// Into how many sub-ranges a summary answer splits the range.
+    var ways: Int
     /// The sources whose summaries or pages showed the difference (a few): they pay for it.
     var requesters: [String]
 }
