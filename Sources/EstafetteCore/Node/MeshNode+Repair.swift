@@ -229,7 +229,8 @@ extension MeshNode {
             // A repair round has started. Rounds are spaced by the repair interval, so that each one repairs a
             // batch (and a coded burst combines many envelopes); what this one misses, the next one covers.
             repair.lastInventoryAt = max(repair.lastInventoryAt, now)
-            if repair.owedSince != nil { repair.claims.deferred(by: source) }
+            // (A page of part of the space answering a range summary defers nothing of ours: see `onSummary`.)
+            if repair.owedSince != nil, whole || !settings.rangeSummaries { repair.claims.deferred(by: source) }
             if let best = repair.bestInventoryHeard, now - best.at < settings.repairIntervalMillis,
                 !offer.isBetter(than: best.offer)
             {

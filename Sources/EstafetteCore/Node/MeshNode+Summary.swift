@@ -70,7 +70,10 @@ extension MeshNode {
         if trusted {
             // A round is in progress (as for an inventory): no new one for a repair interval.
             repair.lastInventoryAt = max(repair.lastInventoryAt, now)
-            if repair.owedSince != nil { repair.claims.deferred(by: source) }
+            // Only a round (the whole space) stands in for ours: the answers of a long descent do not, or after
+            // two repair intervals every node would distrust every other and stop suppressing (measured with
+            // 1,000 missing: 9 answers for each range).
+            if repair.owedSince != nil, lo == 0, hi == .max { repair.claims.deferred(by: source) }
             let offer = Offer(session: sender, count: count, source: source)
             if let best = repair.bestInventoryHeard, now - best.at < settings.repairIntervalMillis,
                 !offer.isBetter(than: best.offer)
@@ -186,6 +189,9 @@ extension MeshNode {
             }
             actions.append(.multicast(sealed, except: nil))
             counters.add("range_answers_sent")
+            // Our side of the round went out, for the range where it was needed: nothing is owed any more.
+            repair.owedSince = nil
+            repair.claims.settle()
             if repair.rangeAnswered.count < Self.maxPendingRangeAnswers { repair.rangeAnswered[key] = now }
         }
     }
