@@ -10,14 +10,20 @@ struct RangeSummaryTests {
     static let peer = PeerAddress(host: "10.0.0.2", port: 1, interface: 0)
     static let store: [EnvelopeID: StoredEnvelope] = [:]
 
-    static func fp(_ b: UInt8) -> NegentropyFingerprint { NegentropyFingerprint(bytes: [UInt8](repeating: b, count: 16)) }
+    static func fp(_ b: UInt8) -> NegentropyFingerprint {
+        NegentropyFingerprint(bytes: [UInt8](repeating: b, count: 16))
+    }
 
     static let samples: [Packet] = [
-        .summary(lo: 0, hi: .max, count: 0, digest: .zero, ranges: [SummaryRange(upperBound: .max, count: 0, fingerprint: fp(0))]),
+        .summary(
+            lo: 0, hi: .max, count: 0, digest: .zero,
+            ranges: [SummaryRange(upperBound: .max, count: 0, fingerprint: fp(0))]),
         .summary(
             lo: 10, hi: 1_000, count: 100_000, digest: EnvelopeID(bytes: [UInt8](repeating: 7, count: 32)),
             ranges: (1...Packet.maxSummaryRanges).map {
-                SummaryRange(upperBound: $0 == Packet.maxSummaryRanges ? 1_000 : UInt64(10 + $0), count: UInt32($0), fingerprint: fp(UInt8($0)))
+                SummaryRange(
+                    upperBound: $0 == Packet.maxSummaryRanges ? 1_000 : UInt64(10 + $0), count: UInt32($0),
+                    fingerprint: fp(UInt8($0)))
             }),
     ]
 
@@ -85,7 +91,8 @@ struct RangeSummaryTests {
                 #expect(error.reason == reason, "\(error)")
             }
             let before = node.counters["drop.\(reason)"]
-            _ = node.receive(Self.key.sealRaw([9] + be(UInt64(2)) + bytes), from: Self.peer, now: Fixture.now, store: Self.store)
+            _ = node.receive(
+                Self.key.sealRaw([9] + be(UInt64(2)) + bytes), from: Self.peer, now: Fixture.now, store: Self.store)
             #expect(node.counters["drop.\(reason)"] == before + 1, "\(reason)")
         }
     }
@@ -137,7 +144,9 @@ struct RangeSummaryTests {
         let datagram = Self.key.seal(summary, session: 1)
 
         var same = Self.node(session: 2, holding: ids)
-        #expect(MeshNodeTests.multicasts(same.receive(datagram, from: Self.peer, now: Fixture.now, store: Self.store)).isEmpty)
+        #expect(
+            MeshNodeTests.multicasts(same.receive(datagram, from: Self.peer, now: Fixture.now, store: Self.store))
+                .isEmpty)
         #expect(same.repair.rangeAnswers.isEmpty)
 
         // B lacks three IDs, in three different sub-ranges (or fewer, if two fall together).
@@ -188,7 +197,8 @@ struct RangeSummaryTests {
     func inconsistentWhole() {
         var node = Self.node(session: 1, holding: Self.ids(10, seed: 3))
         let forged = Packet.summary(
-            lo: 0, hi: .max, count: 10, digest: .zero, ranges: [SummaryRange(upperBound: .max, count: 3, fingerprint: Self.fp(1))])
+            lo: 0, hi: .max, count: 10, digest: .zero,
+            ranges: [SummaryRange(upperBound: .max, count: 3, fingerprint: Self.fp(1))])
         _ = node.receive(Self.key.seal(forged, session: 5), from: Self.peer, now: Fixture.now, store: Self.store)
         #expect(node.counters["drop.summary_inconsistent"] == 1)
         #expect(node.repair.rangeAnswers.isEmpty)
@@ -198,8 +208,10 @@ struct RangeSummaryTests {
     func gateOff() {
         var node = Self.node(session: 1, holding: Self.ids(10, seed: 4), gate: false)
         let summary = Packet.summary(
-            lo: 0, hi: .max, count: 3, digest: .zero, ranges: [SummaryRange(upperBound: .max, count: 3, fingerprint: Self.fp(1))])
-        let actions = node.receive(Self.key.seal(summary, session: 5), from: Self.peer, now: Fixture.now, store: Self.store)
+            lo: 0, hi: .max, count: 3, digest: .zero,
+            ranges: [SummaryRange(upperBound: .max, count: 3, fingerprint: Self.fp(1))])
+        let actions = node.receive(
+            Self.key.seal(summary, session: 5), from: Self.peer, now: Fixture.now, store: Self.store)
         #expect(MeshNodeTests.multicasts(actions).isEmpty)
         #expect(node.counters["summaries_ignored"] == 1)
     }

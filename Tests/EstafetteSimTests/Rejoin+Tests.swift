@@ -16,14 +16,18 @@ struct RejoinTests {
         return o
     }
 
-    @Test("with range summaries the catch-up converges and costs a fraction of the paged inventories", arguments: [false, true])
+    @Test(
+        "with range summaries the catch-up converges and costs a fraction of the paged inventories",
+        arguments: [false, true])
     func followsTheDifference(holds: Bool) throws {
         let on = Self.options(holds: holds, summaries: true)
         let (_, withSummaries) = try runExpectingSuccess(on)
         let (_, paged) = try runExpectingSuccess(Self.options(holds: holds, summaries: false))
         let bytesOn = withSummaries.metrics.protocolBytesAfterSettle
         let bytesOff = paged.metrics.protocolBytesAfterSettle
-        print("rejoin holds=\(holds) store=20000: summaries \(bytesOn) B in \(withSummaries.metrics.convergenceMillis ?? -1) ms; pages \(bytesOff) B in \(paged.metrics.convergenceMillis ?? -1) ms")
+        print(
+            "rejoin holds=\(holds) store=20000: summaries \(bytesOn) B in \(withSummaries.metrics.convergenceMillis ?? -1) ms; pages \(bytesOff) B in \(paged.metrics.convergenceMillis ?? -1) ms"
+        )
         #expect(withSummaries.metrics.converged && paged.metrics.converged, on.note())
         // One pass of pages over 20,000 prefixes alone is 148 datagrams, about 175 KB; the summaries' whole
         // catch-up of 100 envelopes stays under 150 KB (measured 76-95 KB), pages cost over 1 MB.

@@ -75,7 +75,8 @@ struct RangeFingerprints: Sendable {
         for j in 0..<k {
             let end = j == k - 1 ? pos.upperBound : pos.lowerBound + (pos.count * (j + 1)) / k
             let upper = j == k - 1 ? hi : ids[end - 1].w0
-            out.append(SummaryRange(upperBound: upper, count: UInt32(end - start), fingerprint: fingerprint(start..<end)))
+            out.append(
+                SummaryRange(upperBound: upper, count: UInt32(end - start), fingerprint: fingerprint(start..<end)))
             start = end
         }
         return out
