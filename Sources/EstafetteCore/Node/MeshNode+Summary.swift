@@ -1,7 +1,7 @@
 /// Range summaries (`Settings.rangeSummaries`): a repair round of a large store starts with the count and
 /// fingerprint of 16 sub-ranges of the prefix space instead of pages of every prefix, and each node descends only
-/// into the sub-ranges where it differs: a finer summary where it holds more than a page, its page of prefixes
-/// where it holds fewer. What a round costs then follows the difference, not the store. See docs/protocol.md
+/// into the sub-ranges where it differs: a finer summary where it holds more than `rangePageLimit` IDs, its page
+/// of prefixes where it holds fewer. What a round costs then follows the difference, not the store. See docs/protocol.md
 /// ("Range summaries").
 extension MeshNode {
     /// A summary splits a range this many ways.
