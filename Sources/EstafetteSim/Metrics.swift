@@ -47,6 +47,10 @@ public struct Metrics: Sendable, Equatable {
     public var spreadMillis: [Millis?]
     /// What the relay links carried, when the run has relays.
     public var relay: RelayMetrics?
+    /// Bytes sent per datagram kind (a multicast once per segment) from `settleFromMillis` on: what a catch-up
+    /// costs. Listed for runs with a preloaded store (`SimConfig.preloadShared`).
+    public var bytesAfterSettle: [Int]
+    let listsBytes: Bool
     /// Sum over nodes of the core's own counters, for a few names.
     public var nodeCounters: [String: Int64] = [:]
 
@@ -61,6 +65,19 @@ public struct Metrics: Sendable, Equatable {
         envelopeTransmissions = Array(repeating: 0, count: segments)
         peaks = Array(repeating: Peak(), count: nodes)
         spreadMillis = Array(repeating: nil, count: envelopes)
+        bytesAfterSettle = Array(repeating: 0, count: DatagramKind.allCases.count)
+        listsBytes = config.preloadShared > 0
+    }
+
+    mutating func noteBytesAfterSettle(_ kind: DatagramKind, _ bytes: Int) {
+        bytesAfterSettle[kind.rawValue] += bytes
+    }
+
+    /// Bytes after settling of everything that carries no envelope (beacons, inventories, summaries, wants).
+    public var protocolBytesAfterSettle: Int {
+        DatagramKind.allCases.reduce(0) { sum, kind in
+            kind == .envelope || kind == .fragment || kind == .coded ? sum : sum + bytesAfterSettle[kind.rawValue]
+        }
     }
 
     mutating func noteTransmission(_ kind: DatagramKind, share: Double, segment: Int) {
@@ -98,7 +115,8 @@ public struct Metrics: Sendable, Equatable {
             "repair_bursts", "bursts_deferred", "repairs_suppressed", "coded_sent", "whole_repairs_sent",
             "coded_useful", "coded_redundant", "envelopes_decoded", "wants_sent", "wants_suppressed",
             "wants_crossed_burst",
-            "inventories_deferred",
+            "inventories_deferred", "summary_rounds", "summaries_received", "range_answers_sent",
+            "range_answers_suppressed", "range_answers_recent", "claims_failed", "inventories_suppressed",
         ]
         for name in names {
             nodeCounters[name] = (0..<nodes).reduce(0) { $0 + sim.node($1).counters[name] }
@@ -163,6 +181,12 @@ public struct Metrics: Sendable, Equatable {
         out.append(("datagrams.total", "\(total)"))
         out.append(("datagrams_per_envelope", fixed(Double(total) / perEnvelope)))
         if let relay { out += relay.lines(envelopes: envelopes) }
+        if listsBytes {
+            for kind in DatagramKind.allCases {
+                out.append(("bytes_after_settle.\(kind.name)", "\(bytesAfterSettle[kind.rawValue])"))
+            }
+            out.append(("protocol_bytes_after_settle", "\(protocolBytesAfterSettle)"))
+        }
         out += [
             ("link_attempts", "\(linkAttempts)"), ("deliveries", "\(deliveries)"), ("lost", "\(lost)"),
             ("duplicated", "\(duplicated)"),

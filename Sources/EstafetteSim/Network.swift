@@ -85,7 +85,7 @@ public struct FaultChange: Sendable, Equatable {
 
 /// What kind of datagram was sent, read by opening it with the mesh key (the simulator knows the key).
 public enum DatagramKind: Int, CaseIterable, Sendable {
-    case beacon, envelope, fragment, inventory, want, coded, other
+    case beacon, envelope, fragment, inventory, want, coded, other, summary
 
     public var name: String {
         switch self {
@@ -96,6 +96,7 @@ public enum DatagramKind: Int, CaseIterable, Sendable {
         case .want: return "want"
         case .coded: return "coded"
         case .other: return "other"
+        case .summary: return "summary"
         }
     }
 
@@ -118,6 +119,7 @@ public enum DatagramKind: Int, CaseIterable, Sendable {
         if case .inventory = packet { return (.inventory, 0) }
         if case .want = packet { return (.want, 0) }
         if case .coded = packet { return (.coded, 1) }
+        if case .summary = packet { return (.summary, 0) }
         return (.other, 0)
     }
 }

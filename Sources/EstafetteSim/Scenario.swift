@@ -13,6 +13,10 @@ public enum ScenarioName: String, CaseIterable, Sendable {
     /// Islands (LAN segments, 20 nodes each by default) whose gateways link to relays in a ring; relays crash and
     /// return while envelopes are injected at random nodes on random islands.
     case islands
+    /// Nodes on one LAN all hold the same large store (`--store`, preloaded, not gossiped); node 0 is away while
+    /// `--envelopes` more are posted elsewhere (or, with `--rejoin-holds`, at node 0 only), then rejoins. What the
+    /// catch-up costs in protocol bytes is the `protocol_bytes_after_settle` line (issue 11).
+    case rejoin
 }
 
 /// A scenario's options, as the `estafette-sim` command takes them; nil means the scenario's default.
@@ -33,6 +37,12 @@ public struct ScenarioOptions: Sendable, Equatable {
     public var crashes: Int?
     /// For islands: the relays in a chain rather than a ring.
     public var relayChain = false
+    /// For rejoin: envelopes every node holds before the run (default 100,000).
+    public var store: Int?
+    /// For rejoin: node 0 holds the new envelopes and the others lack them (rather than the reverse).
+    public var rejoinHolds = false
+    /// Turns on `MeshNode.Settings.rangeSummaries` (off by default, as in the daemon).
+    public var rangeSummaries = false
 
     public init(
         _ scenario: ScenarioName, seed: UInt64, nodes: Int? = nil, loss: Double? = nil, envelopes: Int? = nil,
@@ -66,6 +76,7 @@ public struct ScenarioOptions: Sendable, Equatable {
         case .absentNode: return Defaults(nodes: 8, loss: 0.05, envelopes: 40, lifetime: 2 * 86_400)
         case .flood: return Defaults(nodes: 10, loss: 0.05, envelopes: 1_200, lifetime: 600)
         case .islands: return Defaults(nodes: 1_000, loss: 0.05, envelopes: 200, lifetime: 3_600)
+        case .rejoin: return Defaults(nodes: 10, loss: 0, envelopes: 100, lifetime: 3_600)
         }
     }
 
@@ -79,6 +90,7 @@ public struct ScenarioOptions: Sendable, Equatable {
     }
     public var resolvedRelays: Int { relays ?? 5 }
     public var resolvedCrashes: Int { crashes ?? 3 }
+    public var resolvedStore: Int { store ?? 100_000 }
 
     /// The command that replays this run exactly (at the same commit).
     public var replayCommand: String {
@@ -93,6 +105,9 @@ public struct ScenarioOptions: Sendable, Equatable {
         if let relays { parts.append("--relays \(relays)") }
         if let crashes { parts.append("--crashes \(crashes)") }
         if relayChain { parts.append("--relay-chain") }
+        if let store { parts.append("--store \(store)") }
+        if rejoinHolds { parts.append("--rejoin-holds") }
+        if rangeSummaries { parts.append("--range-summaries") }
         parts.append("--seed \(seed)")
         return parts.joined(separator: " ")
     }
@@ -122,6 +137,11 @@ public struct ScenarioOptions: Sendable, Equatable {
             guard (0...1_000).contains(resolvedCrashes) else { throw ScenarioError("--crashes must be in 0...1000") }
         } else if relays != nil || crashes != nil || relayChain {
             throw ScenarioError("--relays, --crashes and --relay-chain are for the islands scenario")
+        }
+        if scenario == .rejoin {
+            guard (0...2_000_000).contains(resolvedStore) else { throw ScenarioError("--store must be in 0...2000000") }
+        } else if store != nil || rejoinHolds {
+            throw ScenarioError("--store and --rejoin-holds are for the rejoin scenario")
         }
     }
 }

@@ -30,6 +30,9 @@ public struct SimConfig: Sendable {
     /// (`NodeConfig.meshSettings`), so the simulator runs the daemon's protocol.
     public var settings = MeshNode.Settings()
     public var meshKey = MeshKey.publicDefault
+    /// Envelope IDs every node holds from the start (loaded with `MeshNode.load`, as a daemon loads its store;
+    /// never asked for, so they have no bytes): a large store without gossiping it.
+    public var preloadShared = 0
 
     public init(name: String, seed: UInt64, topology: Topology, link: LinkModel, replayCommand: String) {
         self.name = name

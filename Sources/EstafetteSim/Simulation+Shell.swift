@@ -9,6 +9,7 @@ extension Simulation {
                 let (kind, share) = DatagramKind.classify(datagram, key: config.meshKey)
                 for (k, segment) in config.topology.interfaces[n].enumerated() where k != except {
                     metrics.noteTransmission(kind, share: share, segment: segment)
+                    if now >= config.settleFrom { metrics.noteBytesAfterSettle(kind, datagram.count) }
                     for member in config.topology.members[segment] where member.node != n {
                         link(datagram, from: n, fromInterface: k, to: member.node, toInterface: member.interface)
                     }

@@ -72,6 +72,20 @@ public struct Simulation {
             node.interfacesChanged(count: config.topology.interfaces[i].count)
             return node
         }
+        if config.preloadShared > 0 {
+            var ids = SplitMix64.stream(config.seed, 7)
+            let shared = (0..<config.preloadShared).map { _ in
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(32)
+                for _ in 0..<4 { withUnsafeBytes(of: ids.next()) { bytes.append(contentsOf: $0) } }
+                return EnvelopeID(bytes: bytes)
+            }
+            let expiresAt = UInt64(SimConfig.epoch / 1000) + Envelope.maxLifetimeSeconds
+            for i in nodes.indices {
+                nodes[i].reserveEnvelopes(shared.count)
+                for id in shared { nodes[i].load(id, expiresAt: expiresAt, now: SimConfig.epoch) }
+            }
+        }
         self.net = SplitMix64.stream(config.seed, 3)
         self.now = SimConfig.epoch
         self.booted = Array(repeating: false, count: n)

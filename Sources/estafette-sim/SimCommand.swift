@@ -52,6 +52,15 @@ struct SimCommand: ParsableCommand {
     @Flag(help: "islands: relays in a chain rather than a ring.")
     var relayChain = false
 
+    @Option(help: "rejoin: envelopes every node holds before the run (default 100000).")
+    var store: Int?
+
+    @Flag(help: "rejoin: the rejoining node holds the new envelopes, rather than lacking them.")
+    var rejoinHolds = false
+
+    @Flag(help: "Turn on range summaries in repair rounds (MeshNode.Settings.rangeSummaries; off by default).")
+    var rangeSummaries = false
+
     func validate() throws {
         guard ScenarioName(rawValue: scenario) != nil else {
             throw ValidationError(
@@ -71,6 +80,9 @@ struct SimCommand: ParsableCommand {
             segments: segments, duplicate: duplicate, lifetime: lifetime, bound: bound, relays: relays,
             crashes: crashes)
         options.relayChain = relayChain
+        options.store = store
+        options.rejoinHolds = rejoinHolds
+        options.rangeSummaries = rangeSummaries
         return options
     }
 

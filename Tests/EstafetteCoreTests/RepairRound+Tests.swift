@@ -24,7 +24,7 @@ struct RepairRoundTests {
         try MeshNodeTests.packetsToAll(actions).filter {
             switch $0 {
             case .envelope, .coded, .fragment, .parity: true
-            case .beacon, .inventory, .want: false
+            case .beacon, .inventory, .want, .summary: false
             }
         }
     }

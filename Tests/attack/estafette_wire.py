@@ -35,7 +35,11 @@ MAX_BODY = 32832
 MAX_LIFETIME = 7 * 86400
 KIND_DIRECT, KIND_CHANNEL, KIND_ALERT, KIND_RECEIPT = 1, 2, 3, 4
 T_BEACON, T_ENVELOPE, T_FRAGMENT, T_INVENTORY, T_WANT, T_CODED, T_PARITY = 1, 2, 3, 4, 5, 6, 7
-TYPE_NAMES = {1: "beacon", 2: "envelope", 3: "fragment", 4: "inventory", 5: "want", 6: "coded", 7: "parity"}
+T_SUMMARY = 9  # range summaries (MeshNode.Settings.rangeSummaries); type 8 is unassigned
+MAX_SUMMARY_RANGES = 32
+TYPE_NAMES = {
+    1: "beacon", 2: "envelope", 3: "fragment", 4: "inventory", 5: "want", 6: "coded", 7: "parity", 9: "summary",
+}
 
 
 class WireError(ValueError):
@@ -301,6 +305,26 @@ def inventory(session: int, lo: int, hi: int, count: int, digest: bytes, prefixe
     return packet(T_INVENTORY, session, body + b"".join(p.to_bytes(8, "big") for p in prefixes))
 
 
+def range_fingerprint(ids: list[bytes]) -> bytes:
+    """A summary sub-range's fingerprint: SHA-256(Σ IDs as 256-bit little-endian mod 2²⁵⁶ ‖ varint(count))[:16]."""
+    total = sum(int.from_bytes(i, "little") for i in ids) % (1 << 256)
+    n = len(ids)
+    varint = bytearray([n & 0x7F])
+    n >>= 7
+    while n:
+        varint.insert(0, 0x80 | (n & 0x7F))
+        n >>= 7
+    return hashlib.sha256(total.to_bytes(32, "little") + bytes(varint)).digest()[:16]
+
+
+def summary(
+    session: int, lo: int, hi: int, count: int, digest: bytes, ranges: list[tuple[int, int, bytes]]
+) -> bytes:
+    """A type 9 summary: [lo, hi] in consecutive sub-ranges (upper bound, count, 16-byte fingerprint)."""
+    body = struct.pack(">QQI", lo, hi, count) + digest + bytes([len(ranges)])
+    return packet(T_SUMMARY, session, body + b"".join(struct.pack(">QI", u, c) + f for u, c, f in ranges))
+
+
 def want(session: int, target: int, need: int, prefixes: list[int]) -> bytes:
     body = struct.pack(">QHH", target, need, len(prefixes))
     return packet(T_WANT, session, body + b"".join(p.to_bytes(8, "big") for p in prefixes))
@@ -362,6 +386,18 @@ def parse_payload(ptype: int, p: bytes) -> dict:
         n = p[0]
         members = [int.from_bytes(p[1 + 8 * i : 9 + 8 * i], "big") for i in range(n)]
         return {"members": members, "coefficients": list(p[1 + 8 * n : 1 + 9 * n]), "payload": p[1 + 9 * n :]}
+    if ptype == T_SUMMARY:
+        if len(p) < 53:
+            raise WireError("truncated summary")
+        lo, hi, count = struct.unpack_from(">QQI", p)
+        n = p[52]
+        if not 1 <= n <= MAX_SUMMARY_RANGES or len(p) != 53 + 28 * n:
+            raise WireError("summary length")
+        ranges = []
+        for i in range(n):
+            u, c = struct.unpack_from(">QI", p, 53 + 28 * i)
+            ranges.append((u, c, p[65 + 28 * i : 81 + 28 * i]))
+        return {"lo": lo, "hi": hi, "count": count, "digest": p[20:52], "ranges": ranges}
     raise WireError(f"unknown packet type {ptype}")
 
 

@@ -38,6 +38,22 @@ def test_datagram_seal_and_open():
         w.open_datagram(tampered)
 
 
+def test_summary_round_trip():
+    ids = [os.urandom(32) for _ in range(5)]
+    ranges = [(1000, 2, w.range_fingerprint(ids[:2])), (2**64 - 1, 3, w.range_fingerprint(ids[2:]))]
+    d = w.summary(7, 0, 2**64 - 1, 5, bytes(32), ranges)
+    assert len(d) <= w.MAX_DATAGRAM
+    ptype, session, payload = w.open_datagram(d)
+    assert (ptype, session, w.TYPE_NAMES[ptype]) == (w.T_SUMMARY, 7, "summary")
+    assert w.parse_payload(ptype, payload) == {
+        "lo": 0, "hi": 2**64 - 1, "count": 5, "digest": bytes(32), "ranges": ranges,
+    }
+    largest = w.summary(7, 0, 2**64 - 1, 0, bytes(32), [(i, 0, bytes(16)) for i in range(w.MAX_SUMMARY_RANGES)])
+    assert len(largest) <= w.MAX_DATAGRAM
+    with pytest.raises(w.WireError):
+        w.parse_payload(w.T_SUMMARY, payload[:-1])
+
+
 def test_direct_message_opens_for_its_recipient_only():
     alice, bob = w.Identity.generate(), w.Identity.generate()
     now = int(time.time())

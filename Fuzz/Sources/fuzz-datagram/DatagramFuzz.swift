@@ -78,6 +78,15 @@ enum DatagramFuzz {
             fuzzCheck(chunk.count == Packet.maxChunkBytes, "parity of \(chunk.count) bytes")
             fuzzCheck(Int(total) <= Envelope.maxEncodedBytes, "parity total \(total) beyond the largest envelope")
             fuzzCheck(Int(total) > Packet.maxChunkBytes, "parity of an envelope with one fragment")
+        case .summary(let lo, let hi, let count, _, let ranges):
+            fuzzCheck(lo <= hi, "summary range reversed")
+            fuzzCheck((1...Packet.maxSummaryRanges).contains(ranges.count), "summary of \(ranges.count) ranges")
+            fuzzCheck(ranges.first.map { $0.upperBound >= lo } ?? false, "summary starting below lo")
+            fuzzCheck(
+                zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound < $1.upperBound },
+                "summary bounds not ascending")
+            fuzzCheck(ranges.last?.upperBound == hi, "summary not ending at hi")
+            fuzzCheck(ranges.reduce(UInt64(0)) { $0 + UInt64($1.count) } <= UInt64(count), "summary above its count")
         }
         let resealed = key.seal(packet, session: session)
         fuzzCheck(resealed.count <= Packet.maxDatagramBytes, "a decoded packet does not fit a datagram again")

@@ -171,12 +171,14 @@ extension MeshNode {
         guard index.insert(id, expiresAt: expiresAt) == .inserted else { return }
         digest = digest ^ id
         sortedPrefixCache = nil
+        rangeCache = nil
     }
 
     mutating func removeIndex(_ id: EnvelopeID) {
         guard index.remove(id) else { return }
         digest = digest ^ id
         sortedPrefixCache = nil
+        rangeCache = nil
     }
 
     mutating func sortedPrefixes() -> [UInt64] {

@@ -108,8 +108,10 @@ extension MeshNode {
                 }
             }
         }
+        if !repair.rangeAnswers.isEmpty { sendRangeAnswers(now: now, into: &actions) }
         // Re-arm for what is still queued.
         var next = repair.inventoryDue
+        if let r = repair.rangeAnswers.values.map(\.due).min(), next == nil || r < next! { next = r }
         if let w = repair.wantsDue, next == nil || w < next! { next = w }
         if let b = repair.burst, next == nil || b.due < next! { next = b.due }
         if let next { scheduleRepairTimer(at: next, into: &actions) }
@@ -171,15 +173,19 @@ extension MeshNode {
     /// Our inventory, in range pages, as many as the sources that asked for it (`inventoryRequesters`) have
     /// paid for (`answers`).
     mutating func sendInventory(now: Millis, into actions: inout [Action]) {
+        let lapse = inventoryRequestLapse
+        let requesters = repair.inventoryRequesters.filter { now - $0.value <= lapse }.keys.sorted()
+        repair.inventoryRequesters = [:]
+        if roundUsesSummary {
+            sendSummaryRound(requesters: requesters, now: now, into: &actions)
+            return
+        }
         let prefixes = sortedPrefixes()
         let perPage = Packet.maxPrefixesPerPacket
         let pageCount = max(1, (prefixes.count + perPage - 1) / perPage)
         if repair.inventoryCursor >= pageCount { repair.inventoryCursor = 0 }
         var page = repair.inventoryCursor
         let count = UInt32(clamping: envelopeCount)
-        let lapse = inventoryRequestLapse
-        let requesters = repair.inventoryRequesters.filter { now - $0.value <= lapse }.keys.sorted()
-        repair.inventoryRequesters = [:]
         var sent = 0
         for _ in 0..<min(pageCount, settings.inventoryPagesPerRound) {
             let start = page * perPage
@@ -223,7 +229,8 @@ extension MeshNode {
             // A repair round has started. Rounds are spaced by the repair interval, so that each one repairs a
             // batch (and a coded burst combines many envelopes); what this one misses, the next one covers.
             repair.lastInventoryAt = max(repair.lastInventoryAt, now)
-            if repair.owedSince != nil { repair.claims.deferred(by: source) }
+            // (A page of part of the space answering a range summary defers nothing of ours: see `onSummary`.)
+            if repair.owedSince != nil, whole || !settings.rangeSummaries { repair.claims.deferred(by: source) }
             if let best = repair.bestInventoryHeard, now - best.at < settings.repairIntervalMillis,
                 !offer.isBetter(than: best.offer)
             {
@@ -238,6 +245,7 @@ extension MeshNode {
                 repair.inventoryRequesters = [:]  // answered by that inventory
                 counters.add("inventories_suppressed")
             }
+            if trusted, settings.rangeSummaries { suppressRangeAnswer(RangeKey(lo: lo, hi: hi)) }
             return
         }
         if trusted, repair.inventoryDue != nil {
@@ -268,6 +276,11 @@ extension MeshNode {
                 repair.wantsDue = due
                 scheduleRepairTimer(at: due, into: &actions)
             }
+        }
+        if settings.rangeSummaries, !whole {
+            // A page answering a range summary: answered for its range only, never with a whole round.
+            onRangePage(lo: lo, hi: hi, prefixes: prefixes, from: source, trusted: trusted, now: now, into: &actions)
+            return
         }
         // Our digest differs: unless the sender holds more than we do, make sure our side is published too
         // (suppressed if a node holding what we hold does it first).

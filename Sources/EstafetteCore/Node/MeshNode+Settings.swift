@@ -35,6 +35,11 @@ extension MeshNode {
         /// Bytes a node may send in answer to a source (inventories, repair bursts) per byte of its requests:
         /// under the 10× amplification bound, with room for what the budget carries over.
         public var answerBytesPerByte = 6.0
+        /// Whether a repair round of a store larger than one round of pages starts with a range summary (count
+        /// and fingerprint of 16 sub-ranges) and descends only into the sub-ranges that differ, instead of pages
+        /// of the whole store (docs/protocol.md, "Range summaries"). Off by default until the hostile-LAN suite
+        /// has run with it.
+        public var rangeSummaries = false
         /// Whether direct messages that reach the inbox are acknowledged with a delivery receipt (the daemon's
         /// `messages.receipts`, on by default).
         public var sendsReceipts = true

@@ -35,6 +35,9 @@ extension MeshNode {
         if expired > 0 { counters.add("drop.reassembly_timeout", Int64(expired)) }
         repair.asked = repair.asked.filter { now - $0.value < 3 * settings.repairWindowMillis }
         repair.inventoryHeardAt = repair.inventoryHeardAt.filter { now - $0.value < roundMillis }
+        if !repair.rangeAnswered.isEmpty {
+            repair.rangeAnswered = repair.rangeAnswered.filter { now - $0.value < roundMillis }
+        }
         repair.recentLong = repair.recentLong.filter { now - $0.value < recentLongMillis }
         var stale = repair.sharedDecoder.expire(now: now)
         for (source, var decoder) in repair.decoders {

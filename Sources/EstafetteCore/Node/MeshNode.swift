@@ -33,6 +33,8 @@ public struct MeshNode: Sendable {
     /// Unexpired envelope IDs held in the store, with their expiry (Unix seconds), by ID and by prefix.
     var index = EnvelopeIndex()
     var sortedPrefixCache: [UInt64]? = nil
+    /// The held IDs sorted by prefix, with sums for range fingerprints (summaries; built when first needed).
+    var rangeCache: RangeFingerprints? = nil
     var digest = EnvelopeID.zero
     /// Peers by session: at most `settings.maxPeers`, and `settings.maxPeersPerSource` from one source address.
     var peers: [UInt64: PeerState] = [:]
@@ -173,9 +175,9 @@ public struct MeshNode: Sendable {
         let source = address.source
         notePeer(session, address: address, now: now)
         switch packet {
-        case .beacon, .inventory, .want:
-            // A request (a disagreeing beacon or inventory asks for ours, a want for a burst): it earns its
-            // source answers.
+        case .beacon, .inventory, .want, .summary:
+            // A request (a disagreeing beacon, inventory or summary asks for ours, a want for a burst): it earns
+            // its source answers.
             earnAnswers(datagram.count, from: source, now: now)
         case .envelope, .fragment, .parity, .coded:
             break
@@ -208,6 +210,10 @@ public struct MeshNode: Sendable {
         case .inventory(let lo, let hi, let count, let theirDigest, let prefixes):
             onInventory(
                 from: session, source: source, lo: lo, hi: hi, count: count, digest: theirDigest, prefixes: prefixes,
+                now: now, into: &actions)
+        case .summary(let lo, let hi, let count, let theirDigest, let ranges):
+            onSummary(
+                from: session, source: source, lo: lo, hi: hi, count: count, digest: theirDigest, ranges: ranges,
                 now: now, into: &actions)
         case .want(let target, let need, let prefixes):
             onWant(target: target, need: need, prefixes: prefixes, from: source, now: now, into: &actions)

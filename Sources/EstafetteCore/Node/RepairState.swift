@@ -83,6 +83,10 @@ struct RepairState: Sendable {
     /// The same rows from every source we believe, combined: see `MeshNode.onCoded`.
     var sharedDecoder = CodedDecoder()
     var repairTimerAt: Millis? = nil
+    /// Range summaries: our answers for sub-ranges where we differ, waiting for their suppression delay, and
+    /// when we last sent one for each range (not again within a round).
+    var rangeAnswers: [RangeKey: PendingRangeAnswer] = [:]
+    var rangeAnswered: [RangeKey: Millis] = [:]
 }
 
 /// An inventory sender that listed a prefix we lack.

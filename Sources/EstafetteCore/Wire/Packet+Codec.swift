@@ -19,6 +19,7 @@ extension ByteBuffer {
             case 5: return try buffer.readWantPayload()
             case 6: return try buffer.readCodedPayload()
             case 7: return try buffer.readParityPayload()
+            case 9: return try buffer.readSummaryPayload()
             default: throw .unknownPacketType(type)
             }
         }
@@ -42,6 +43,8 @@ extension ByteBuffer {
             return writeCodedPayload(members: members, coefficients: coefficients, payload: payload)
         case .parity(let stream, let total, let index, let chunk):
             return writeParityPayload(stream: stream, total: total, index: index, chunk: chunk)
+        case .summary(let lo, let hi, let count, let digest, let ranges):
+            return writeSummaryPayload(lo: lo, hi: hi, count: count, digest: digest, ranges: ranges)
         }
     }
 
@@ -194,6 +197,49 @@ extension ByteBuffer {
     @discardableResult
     mutating func writeParityPayload(stream: UInt64, total: UInt32, index: UInt8, chunk: [UInt8]) -> Int {
         writeInteger(stream) + writeInteger(total) + writeInteger(index) + writeBytes(chunk)
+    }
+
+    // MARK: - 9 summary
+
+    /// ```
+    /// range_lo u64 | range_hi u64 | count u32 | digest[32] | n u8 | n × (upper u64 | count u32 | fingerprint[16])
+    /// ```
+    /// lo ≤ hi; n is 1…`Packet.maxSummaryRanges`; the upper bounds are strictly ascending, the first at least lo,
+    /// the last exactly hi; the sub-ranges' counts add up to at most the whole store's `count`.
+    mutating func readSummaryPayload() throws(WireError) -> Packet {
+        guard let lo = readInteger(as: UInt64.self), let hi = readInteger(as: UInt64.self),
+            let count = readInteger(as: UInt32.self), let digest = readEnvelopeID(),
+            let n = readInteger(as: UInt8.self)
+        else { throw .truncated("summary") }
+        guard n >= 1, Int(n) <= Packet.maxSummaryRanges else { throw .oversized("summary n", Int(n)) }
+        guard lo <= hi else { throw .invalid("summary range") }
+        var ranges: [SummaryRange] = []
+        ranges.reserveCapacity(Int(n))
+        var total: UInt64 = 0
+        for _ in 0..<n {
+            guard let upper = readInteger(as: UInt64.self), let c = readInteger(as: UInt32.self),
+                let fp = readBytes(length: NegentropyFingerprint.byteCount)
+            else { throw .truncated("summary ranges") }
+            guard upper >= lo, ranges.last.map({ $0.upperBound < upper }) ?? true else {
+                throw .invalid("summary bounds not ascending")
+            }
+            total += UInt64(c)
+            ranges.append(SummaryRange(upperBound: upper, count: c, fingerprint: NegentropyFingerprint(bytes: fp)))
+        }
+        guard ranges.last!.upperBound == hi else { throw .invalid("summary bounds not ending at hi") }
+        guard total <= UInt64(count) else { throw .invalid("summary counts above store count") }
+        try expectNoTrailingBytes()
+        return .summary(lo: lo, hi: hi, count: count, digest: digest, ranges: ranges)
+    }
+
+    @discardableResult
+    mutating func writeSummaryPayload(
+        lo: UInt64, hi: UInt64, count: UInt32, digest: EnvelopeID, ranges: [SummaryRange]
+    ) -> Int {
+        var n = writeInteger(lo) + writeInteger(hi) + writeInteger(count) + writeEnvelopeID(digest)
+        n += writeInteger(UInt8(ranges.count))
+        for r in ranges { n += writeInteger(r.upperBound) + writeInteger(r.count) + writeBytes(r.fingerprint.bytes) }
+        return n
     }
 
     // MARK: - Shared fields

@@ -18,6 +18,12 @@
 ///                   fragment chunks i, zero-padded, with α = 2^index: index 0 is their XOR, sent after the
 ///                   fragments; repairs send other indices. A receiver missing m fragments rebuilds them from
 ///                   any m parities; see `Fragmenter`)
+/// type 9 summary    range_lo u64 | range_hi u64 | count u32 | digest[32] | n u8 |
+///                   n × (upper u64 | count u32 | fingerprint[16])
+///                   ([lo, hi] split into n consecutive sub-ranges, the first from lo, each up to its upper bound,
+///                   the last ending at hi; count and fingerprint of the IDs the sender holds in each; count and
+///                   digest of its whole store. Sent only with `MeshNode.Settings.rangeSummaries`. Type 8 stays
+///                   unassigned: tests and tools use it as their example of an unknown type)
 /// ```
 /// `MeshKey` seals and opens datagrams; `Packet+Codec.swift` holds each type's payload reader and writer.
 public enum Packet: Hashable, Sendable {
@@ -28,6 +34,7 @@ public enum Packet: Hashable, Sendable {
     case want(target: UInt64, need: UInt16, prefixes: [UInt64])
     case coded(members: [UInt64], coefficients: [UInt8], payload: [UInt8])
     case parity(stream: UInt64, total: UInt32, index: UInt8, chunk: [UInt8])
+    case summary(lo: UInt64, hi: UInt64, count: UInt32, digest: EnvelopeID, ranges: [SummaryRange])
 
     public static let magic: [UInt8] = [0x45, 0x53]  // "ES"
     public static let version: UInt8 = 1
@@ -41,6 +48,8 @@ public enum Packet: Hashable, Sendable {
     public static let maxChunkBytes = maxPayloadBytes - fragmentHeaderBytes
     /// Most prefixes in one inventory or want packet.
     public static let maxPrefixesPerPacket = (maxPayloadBytes - (8 + 8 + 4 + 32 + 2)) / 8
+    /// Most sub-ranges in one summary packet (39 fit; fewer keep it well inside a datagram).
+    public static let maxSummaryRanges = 32
     /// The shortest payload a coded packet may carry: an envelope header.
     static let minCodedPayloadBytes = Envelope.headerBytes
 
@@ -53,6 +62,24 @@ public enum Packet: Hashable, Sendable {
         case .want: return 5
         case .coded: return 6
         case .parity: return 7
+        case .summary: return 9
         }
     }
+}
+
+/// One sub-range of a summary: the IDs the sender holds from the previous range's upper bound (exclusive; the
+/// summary's `lo` inclusive for the first) up to `upperBound` (inclusive), their number and their fingerprint
+/// (`RangeFingerprints`: SHA-256 of the sum of the full 32-byte IDs and the count, as Negentropy's).
+public struct SummaryRange: Hashable, Sendable {
+    public var upperBound: UInt64
+    public var count: UInt32
+    public var fingerprint: NegentropyFingerprint
+
+    public init(upperBound: UInt64, count: UInt32, fingerprint: NegentropyFingerprint) {
+        self.upperBound = upperBound
+        self.count = count
+        self.fingerprint = fingerprint
+    }
+
+    public static let wireBytes = 8 + 4 + NegentropyFingerprint.byteCount
 }
