@@ -58,8 +58,10 @@ struct SimCommand: ParsableCommand {
     @Flag(help: "rejoin: the rejoining node holds the new envelopes, rather than lacking them.")
     var rejoinHolds = false
 
-    @Flag(help: "Turn on range summaries in repair rounds (MeshNode.Settings.rangeSummaries; off by default).")
-    var rangeSummaries = false
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Range summaries in repair rounds (MeshNode.Settings.rangeSummaries; on by default, as in the daemon).")
+    var rangeSummaries = true
 
     func validate() throws {
         guard ScenarioName(rawValue: scenario) != nil else {

@@ -225,12 +225,15 @@ extension MeshNode {
         let trusted = believes(source, now: now)
         let offer = Offer(session: sender, count: count, source: source)
         repair.inventoryHeardAt[sender] = now
-        if trusted {
+        // With range summaries a round is one packet of the whole space (`roundUsesSummary`): a page of part of
+        // it answers a summary, starts no round and stands in for none of ours (else a forger's partial pages
+        // would hold our rounds back with no claim to check).
+        let startsRound = whole || !settings.rangeSummaries
+        if trusted, startsRound {
             // A repair round has started. Rounds are spaced by the repair interval, so that each one repairs a
             // batch (and a coded burst combines many envelopes); what this one misses, the next one covers.
             repair.lastInventoryAt = max(repair.lastInventoryAt, now)
-            // (A page of part of the space answering a range summary defers nothing of ours: see `onSummary`.)
-            if repair.owedSince != nil, whole || !settings.rangeSummaries { repair.claims.deferred(by: source) }
+            if repair.owedSince != nil { repair.claims.deferred(by: source) }
             if let best = repair.bestInventoryHeard, now - best.at < settings.repairIntervalMillis,
                 !offer.isBetter(than: best.offer)
             {
@@ -248,7 +251,7 @@ extension MeshNode {
             if trusted, settings.rangeSummaries { suppressRangeAnswer(RangeKey(lo: lo, hi: hi)) }
             return
         }
-        if trusted, repair.inventoryDue != nil {
+        if trusted, startsRound, repair.inventoryDue != nil {
             // Another node started this round: one inventory per round, so that the nodes lacking things ask
             // the same node and its burst combines all they lack. If we hold something it lacks, a later round
             // brings our turn (a node whose beacons show it holds more is not cut off by those that hold less).

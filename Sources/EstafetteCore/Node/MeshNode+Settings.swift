@@ -35,12 +35,10 @@ extension MeshNode {
         /// Bytes a node may send in answer to a source (inventories, repair bursts) per byte of its requests:
         /// under the 10× amplification bound, with room for what the budget carries over.
         public var answerBytesPerByte = 6.0
-        /// Whether a repair round of a store larger than one round of pages starts with a range summary (count
-        /// and fingerprint of 16 sub-ranges) and descends only into the sub-ranges that differ, instead of pages
-        /// of the whole store (docs/protocol.md, "Range summaries"). Off by default: with it on, the live attack
-        /// suite passes, but the core's property-3 tests do not (forged pages of part of the space stop the whole
-        /// rounds a node that was away needs; docs/decisions.md, "Range summaries").
-        public var rangeSummaries = false
+        /// Whether a repair round of a store larger than one page is one range summary (count and fingerprint of
+        /// 16 sub-ranges), each node descending only into the sub-ranges where it differs, instead of pages of the
+        /// whole store (docs/protocol.md, "Range summaries"): a catch-up then costs what the difference costs.
+        public var rangeSummaries = true
         /// Whether direct messages that reach the inbox are acknowledged with a delivery receipt (the daemon's
         /// `messages.receipts`, on by default).
         public var sendsReceipts = true

@@ -13,11 +13,11 @@ extension MeshNode {
     /// Range answers waiting for their suppression delay, at most.
     static let maxPendingRangeAnswers = 512
 
-    /// Whether our repair round goes out as a summary: the gate is on and the store needs more than one round of
-    /// pages.
+    /// Whether our repair round goes out as a summary: the gate is on and the store needs more than one page. A
+    /// round is then always one packet of the whole space (a summary, or the one page of a small store), so that
+    /// a packet of part of the space is always an answer within a descent, never the start of a round.
     var roundUsesSummary: Bool {
-        settings.rangeSummaries
-            && envelopeCount > Packet.maxPrefixesPerPacket * settings.inventoryPagesPerRound
+        settings.rangeSummaries && envelopeCount > Packet.maxPrefixesPerPacket
     }
 
     mutating func rangeFingerprints() -> RangeFingerprints {
@@ -67,13 +67,15 @@ extension MeshNode {
         if let claim = repair.claimedMore, claim.source == source { repair.claimedMore = nil }  // it came
         let trusted = believes(source, now: now)
         repair.inventoryHeardAt[sender] = now
-        if trusted {
-            // A round is in progress (as for an inventory): no new one for a repair interval.
+        let whole = lo == 0 && hi == .max
+        if trusted, whole {
+            // A round is in progress (as for an inventory): no new one for a repair interval. A summary of part
+            // of the space is an answer within a descent: it starts no round and stands in for none of ours.
             repair.lastInventoryAt = max(repair.lastInventoryAt, now)
             // Only a round (the whole space) stands in for ours: the answers of a long descent do not, or after
             // two repair intervals every node would distrust every other and stop suppressing (measured with
             // 1,000 missing: 9 answers for each range).
-            if repair.owedSince != nil, lo == 0, hi == .max { repair.claims.deferred(by: source) }
+            if repair.owedSince != nil { repair.claims.deferred(by: source) }
             let offer = Offer(session: sender, count: count, source: source)
             if let best = repair.bestInventoryHeard, now - best.at < settings.repairIntervalMillis,
                 !offer.isBetter(than: best.offer)
@@ -95,7 +97,7 @@ extension MeshNode {
             }
             return
         }
-        if trusted, repair.inventoryDue != nil {
+        if trusted, whole, repair.inventoryDue != nil {
             repair.inventoryDue = nil
             counters.add("inventories_deferred")
         }
