@@ -24,6 +24,24 @@ struct TOMLSubsetTests {
         }
     }
 
+    /// Found by the `config` fuzz target (Fuzz/corpus/config/crash-empty-key): an empty quoted key was reported as
+    /// an unknown key with no line, or with the line of text inside a multi-line string that looked like it.
+    @Test(
+        "an empty quoted key is a syntax error on its own line",
+        arguments: [
+            ("\"\" = 1\n", 1), ("'' = 1\n", 1), ("[lan]\n\"\" = 1\n", 2), ("a.\"\" = 1\n", 1),
+            ("\"\" = \"\"\"\n = 1\n\"\"\"\n", 1),
+        ])
+    func emptyKey(text: String, line: Int) {
+        do {
+            _ = try NodeConfig.load(file: "c.toml", text: text)
+            Issue.record("accepted an empty key: \(text)")
+        } catch {
+            #expect(error.line == line, "\(error)")
+            #expect(error.reason == "TOML syntax error: a key cannot be empty", "\(error)")
+        }
+    }
+
     @Test("brackets inside strings, comments and multi-line arrays are not headers")
     func notHeaders() throws {
         let text = """

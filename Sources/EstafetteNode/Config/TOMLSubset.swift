@@ -104,6 +104,9 @@ enum TOMLSubset {
                     guard !at(c == UInt8(ascii: "\"") ? "\"\"\"" : "'''") else {
                         throw fail("a key cannot be a multi-line string")
                     }
+                    // No setting has an empty name, and an error about one could name no line (found by the
+                    // `config` fuzz target: `"" = ...` with the error put on a line inside a multi-line string).
+                    guard peek(1) != c else { throw fail("a key cannot be empty") }
                     try string()
                 } else {
                     throw fail("expected a key (letters, digits, '-', '_', or quoted)")
