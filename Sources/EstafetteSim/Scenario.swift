@@ -41,8 +41,8 @@ public struct ScenarioOptions: Sendable, Equatable {
     public var store: Int?
     /// For rejoin: node 0 holds the new envelopes and the others lack them (rather than the reverse).
     public var rejoinHolds = false
-    /// `MeshNode.Settings.rangeSummaries` (on by default, as in the daemon).
-    public var rangeSummaries = true
+    /// `MeshNode.Settings.rangeSummaries` (off by default, as in the daemon).
+    public var rangeSummaries = false
 
     public init(
         _ scenario: ScenarioName, seed: UInt64, nodes: Int? = nil, loss: Double? = nil, envelopes: Int? = nil,
@@ -107,7 +107,7 @@ public struct ScenarioOptions: Sendable, Equatable {
         if relayChain { parts.append("--relay-chain") }
         if let store { parts.append("--store \(store)") }
         if rejoinHolds { parts.append("--rejoin-holds") }
-        if !rangeSummaries { parts.append("--no-range-summaries") }
+        if rangeSummaries { parts.append("--range-summaries") }
         parts.append("--seed \(seed)")
         return parts.joined(separator: " ")
     }

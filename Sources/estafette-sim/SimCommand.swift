@@ -60,8 +60,8 @@ struct SimCommand: ParsableCommand {
 
     @Flag(
         inversion: .prefixedNo,
-        help: "Range summaries in repair rounds (MeshNode.Settings.rangeSummaries; on by default, as in the daemon).")
-    var rangeSummaries = true
+        help: "Range summaries in repair rounds (MeshNode.Settings.rangeSummaries; off by default, as in the daemon).")
+    var rangeSummaries = false
 
     func validate() throws {
         guard ScenarioName(rawValue: scenario) != nil else {

@@ -38,7 +38,9 @@ extension MeshNode {
         /// Whether a repair round of a store larger than one page is one range summary (count and fingerprint of
         /// 16 sub-ranges), each node descending only into the sub-ranges where it differs, instead of pages of the
         /// whole store (docs/protocol.md, "Range summaries"): a catch-up then costs what the difference costs.
-        public var rangeSummaries = true
+        /// Off by default: the live attack suite's want-amplification tool learns a target's prefixes from the
+        /// inventory pages a disagreeing beacon provokes, and with summaries there are none (docs/decisions.md).
+        public var rangeSummaries = false
         /// Whether direct messages that reach the inbox are acknowledged with a delivery receipt (the daemon's
         /// `messages.receipts`, on by default).
         public var sendsReceipts = true
