@@ -12,6 +12,36 @@ struct HostileBoundsTests {
         MeshNodeTests.multicasts(actions).reduce(0) { $0 + $1.count }
     }
 
+    /// A node holding `count` random envelope IDs (loaded, as from its database).
+    static func nodeHolding(_ count: Int, rng: inout SplitMix64) -> MeshNode {
+        var node = MeshNode(identity: Fixture.bob, meshKey: .publicDefault, session: 1, seed: 1)
+        for _ in 0..<count {
+            let id = EnvelopeID(bytes: (0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
+            node.load(id, expiresAt: Fixture.expiry, now: Fixture.now)
+        }
+        return node
+    }
+
+    /// A forger's disagreeing beacon (count 0, fresh session) once a second for 12 s, the node's repair timer
+    /// fired every 100 ms: the bytes asked and the bytes multicast in answer.
+    static func forgedBeacons(
+        to node: inout MeshNode, from attacker: PeerAddress, rng: inout SplitMix64, now: inout Millis
+    ) -> (asked: Int, answered: Int) {
+        let store: [EnvelopeID: StoredEnvelope] = [:]
+        var asked = 0
+        var answered = 0
+        for _ in 0..<12 {
+            let beacon = H.seal(.beacon(count: 0, digest: .zero), session: rng.next())
+            asked += beacon.count
+            answered += multicastBytes(node.receive(beacon, from: attacker, now: now, store: store))
+            for _ in 0..<10 {
+                now += 100
+                answered += multicastBytes(node.timerFired(.repair, now: now, store: store))
+            }
+        }
+        return (asked, answered)
+    }
+
     @Test("wants asking for everything, twice a second for 10 s, are answered with at most 10× their bytes")
     func wantsAmplification() throws {
         var node = MeshNode(identity: Fixture.bob, meshKey: .publicDefault, session: 1, seed: 1)
@@ -42,26 +72,11 @@ struct HostileBoundsTests {
 
     @Test("disagreeing beacons to a node holding 5,000 envelopes are answered with at most 10× their bytes")
     func inventoryAmplification() {
-        var node = MeshNode(identity: Fixture.bob, meshKey: .publicDefault, session: 1, seed: 1)
         var rng = SplitMix64(seed: 5)
-        for _ in 0..<5_000 {
-            let id = EnvelopeID(bytes: (0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
-            node.load(id, expiresAt: Fixture.expiry, now: Fixture.now)
-        }
+        var node = Self.nodeHolding(5_000, rng: &rng)
         let attacker = PeerAddress(host: "10.0.0.66", port: 1, interface: 0)
-        let store: [EnvelopeID: StoredEnvelope] = [:]
-        var asked = 0
-        var answered = 0
         var now = Fixture.now
-        for _ in 0..<12 {
-            let beacon = H.seal(.beacon(count: 0, digest: .zero), session: rng.next())
-            asked += beacon.count
-            answered += Self.multicastBytes(node.receive(beacon, from: attacker, now: now, store: store))
-            for _ in 0..<10 {
-                now += 100
-                answered += Self.multicastBytes(node.timerFired(.repair, now: now, store: store))
-            }
-        }
+        let (asked, answered) = Self.forgedBeacons(to: &node, from: attacker, rng: &rng, now: &now)
         #expect(answered > 0)
         #expect(Double(answered) <= 10 * Double(asked), "asked \(asked) B, answered \(answered) B")
     }
@@ -70,12 +85,8 @@ struct HostileBoundsTests {
         "a request another node's identical inventory answered does not let a forger's later round spend the honest peer's credit"
     )
     func staleRequesterDoesNotPay() {
-        var node = MeshNode(identity: Fixture.bob, meshKey: .publicDefault, session: 1, seed: 1)
         var rng = SplitMix64(seed: 9)
-        for _ in 0..<5_000 {
-            let id = EnvelopeID(bytes: (0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
-            node.load(id, expiresAt: Fixture.expiry, now: Fixture.now)
-        }
+        var node = Self.nodeHolding(5_000, rng: &rng)
         let store: [EnvelopeID: StoredEnvelope] = [:]
         let honest = PeerAddress(host: "10.0.0.2", port: 4545, interface: 0)
         let twin = PeerAddress(host: "10.0.0.3", port: 4545, interface: 0)
@@ -99,17 +110,7 @@ struct HostileBoundsTests {
             _ = node.timerFired(.repair, now: now, store: store)
         }
         // A forger asks once a second for 12 s: the rounds it provokes are paid by it alone.
-        var asked = 0
-        var answered = 0
-        for _ in 0..<12 {
-            let beacon = H.seal(.beacon(count: 0, digest: .zero), session: rng.next())
-            asked += beacon.count
-            answered += Self.multicastBytes(node.receive(beacon, from: attacker, now: now, store: store))
-            for _ in 0..<10 {
-                now += 100
-                answered += Self.multicastBytes(node.timerFired(.repair, now: now, store: store))
-            }
-        }
+        let (asked, answered) = Self.forgedBeacons(to: &node, from: attacker, rng: &rng, now: &now)
         #expect(answered > 0)
         #expect(Double(answered) <= 10 * Double(asked), "asked \(asked) B, answered \(answered) B")
     }
